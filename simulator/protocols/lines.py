@@ -1,0 +1,70 @@
+"""A receive buffer that splits CRLF-terminated lines under a length limit.
+
+Only CRLF ends a line (RFC 5321 section 2.3.8): a bare CR or LF is data. The
+buffer remembers where it last searched so that feeding a long stream one
+byte at a time stays linear (after h11 ``_receivebuffer.py``). A line longer
+than the limit is not returned: the buffer discards up to the next CRLF and
+reports :data:`TOO_LONG` once in its place.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+CRLF: Final = b"\r\n"
+
+
+class _TooLong:
+    def __repr__(self) -> str:
+        return "TOO_LONG"
+
+
+TOO_LONG: Final = _TooLong()
+
+
+class LineBuffer:
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._searched = 0  # bytes already known to hold no CRLF (minus one)
+        self._discarding = False
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def feed(self, data: bytes) -> None:
+        self._data += data
+
+    def next_line(self, limit: int) -> bytes | _TooLong | None:
+        """The next line with its CRLF, TOO_LONG for a discarded one, None if incomplete.
+
+        ``limit`` counts the CRLF, as RFC 5321 section 4.5.3.1 does.
+        """
+        while True:
+            start = max(self._searched - 1, 0)
+            idx = self._data.find(CRLF, start)
+            if idx < 0:
+                self._searched = len(self._data)
+                if self._discarding or len(self._data) > limit:
+                    # Keep a trailing CR: it may pair with an LF that has not come yet.
+                    keep = 1 if self._data.endswith(b"\r") else 0
+                    del self._data[: len(self._data) - keep]
+                    self._searched = keep
+                    self._discarding = True
+                return None
+            end = idx + 2
+            line = bytes(self._data[:end])
+            del self._data[:end]
+            self._searched = 0
+            if self._discarding:
+                self._discarding = False
+                return TOO_LONG
+            if len(line) > limit:
+                return TOO_LONG
+            return line
+
+    def take_all(self) -> bytes:
+        data = bytes(self._data)
+        self._data.clear()
+        self._searched = 0
+        self._discarding = False
+        return data

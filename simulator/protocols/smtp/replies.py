@@ -1,0 +1,124 @@
+"""SMTP replies: the type, the wire format, and the one registry of reply texts.
+
+Every reply the server machine sends comes from :data:`R` (after aiosmtpd's
+``testing/statuscodes.py``), so a code, its RFC 3463 enhanced code and its
+text are written once. RFC 2034 section 4 puts an enhanced code on every
+2xx/4xx/5xx reply except the greeting and the EHLO/HELO response; 3xx replies
+(354) never carry one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    code: int
+    lines: tuple[str, ...]
+    enhanced: str = ""
+
+    def __post_init__(self) -> None:
+        if not 200 <= self.code <= 599:
+            raise ValueError(f"reply code out of range: {self.code}")
+        if self.enhanced:
+            m = _ENHANCED.match(self.enhanced)
+            if not m or m.group(1) != str(self.code)[0]:
+                raise ValueError(f"enhanced code {self.enhanced} does not fit {self.code}")
+        for line in self.lines:
+            if "\r" in line or "\n" in line:
+                raise ValueError("reply text may not contain CR or LF")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def is_positive(self) -> bool:
+        return self.code < 400
+
+    @property
+    def is_transient(self) -> bool:
+        return 400 <= self.code < 500
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.code >= 500
+
+    @property
+    def klass(self) -> str:
+        """"2xx", "3xx", "4xx" or "5xx": the input a client table sees."""
+        return f"{self.code // 100}xx"
+
+    def with_text(self, *lines: str) -> Reply:
+        return Reply(self.code, tuple(lines), self.enhanced)
+
+    def format(self, *args: object) -> Reply:
+        return Reply(self.code, tuple(line.format(*args) for line in self.lines), self.enhanced)
+
+    def to_bytes(self) -> bytes:
+        lines = self.lines or ("",)
+        out = []
+        for n, line in enumerate(lines):
+            sep = " " if n == len(lines) - 1 else "-"
+            text = f"{self.enhanced} {line}" if self.enhanced else line
+            out.append(f"{self.code}{sep}{text}".rstrip(" ") + "\r\n")
+        return "".join(out).encode("utf-8")
+
+    def __str__(self) -> str:
+        return self.to_bytes().decode("utf-8", "replace").rstrip("\r\n")
+
+
+def r(code: int, enhanced: str, text: str) -> Reply:
+    return Reply(code, (text,), enhanced)
+
+
+class R:
+    """The registry of every reply the SMTP server sends, with its RFC."""
+
+    # Greeting and closing (RFC 5321 3.1, 4.2; no enhanced code on the greeting)
+    GREETING = r(220, "", "{} ESMTP mailsim ready")
+    BYE = r(221, "2.0.0", "{} closing connection")
+    SHUTTING_DOWN = r(421, "4.3.2", "{} service shutting down, closing connection")
+    TIMEOUT = r(421, "4.4.2", "{} idle timeout, closing connection")
+    TOO_MANY_ERRORS = r(421, "4.7.0", "{} too many errors, closing connection")
+    # EHLO/HELO (RFC 5321 4.1.1.1; no enhanced code per RFC 2034 section 4)
+    HELO = r(250, "", "{} greets {}")
+    # Transaction (RFC 5321 4.1.1.2 - 4.1.1.5)
+    SENDER_OK = r(250, "2.1.0", "Sender {} OK")
+    RECIPIENT_OK = r(250, "2.1.5", "Recipient {} OK")
+    START_DATA = r(354, "", "Start mail input; end with <CRLF>.<CRLF>")
+    QUEUED = r(250, "2.0.0", "OK queued as {}")
+    RESET = r(250, "2.0.0", "Reset OK")
+    NOOP = r(250, "2.0.0", "OK")
+    VRFY = r(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery")
+    HELP = r(214, "2.0.0", "Commands: {}")
+    # Syntax and sequence (RFC 5321 4.2.2, 4.3.2)
+    UNKNOWN_COMMAND = r(500, "5.5.1", "Command unrecognized: {}")
+    LINE_TOO_LONG = r(500, "5.5.2", "Line too long (RFC 5321 section 4.5.3.1.4)")
+    DATA_LINE_TOO_LONG = r(500, "5.5.2", "Line too long in message text (RFC 5321 section 4.5.3.1.6)")
+    BAD_SYNTAX = r(501, "5.5.4", "Syntax: {}")
+    BAD_SENDER_SYNTAX = r(501, "5.1.7", "Bad sender address syntax: {}")
+    BAD_RECIPIENT_SYNTAX = r(501, "5.1.3", "Bad recipient address syntax: {}")
+    BAD_DOMAIN = r(501, "5.5.4", "Invalid domain name in {}")
+    NOT_IMPLEMENTED = r(502, "5.5.1", "{} not implemented")
+    BAD_SEQUENCE = r(503, "5.5.1", "Bad sequence of commands: {}")
+    PARAM_NOT_IMPLEMENTED = r(504, "5.5.4", "Parameter value not implemented: {}")
+    PARAM_UNKNOWN = r(555, "5.5.4", "MAIL FROM/RCPT TO parameter not recognized: {}")
+    # Policy and mailbox (RFC 5321 4.2.2, 3.6.2; RFC 3463)
+    RELAY_DENIED = r(550, "5.7.1", "Relaying denied: {} is not a domain this server accepts mail for")
+    NO_SUCH_USER = r(550, "5.1.1", "Mailbox {} does not exist")
+    MAILBOX_NAME_NOT_ALLOWED = r(553, "5.1.3", "Mailbox name not allowed: {}")
+    NON_ASCII_NEEDS_SMTPUTF8 = r(553, "5.6.7", "Non-ASCII address needs the SMTPUTF8 parameter: {}")
+    TOO_MANY_RECIPIENTS = r(452, "4.5.3", "Too many recipients")
+    NO_VALID_RECIPIENTS = r(554, "5.5.1", "No valid recipients")
+    LOCAL_ERROR = r(451, "4.3.0", "Local error in processing, try again later")
+    INSUFFICIENT_STORAGE = r(452, "4.3.1", "Insufficient system storage")
+    # Size (RFC 1870 section 6; RFC 5321 4.5.3.1.10)
+    SIZE_EXCEEDED = r(552, "5.3.4", "Message size exceeds fixed maximum of {} octets")
+    # Message content (RFC 5321 2.3.8: only CRLF ends a line)
+    BARE_NEWLINE = r(554, "5.6.0", "Message contains a bare CR or LF; only CRLF ends a line (RFC 5321 section 2.3.8)")
+    TRANSACTION_FAILED = r(554, "5.0.0", "Transaction failed: {}")

@@ -1,0 +1,391 @@
+"""The sans-IO SMTP server machine (RFC 5321, with RFC 1870, 2034, 2920, 3463, 6152, 6531).
+
+Bytes go in with :meth:`SmtpServer.receive_data` (``b""`` means the peer
+closed), events come back, and the bytes to write are taken with
+:meth:`SmtpServer.data_to_send` (after h2). What the server decides about
+senders, recipients and accepted messages is asked of an :class:`SmtpPolicy`
+the host provides: the machine itself knows no mailbox, clock or socket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from simulator.protocols.lines import TOO_LONG, LineBuffer
+from simulator.protocols.smtp import states as S
+from simulator.protocols.smtp.address import PathError, is_ascii, is_domain, parse_path_argument
+from simulator.protocols.smtp.replies import R, Reply
+from simulator.trace import CommandReceived, Event, ReplySent, StateChanged
+
+COMMAND_LINE_LIMIT = 512  # RFC 5321 4.5.3.1.4, counting CRLF
+TEXT_LINE_LIMIT = 1000  # RFC 5321 4.5.3.1.6, counting CRLF
+DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_RECIPIENTS = 100  # RFC 5321 4.5.3.1.8 asks for at least 100
+DEFAULT_MAX_ERRORS = 20
+
+MACHINE = "smtp.server"
+
+
+@dataclass(slots=True)
+class Session:
+    """What the server knows about the client so far."""
+
+    peer_host: str = ""
+    peer_addr: str = ""
+    helo: str = ""
+    esmtp: bool = False
+    tls: bool = False
+    authenticated: str = ""
+
+    @property
+    def protocol(self) -> str:
+        """The ``with`` keyword of a Received header (RFC 3848)."""
+        base = "ESMTP" if self.esmtp else "SMTP"
+        if self.esmtp and self.tls:
+            base += "S"
+        if self.esmtp and self.authenticated:
+            base += "A"
+        return base
+
+
+@dataclass(slots=True)
+class Envelope:
+    mail_from: str = ""
+    rcpt_to: list[str] = field(default_factory=list)
+    params: dict[str, str | None] = field(default_factory=dict)
+    data: bytes = b""
+
+    @property
+    def smtputf8(self) -> bool:
+        return "SMTPUTF8" in self.params
+
+
+class SmtpPolicy(Protocol):
+    """The host's decisions. Return None to accept, or the Reply that refuses."""
+
+    def check_sender(self, session: Session, reverse_path: str) -> Reply | None: ...
+
+    def check_recipient(self, session: Session, envelope: Envelope, forward_path: str) -> Reply | None: ...
+
+    def accept_message(self, session: Session, envelope: Envelope) -> Reply:
+        """Deliver or queue the message; return the reply for the final dot."""
+        ...
+
+
+@dataclass(slots=True)
+class SmtpServerConfig:
+    hostname: str
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS
+    max_errors: int = DEFAULT_MAX_ERRORS
+    extensions: tuple[str, ...] = ("PIPELINING", "SIZE", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8")
+
+    def ehlo_keywords(self) -> list[str]:
+        out = []
+        for ext in self.extensions:
+            out.append(f"SIZE {self.max_message_size}" if ext == "SIZE" else ext)
+        return out
+
+
+class SmtpServer:
+    def __init__(self, config: SmtpServerConfig, policy: SmtpPolicy, session: Session | None = None) -> None:
+        self.config = config
+        self.policy = policy
+        self.session = session or Session()
+        self.state = S.SERVER_TABLE.initial
+        self.envelope = Envelope()
+        self._buffer = LineBuffer()
+        self._out = bytearray()
+        self._events: list[Event] = []
+        self._errors = 0
+        # DATA bookkeeping
+        self._body = bytearray()
+        self._data_size = 0
+        self._data_too_long = False
+        self._data_too_big = False
+        self._data_bare_newline = False
+        self._started = False
+
+    # --- public API -------------------------------------------------------
+
+    def start(self) -> list[Event]:
+        """Send the 220 greeting (RFC 5321 3.1)."""
+        if not self._started:
+            self._started = True
+            self._reply(R.GREETING.format(self.config.hostname))
+        return self._take_events()
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        self.start()
+        if self.state == S.CLOSED:
+            return self._take_events()
+        if data == b"":
+            self._transition(S.PEER_CLOSED)
+            return self._take_events()
+        self._buffer.feed(data)
+        while self.state != S.CLOSED:
+            if self.state == S.IN_DATA:
+                line = self._buffer.next_line(TEXT_LINE_LIMIT)
+                if line is None:
+                    break
+                self._data_line(line)
+            else:
+                line = self._buffer.next_line(COMMAND_LINE_LIMIT)
+                if line is None:
+                    break
+                self._command_line(line)
+        return self._take_events()
+
+    def timeout(self) -> list[Event]:
+        """The idle timer fired (RFC 5321 4.5.3.2): 421 and close."""
+        if self.state != S.CLOSED:
+            self._reply(R.TIMEOUT.format(self.config.hostname))
+            self._transition(S.TIMEOUT)
+        return self._take_events()
+
+    def shutdown(self) -> list[Event]:
+        if self.state != S.CLOSED:
+            self._reply(R.SHUTTING_DOWN.format(self.config.hostname))
+            self._transition(S.SHUTDOWN)
+        return self._take_events()
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    @property
+    def closed(self) -> bool:
+        return self.state == S.CLOSED
+
+    def valid_inputs(self) -> list[str]:
+        return [i for i in S.SERVER_TABLE.inputs_in(self.state) if i.isupper() and i.isalpha()]
+
+    # --- internals --------------------------------------------------------
+
+    def _take_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    def _reply(self, reply: Reply) -> None:
+        self._out += reply.to_bytes()
+        self._events.append(
+            ReplySent(machine=MACHINE, code=str(reply.code), enhanced=reply.enhanced, text=reply.lines)
+        )
+
+    def _transition(self, trigger: str) -> bool:
+        tr = S.SERVER_TABLE.lookup(self.state, trigger)
+        if tr is None:
+            return False
+        self._events.append(
+            StateChanged(machine=MACHINE, from_state=self.state, to_state=tr.target, trigger=trigger)
+        )
+        self.state = tr.target
+        return True
+
+    def _error(self, reply: Reply) -> None:
+        self._reply(reply)
+        self._errors += 1
+        if self._errors >= self.config.max_errors and self.state != S.CLOSED:
+            self._reply(R.TOO_MANY_ERRORS.format(self.config.hostname))
+            self._transition(S.TOO_MANY_ERRORS)
+
+    def _command_line(self, raw: bytes | object) -> None:
+        if raw is TOO_LONG:
+            self._events.append(CommandReceived(machine=MACHINE, verb="?", argument="(line too long)"))
+            self._error(R.LINE_TOO_LONG)
+            return
+        assert isinstance(raw, bytes)
+        try:
+            line = raw[:-2].decode("utf-8")
+        except UnicodeDecodeError:
+            self._events.append(CommandReceived(machine=MACHINE, verb="?", argument=repr(raw[:-2])))
+            self._error(R.UNKNOWN_COMMAND.format("(not valid UTF-8)"))
+            return
+        verb, _, arg = line.partition(" ")
+        verb = verb.upper()
+        self._events.append(CommandReceived(machine=MACHINE, verb=verb, argument=arg))
+        if verb not in S.KNOWN_VERBS:
+            if verb in S.NOT_IMPLEMENTED_VERBS:
+                self._error(R.NOT_IMPLEMENTED.format(verb))
+            else:
+                shown = verb if verb.isprintable() and len(verb) <= 20 else "(unprintable)"
+                self._error(R.UNKNOWN_COMMAND.format(shown))
+            return
+        tr = S.SERVER_TABLE.lookup(self.state, verb)
+        if tr is None:
+            self._error(R.BAD_SEQUENCE.format(_SEQUENCE_HINT.get((self.state, verb), f"{verb} not allowed now")))
+            return
+        getattr(self, "_do_" + tr.effect)(verb, arg)
+
+    # --- effects (one per table effect name) ------------------------------
+
+    def _do_greet(self, verb: str, arg: str) -> None:
+        domain = arg.strip()
+        if not domain or " " in domain or not is_domain(domain):
+            self._error(R.BAD_DOMAIN.format(verb))
+            return
+        self.session.helo = domain
+        self.session.esmtp = verb == "EHLO"
+        self.envelope = Envelope()
+        greet = R.HELO.format(self.config.hostname, domain)
+        if verb == "EHLO":
+            greet = greet.with_text(*greet.lines, *self.config.ehlo_keywords())
+        self._reply(greet)
+        self._transition(verb)
+
+    def _do_start_mail(self, verb: str, arg: str) -> None:
+        try:
+            parsed = parse_path_argument(arg, "FROM", allow_null=True)
+        except SyntaxError as exc:
+            self._error(R.BAD_SYNTAX.format(f"MAIL {exc.msg}"))
+            return
+        except PathError as exc:
+            self._error(R.BAD_SENDER_SYNTAX.format(exc))
+            return
+        params = parsed.params
+        refusal = self._check_mail_params(params)
+        if refusal is None and not is_ascii(parsed.mailbox) and "SMTPUTF8" not in params:
+            refusal = R.NON_ASCII_NEEDS_SMTPUTF8.format(f"<{parsed.mailbox}>")
+        if refusal is None:
+            refusal = self.policy.check_sender(self.session, parsed.mailbox)
+        if refusal is not None:
+            self._error(refusal)
+            return
+        self.envelope = Envelope(mail_from=parsed.mailbox, params=params)
+        self._reply(R.SENDER_OK.format(f"<{parsed.mailbox}>"))
+        self._transition(verb)
+
+    def _check_mail_params(self, params: dict[str, str | None]) -> Reply | None:
+        if params and not self.session.esmtp:
+            return R.PARAM_UNKNOWN.format(" ".join(params) + " (parameters need EHLO)")
+        for name, value in params.items():
+            if name == "SIZE":
+                if value is None or not value.isdigit():
+                    return R.BAD_SYNTAX.format("SIZE=<number of octets>")
+                if int(value) > self.config.max_message_size:
+                    return R.SIZE_EXCEEDED.format(self.config.max_message_size)
+            elif name == "BODY":
+                if value is None or value.upper() not in ("7BIT", "8BITMIME", "BINARYMIME"):
+                    return R.BAD_SYNTAX.format("BODY=7BIT or BODY=8BITMIME")
+                if value.upper() == "BINARYMIME":
+                    return R.PARAM_NOT_IMPLEMENTED.format("BODY=BINARYMIME")
+            elif name == "SMTPUTF8":
+                if value is not None:
+                    return R.BAD_SYNTAX.format("SMTPUTF8 takes no value")
+            else:
+                return R.PARAM_UNKNOWN.format(name)
+        return None
+
+    def _do_add_recipient(self, verb: str, arg: str) -> None:
+        try:
+            parsed = parse_path_argument(arg, "TO", allow_null=False)
+        except SyntaxError as exc:
+            self._error(R.BAD_SYNTAX.format(f"RCPT {exc.msg}"))
+            return
+        except PathError as exc:
+            self._error(R.MAILBOX_NAME_NOT_ALLOWED.format(exc))
+            return
+        if parsed.params:
+            self._error(R.PARAM_UNKNOWN.format(" ".join(parsed.params)))
+            return
+        rcpt = parsed.mailbox
+        if not is_ascii(rcpt) and not self.envelope.smtputf8:
+            self._error(R.NON_ASCII_NEEDS_SMTPUTF8.format(f"<{rcpt}>"))
+            return
+        if len(self.envelope.rcpt_to) >= self.config.max_recipients:
+            self._reply(R.TOO_MANY_RECIPIENTS)
+            return
+        refusal = self.policy.check_recipient(self.session, self.envelope, rcpt)
+        if refusal is not None:
+            self._reply(refusal)
+            return
+        self.envelope.rcpt_to.append(rcpt)
+        self._reply(R.RECIPIENT_OK.format(f"<{rcpt}>"))
+        self._transition(verb)
+
+    def _do_refuse_no_recipients(self, verb: str, arg: str) -> None:
+        self._error(R.NO_VALID_RECIPIENTS)
+        self._transition(verb)
+
+    def _do_start_data(self, verb: str, arg: str) -> None:
+        if arg.strip():
+            self._error(R.BAD_SYNTAX.format("DATA takes no argument"))
+            return
+        self._body.clear()
+        self._data_size = 0
+        self._data_too_long = self._data_too_big = self._data_bare_newline = False
+        self._reply(R.START_DATA)
+        self._transition(verb)
+
+    def _data_line(self, line: bytes | object) -> None:
+        if line is TOO_LONG:
+            self._data_too_long = True
+            return
+        assert isinstance(line, bytes)
+        if line == b".\r\n":
+            self._end_of_data()
+            return
+        if line.startswith(b"."):
+            line = line[1:]  # dot-unstuffing, RFC 5321 4.5.2
+        content = line[:-2]
+        if b"\r" in content or b"\n" in content:
+            self._data_bare_newline = True
+        self._data_size += len(line)
+        if self._data_size > self.config.max_message_size:
+            self._data_too_big = True
+            self._body.clear()
+        elif not self._data_too_big:
+            self._body += line
+
+    def _end_of_data(self) -> None:
+        self._events.append(CommandReceived(machine=MACHINE, verb=S.END_OF_DATA, argument=""))
+        if self._data_too_long:
+            reply = R.DATA_LINE_TOO_LONG
+        elif self._data_too_big:
+            reply = R.SIZE_EXCEEDED.format(self.config.max_message_size)
+        elif self._data_bare_newline:
+            reply = R.BARE_NEWLINE
+        else:
+            self.envelope.data = bytes(self._body)
+            reply = self.policy.accept_message(self.session, self.envelope)
+        self._body.clear()
+        self.envelope = Envelope()
+        self._reply(reply)
+        self._transition(S.END_OF_DATA)
+
+    def _do_reset(self, verb: str, arg: str) -> None:
+        self.envelope = Envelope()
+        self._reply(R.RESET)
+        self._transition(verb)
+
+    def _do_noop(self, verb: str, arg: str) -> None:
+        self._reply(R.NOOP)
+        self._transition(verb)
+
+    def _do_vrfy(self, verb: str, arg: str) -> None:
+        if not arg.strip():
+            self._error(R.BAD_SYNTAX.format("VRFY <user or mailbox>"))
+            return
+        self._reply(R.VRFY)
+        self._transition(verb)
+
+    def _do_help(self, verb: str, arg: str) -> None:
+        self._reply(R.HELP.format(" ".join(sorted(S.KNOWN_VERBS))))
+        self._transition(verb)
+
+    def _do_quit(self, verb: str, arg: str) -> None:
+        self._reply(R.BYE.format(self.config.hostname))
+        self._transition(verb)
+
+
+_SEQUENCE_HINT = {
+    (S.EXPECT_EHLO, "MAIL"): "send EHLO or HELO first",
+    (S.EXPECT_EHLO, "RCPT"): "send EHLO or HELO first",
+    (S.EXPECT_EHLO, "DATA"): "send EHLO or HELO first",
+    (S.EXPECT_MAIL, "RCPT"): "need MAIL before RCPT",
+    (S.EXPECT_MAIL, "DATA"): "need MAIL before DATA",
+    (S.EXPECT_RCPT, "MAIL"): "nested MAIL command",
+    (S.EXPECT_RCPT_OR_DATA, "MAIL"): "nested MAIL command",
+}

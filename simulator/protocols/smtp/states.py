@@ -1,0 +1,170 @@
+"""The SMTP server and client state tables (RFC 5321), the one source of truth.
+
+The machines enforce these tables and the TUI draws them. A server
+transition is taken when its command succeeds; a command that is refused
+(501, 550, ...) leaves the state where it was (RFC 5321 section 4.1.4). A
+(state, verb) pair missing from the server table is answered 503.
+"""
+
+from __future__ import annotations
+
+from simulator.protocols.machine import StateInfo, StateTable, Transition, register
+
+# --- server -------------------------------------------------------------------
+
+EXPECT_EHLO = "EXPECT_EHLO"
+EXPECT_MAIL = "EXPECT_MAIL"
+EXPECT_RCPT = "EXPECT_RCPT"
+EXPECT_RCPT_OR_DATA = "EXPECT_RCPT_OR_DATA"
+IN_DATA = "IN_DATA"
+CLOSED = "CLOSED"
+
+END_OF_DATA = "<CRLF>.<CRLF>"
+TIMEOUT = "idle timeout"
+SHUTDOWN = "shutdown"
+TOO_MANY_ERRORS = "too many errors"
+PEER_CLOSED = "peer closed"
+
+_SERVER_STATES = [
+    StateInfo(EXPECT_EHLO, "220 greeting sent; the client must say EHLO or HELO", "RFC 5321 3.1, 4.1.4"),
+    StateInfo(EXPECT_MAIL, "Session open, no transaction; waiting for MAIL FROM", "RFC 5321 3.3"),
+    StateInfo(EXPECT_RCPT, "MAIL accepted; waiting for the first accepted RCPT TO", "RFC 5321 3.3"),
+    StateInfo(EXPECT_RCPT_OR_DATA, "At least one recipient accepted; more RCPT or DATA", "RFC 5321 3.3"),
+    StateInfo(IN_DATA, "354 sent; reading the message up to CRLF.CRLF", "RFC 5321 4.1.1.4, 4.5.2"),
+    StateInfo(CLOSED, "221 or 421 sent, or the peer went away", "RFC 5321 4.1.1.10, 3.8"),
+]
+
+_OPEN = [EXPECT_EHLO, EXPECT_MAIL, EXPECT_RCPT, EXPECT_RCPT_OR_DATA]
+
+
+def _server_transitions() -> list[Transition]:
+    rows: list[Transition] = []
+    for s in _OPEN:
+        rows += [
+            Transition(s, "EHLO", EXPECT_MAIL, "greet", "RFC 5321 4.1.1.1"),
+            Transition(s, "HELO", EXPECT_MAIL, "greet", "RFC 5321 4.1.1.1"),
+        ]
+    rows += [
+        Transition(EXPECT_MAIL, "MAIL", EXPECT_RCPT, "start_mail", "RFC 5321 4.1.1.2"),
+        Transition(EXPECT_RCPT, "RCPT", EXPECT_RCPT_OR_DATA, "add_recipient", "RFC 5321 4.1.1.3"),
+        Transition(EXPECT_RCPT_OR_DATA, "RCPT", EXPECT_RCPT_OR_DATA, "add_recipient", "RFC 5321 4.1.1.3"),
+        # RFC 5321 3.3 and RFC 2920 3.1: DATA with no accepted recipient gets 554.
+        Transition(EXPECT_RCPT, "DATA", EXPECT_RCPT, "refuse_no_recipients", "RFC 5321 3.3"),
+        Transition(EXPECT_RCPT_OR_DATA, "DATA", IN_DATA, "start_data", "RFC 5321 4.1.1.4"),
+        Transition(IN_DATA, END_OF_DATA, EXPECT_MAIL, "end_data", "RFC 5321 4.1.1.4"),
+    ]
+    for s in _OPEN:
+        rows += [
+            Transition(s, "RSET", EXPECT_EHLO if s == EXPECT_EHLO else EXPECT_MAIL, "reset", "RFC 5321 4.1.1.5"),
+            Transition(s, "NOOP", s, "noop", "RFC 5321 4.1.1.9"),
+            Transition(s, "VRFY", s, "vrfy", "RFC 5321 3.5.3"),
+            Transition(s, "HELP", s, "help", "RFC 5321 4.1.1.8"),
+            Transition(s, "QUIT", CLOSED, "quit", "RFC 5321 4.1.1.10"),
+            Transition(s, TOO_MANY_ERRORS, CLOSED, "close_errors", "RFC 5321 4.2.2 (421)"),
+        ]
+    for s in [*_OPEN, IN_DATA]:
+        rows += [
+            Transition(s, TIMEOUT, CLOSED, "close_timeout", "RFC 5321 4.5.3.2"),
+            Transition(s, SHUTDOWN, CLOSED, "close_shutdown", "RFC 5321 3.8"),
+            Transition(s, PEER_CLOSED, CLOSED, "abandon", "RFC 5321 3.8"),
+        ]
+    return rows
+
+
+SERVER_TABLE = register(
+    StateTable("smtp.server", EXPECT_EHLO, _SERVER_STATES, _server_transitions())
+)
+
+# Verbs the server knows (RFC 5321 4.1) but does not offer: answered 502.
+NOT_IMPLEMENTED_VERBS = frozenset(
+    {"EXPN", "TURN", "ETRN", "ATRN", "BDAT", "SEND", "SOML", "SAML", "STARTTLS", "AUTH"}
+)
+KNOWN_VERBS = frozenset(
+    t.input for t in SERVER_TABLE.transitions if t.input.isalpha() and t.input.isupper()
+)
+
+# --- client -------------------------------------------------------------------
+
+C_EXPECT_GREETING = "EXPECT_GREETING"
+C_EXPECT_EHLO_REPLY = "EXPECT_EHLO_REPLY"
+C_EXPECT_HELO_REPLY = "EXPECT_HELO_REPLY"
+C_EXPECT_MAIL_REPLY = "EXPECT_MAIL_REPLY"
+C_EXPECT_RCPT_REPLY = "EXPECT_RCPT_REPLY"
+C_EXPECT_DATA_REPLY = "EXPECT_DATA_REPLY"
+C_EXPECT_DATA_END_REPLY = "EXPECT_DATA_END_REPLY"
+C_EXPECT_RSET_REPLY = "EXPECT_RSET_REPLY"
+C_EXPECT_QUIT_REPLY = "EXPECT_QUIT_REPLY"
+C_CLOSED = "CLOSED"
+
+# Client inputs: the reply class, qualified where the next step depends on
+# what is left to do. "next" = another message waits; "done" = none does.
+OK_NEXT, OK_DONE = "2xx, next message", "2xx, no message left"
+FAIL_NEXT, FAIL_DONE = "4xx/5xx, next message", "4xx/5xx, no message left"
+EHLO_UNSUPPORTED = "500/502"  # RFC 5321 3.2: fall back to HELO
+RCPT_MORE = "reply, more recipients due"
+RCPT_LAST_OK = "last reply, some accepted"
+RCPT_LAST_NONE = "last reply, none accepted"
+RCPT_LAST_NONE_PIPELINED = "last reply, none accepted, DATA pipelined"
+MAIL_FAIL_PIPELINED = "4xx/5xx, RCPT pipelined"
+GO_AHEAD = "354"
+ANY_FAIL = "4xx/5xx"
+CONN_LOST = "connection lost"
+
+_CLIENT_STATES = [
+    StateInfo(C_EXPECT_GREETING, "Connected; waiting for the 220 greeting", "RFC 5321 3.1"),
+    StateInfo(C_EXPECT_EHLO_REPLY, "EHLO sent; waiting for the extension list", "RFC 5321 4.1.1.1"),
+    StateInfo(C_EXPECT_HELO_REPLY, "HELO sent after EHLO was not understood", "RFC 5321 3.2"),
+    StateInfo(C_EXPECT_MAIL_REPLY, "MAIL FROM sent", "RFC 5321 4.1.1.2"),
+    StateInfo(C_EXPECT_RCPT_REPLY, "RCPT TO sent; reading one reply per recipient", "RFC 5321 4.1.1.3"),
+    StateInfo(C_EXPECT_DATA_REPLY, "DATA sent; waiting for 354", "RFC 5321 4.1.1.4"),
+    StateInfo(C_EXPECT_DATA_END_REPLY, "Message and final dot sent; waiting for the verdict", "RFC 5321 4.1.1.4"),
+    StateInfo(C_EXPECT_RSET_REPLY, "Transaction abandoned; RSET sent", "RFC 5321 4.1.1.5"),
+    StateInfo(C_EXPECT_QUIT_REPLY, "QUIT sent; waiting for 221", "RFC 5321 4.1.1.10"),
+    StateInfo(C_CLOSED, "Session over", "RFC 5321 3.8"),
+]
+
+
+def _client_transitions() -> list[Transition]:
+    G, E, H = C_EXPECT_GREETING, C_EXPECT_EHLO_REPLY, C_EXPECT_HELO_REPLY
+    M, RC, D = C_EXPECT_MAIL_REPLY, C_EXPECT_RCPT_REPLY, C_EXPECT_DATA_REPLY
+    DE, RS, Q = C_EXPECT_DATA_END_REPLY, C_EXPECT_RSET_REPLY, C_EXPECT_QUIT_REPLY
+    rows = [
+        Transition(G, "2xx", E, "send_ehlo", "RFC 5321 3.1"),
+        Transition(G, ANY_FAIL, Q, "send_quit", "RFC 5321 3.1"),
+        Transition(E, OK_NEXT, M, "send_mail", "RFC 5321 4.1.1.1"),
+        Transition(E, OK_DONE, Q, "send_quit", "RFC 5321 4.1.1.1"),
+        Transition(E, EHLO_UNSUPPORTED, H, "send_helo", "RFC 5321 3.2"),
+        Transition(E, ANY_FAIL, Q, "send_quit", "RFC 5321 3.2"),
+        Transition(H, OK_NEXT, M, "send_mail", "RFC 5321 4.1.1.1"),
+        Transition(H, OK_DONE, Q, "send_quit", "RFC 5321 4.1.1.1"),
+        Transition(H, ANY_FAIL, Q, "send_quit", "RFC 5321 4.1.1.1"),
+        Transition(M, "2xx", RC, "send_rcpt", "RFC 5321 4.1.1.2"),
+        Transition(M, FAIL_NEXT, M, "fail_message_send_mail", "RFC 5321 4.1.1.2"),
+        Transition(M, FAIL_DONE, Q, "fail_message_send_quit", "RFC 5321 4.1.1.2"),
+        Transition(M, MAIL_FAIL_PIPELINED, RC, "fail_message", "RFC 2920 3.1"),
+        Transition(RC, RCPT_MORE, RC, "record_rcpt_send_next", "RFC 5321 4.1.1.3"),
+        Transition(RC, RCPT_LAST_OK, D, "send_data", "RFC 5321 4.1.1.4"),
+        Transition(RC, RCPT_LAST_NONE, RS, "send_rset", "RFC 5321 3.3"),
+        Transition(RC, RCPT_LAST_NONE_PIPELINED, D, "await_data_reply", "RFC 2920 3.1"),
+        Transition(D, GO_AHEAD, DE, "send_message", "RFC 5321 4.1.1.4"),
+        Transition(D, ANY_FAIL, RS, "fail_message_send_rset", "RFC 5321 4.1.1.4"),
+        Transition(DE, OK_NEXT, M, "deliver_send_mail", "RFC 5321 4.1.1.4"),
+        Transition(DE, OK_DONE, Q, "deliver_send_quit", "RFC 5321 4.1.1.4"),
+        Transition(DE, FAIL_NEXT, M, "fail_message_send_mail", "RFC 5321 4.1.1.4"),
+        Transition(DE, FAIL_DONE, Q, "fail_message_send_quit", "RFC 5321 4.1.1.4"),
+        Transition(RS, OK_NEXT, M, "send_mail", "RFC 5321 4.1.1.5"),
+        Transition(RS, OK_DONE, Q, "send_quit", "RFC 5321 4.1.1.5"),
+        Transition(RS, ANY_FAIL, Q, "send_quit", "RFC 5321 4.1.1.5"),
+        Transition(Q, "2xx", C_CLOSED, "close", "RFC 5321 4.1.1.10"),
+        Transition(Q, ANY_FAIL, C_CLOSED, "close", "RFC 5321 4.1.1.10"),
+    ]
+    for s in [G, E, H, M, RC, D, DE, RS, Q]:
+        rows.append(Transition(s, CONN_LOST, C_CLOSED, "fail_pending", "RFC 5321 3.8"))
+        if s != Q:
+            rows.append(Transition(s, "421", C_CLOSED, "fail_pending", "RFC 5321 3.8"))
+    return rows
+
+
+CLIENT_TABLE = register(
+    StateTable("smtp.client", C_EXPECT_GREETING, _CLIENT_STATES, _client_transitions())
+)
