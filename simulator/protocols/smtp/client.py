@@ -1,0 +1,333 @@
+"""The sans-IO SMTP client machine: EHLO (HELO fallback), MAIL, RCPT, DATA, QUIT.
+
+It sends a list of :class:`OutgoingMessage` over one session, pipelining
+MAIL, the RCPTs and DATA when the server offers PIPELINING (RFC 2920), and
+records each recipient's outcome: delivered (2xx at the final dot),
+deferred (4xx: try again later) or failed (5xx: give up and bounce).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.protocols.lines import TOO_LONG, LineBuffer
+from simulator.protocols.smtp import states as S
+from simulator.protocols.smtp.replies import Reply
+from simulator.trace import Event, StateChanged
+
+MACHINE = "smtp.client"
+REPLY_LINE_LIMIT = 512  # RFC 5321 4.5.3.1.5
+
+
+class ReplyFormatError(ValueError):
+    """The server sent something that is not an RFC 5321 4.2 reply."""
+
+
+@dataclass(slots=True)
+class OutgoingMessage:
+    mail_from: str
+    rcpt_to: list[str]
+    data: bytes  # the message with CRLF line ends, not yet dot-stuffed
+    params: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class RecipientResult:
+    recipient: str
+    outcome: str  # "delivered", "deferred", "failed"
+    reply: Reply
+
+
+@dataclass(slots=True)
+class MessageResult:
+    message: OutgoingMessage
+    recipients: list[RecipientResult] = field(default_factory=list)
+
+
+def dot_stuff(data: bytes) -> bytes:
+    """Transparency (RFC 5321 4.5.2) plus the final CRLF.CRLF."""
+    if data and not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    lines = data.split(b"\r\n")
+    stuffed = b"\r\n".join(b"." + ln if ln.startswith(b".") else ln for ln in lines)
+    return stuffed + b".\r\n"
+
+
+class ReplyReader:
+    """Collects ``NNN-text`` lines into a complete :class:`Reply`."""
+
+    def __init__(self) -> None:
+        self._buffer = LineBuffer()
+        self._lines: list[str] = []
+        self._code = 0
+
+    def feed(self, data: bytes) -> None:
+        self._buffer.feed(data)
+
+    def next_reply(self) -> Reply | None:
+        while True:
+            raw = self._buffer.next_line(REPLY_LINE_LIMIT)
+            if raw is None:
+                return None
+            if raw is TOO_LONG:
+                raise ReplyFormatError("reply line longer than 512 octets")
+            assert isinstance(raw, bytes)
+            line = raw[:-2].decode("utf-8", "replace")
+            if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in " -"):
+                raise ReplyFormatError(f"not an SMTP reply line: {line!r}")
+            code = int(line[:3])
+            if self._lines and code != self._code:
+                raise ReplyFormatError("reply code changed inside a multiline reply")
+            self._code = code
+            self._lines.append(line[4:])
+            if len(line) == 3 or line[3] == " ":
+                lines, self._lines = self._lines, []
+                enhanced = ""
+                first = lines[0].split(" ", 1)
+                if code // 100 in (2, 4, 5) and first and _looks_enhanced(first[0], code):
+                    enhanced = first[0]
+                    lines = [ln.split(" ", 1)[1] if ln.startswith(enhanced + " ") else ln for ln in lines]
+                    lines = [ln[len(enhanced):] if ln == enhanced else ln for ln in lines]
+                try:
+                    return Reply(code, tuple(lines), enhanced)
+                except ValueError as exc:
+                    raise ReplyFormatError(str(exc)) from exc
+
+
+def _looks_enhanced(token: str, code: int) -> bool:
+    parts = token.split(".")
+    return len(parts) == 3 and all(p.isdigit() for p in parts) and parts[0] == str(code)[0]
+
+
+class SmtpClient:
+    def __init__(self, helo_name: str, messages: list[OutgoingMessage], *, use_pipelining: bool = True) -> None:
+        self.helo_name = helo_name
+        self.pending = list(messages)
+        self.results: list[MessageResult] = []
+        self.extensions: dict[str, str] = {}
+        self.state = S.CLIENT_TABLE.initial
+        self.use_pipelining = use_pipelining
+        self.last_reply: Reply | None = None
+        self.error = ""
+        self._reader = ReplyReader()
+        self._out = bytearray()
+        self._events: list[Event] = []
+        self._current: MessageResult | None = None
+        self._rcpt_index = 0
+        self._pipelined = False
+        self._mail_failure: Reply | None = None
+
+    # --- public API -------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        if self.state == S.C_CLOSED:
+            return self._take()
+        if data == b"":
+            self._fire(S.CONN_LOST, None)
+            return self._take()
+        self._reader.feed(data)
+        while self.state != S.C_CLOSED:
+            try:
+                reply = self._reader.next_reply()
+            except ReplyFormatError as exc:
+                self.error = str(exc)
+                self._fire(S.CONN_LOST, None)
+                break
+            if reply is None:
+                break
+            self.last_reply = reply
+            self._on_reply(reply)
+        return self._take()
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    @property
+    def closed(self) -> bool:
+        return self.state == S.C_CLOSED
+
+    @property
+    def pipelining(self) -> bool:
+        return self.use_pipelining and "PIPELINING" in self.extensions
+
+    # --- the table --------------------------------------------------------
+
+    def _take(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    def _fire(self, input: str, reply: Reply | None) -> None:
+        tr = S.CLIENT_TABLE.lookup(self.state, input)
+        if tr is None:
+            # Every (state, reply class) pair is in the table; reaching here is a bug.
+            raise AssertionError(f"smtp.client: no transition for {(self.state, input)}")
+        self._events.append(
+            StateChanged(machine=MACHINE, from_state=self.state, to_state=tr.target, trigger=input)
+        )
+        self.state = tr.target
+        for effect in tr.effect.split("+"):
+            getattr(self, "_" + effect)(reply)
+
+    def _on_reply(self, reply: Reply) -> None:
+        klass = reply.klass
+        st = self.state
+        more = bool(self.pending)
+        if reply.code == 421 and st != S.C_EXPECT_QUIT_REPLY:
+            self._fire("421", reply)
+        elif st == S.C_EXPECT_GREETING:
+            self._fire("2xx" if klass == "2xx" else S.ANY_FAIL, reply)
+        elif st in (S.C_EXPECT_EHLO_REPLY, S.C_EXPECT_HELO_REPLY):
+            if klass == "2xx":
+                if st == S.C_EXPECT_EHLO_REPLY:
+                    self._parse_extensions(reply)
+                self._fire(S.OK_NEXT if more else S.OK_DONE, reply)
+            elif st == S.C_EXPECT_EHLO_REPLY and reply.code in (500, 502):
+                self._fire(S.EHLO_UNSUPPORTED, reply)
+            else:
+                self._fire(S.ANY_FAIL, reply)
+        elif st == S.C_EXPECT_MAIL_REPLY:
+            if klass == "2xx":
+                self._fire("2xx", reply)
+            elif self._pipelined:
+                self._fire(S.MAIL_FAIL_PIPELINED, reply)
+            else:
+                self._fire(S.FAIL_NEXT if more else S.FAIL_DONE, reply)
+        elif st == S.C_EXPECT_RCPT_REPLY:
+            assert self._current is not None
+            rcpts = self._current.message.rcpt_to
+            self._record_rcpt(rcpts[self._rcpt_index], reply)
+            self._rcpt_index += 1
+            if self._rcpt_index < len(rcpts):
+                self._fire(S.RCPT_MORE, reply)
+            elif self._accepted():
+                self._fire(S.RCPT_LAST_OK, reply)
+            elif self._pipelined:
+                self._fire(S.RCPT_LAST_NONE_PIPELINED, reply)
+            else:
+                self._fire(S.RCPT_LAST_NONE, reply)
+        elif st == S.C_EXPECT_DATA_REPLY:
+            self._fire(S.GO_AHEAD if reply.code == 354 else S.ANY_FAIL, reply)
+        elif st == S.C_EXPECT_DATA_END_REPLY:
+            if klass == "2xx":
+                self._fire(S.OK_NEXT if more else S.OK_DONE, reply)
+            else:
+                self._fire(S.FAIL_NEXT if more else S.FAIL_DONE, reply)
+        elif st == S.C_EXPECT_RSET_REPLY:
+            if klass == "2xx":
+                self._fire(S.OK_NEXT if more else S.OK_DONE, reply)
+            else:
+                self._fire(S.ANY_FAIL, reply)
+        elif st == S.C_EXPECT_QUIT_REPLY:
+            self._fire("2xx" if klass == "2xx" else S.ANY_FAIL, reply)
+
+    def _parse_extensions(self, reply: Reply) -> None:
+        self.extensions = {}
+        for line in reply.lines[1:]:
+            keyword, _, params = line.partition(" ")
+            self.extensions[keyword.upper()] = params
+
+    def _accepted(self) -> bool:
+        assert self._current is not None
+        return any(r.outcome == "pending" for r in self._current.recipients)
+
+    def _record_rcpt(self, rcpt: str, reply: Reply) -> None:
+        assert self._current is not None
+        if self._mail_failure is not None:
+            reply = self._mail_failure
+        outcome = "pending" if reply.klass == "2xx" else ("deferred" if reply.is_transient else "failed")
+        self._current.recipients.append(RecipientResult(rcpt, outcome, reply))
+
+    def _write(self, line: str) -> None:
+        self._out += line.encode("utf-8") + b"\r\n"
+
+    # --- effects ----------------------------------------------------------
+
+    def _send_ehlo(self, reply: Reply | None) -> None:
+        self._write(f"EHLO {self.helo_name}")
+
+    def _send_helo(self, reply: Reply | None) -> None:
+        self._write(f"HELO {self.helo_name}")
+
+    def _send_quit(self, reply: Reply | None) -> None:
+        self._write("QUIT")
+
+    def _send_rset(self, reply: Reply | None) -> None:
+        self._write("RSET")
+
+    def _send_mail(self, reply: Reply | None) -> None:
+        msg = self.pending.pop(0)
+        self._current = MessageResult(msg)
+        self.results.append(self._current)
+        self._rcpt_index = 0
+        self._mail_failure = None
+        params = list(msg.params)
+        if "SIZE" in self.extensions:
+            params.append(f"SIZE={len(msg.data)}")
+        if "8BITMIME" in self.extensions and not msg.data.isascii():
+            params.append("BODY=8BITMIME")
+        if "SMTPUTF8" in self.extensions and not (msg.mail_from + "".join(msg.rcpt_to)).isascii():
+            params.append("SMTPUTF8")
+        self._write(" ".join([f"MAIL FROM:<{msg.mail_from}>", *params]))
+        self._pipelined = self.pipelining
+        if self._pipelined:
+            for rcpt in msg.rcpt_to:
+                self._write(f"RCPT TO:<{rcpt}>")
+            self._write("DATA")
+
+    def _send_rcpt(self, reply: Reply | None) -> None:
+        if not self._pipelined:
+            assert self._current is not None
+            self._write(f"RCPT TO:<{self._current.message.rcpt_to[self._rcpt_index]}>")
+
+    def _send_data(self, reply: Reply | None) -> None:
+        if not self._pipelined:
+            self._write("DATA")
+
+    def _await_data_reply(self, reply: Reply | None) -> None:
+        pass
+
+    def _send_message(self, reply: Reply | None) -> None:
+        assert self._current is not None
+        self._out += dot_stuff(self._current.message.data)
+
+    def _fail_message(self, reply: Reply | None) -> None:
+        """The transaction failed as a whole: every recipient still open gets ``reply``."""
+        assert self._current is not None and reply is not None
+        if self.state == S.C_EXPECT_RCPT_REPLY:
+            # MAIL failed but RCPTs were pipelined: their replies still come, and
+            # each recipient's verdict is the MAIL failure (RFC 2920 3.1).
+            self._mail_failure = reply
+            return
+        outcome = "deferred" if reply.is_transient else "failed"
+        for r in self._current.recipients:
+            if r.outcome == "pending":
+                r.outcome, r.reply = outcome, reply
+        done = {r.recipient for r in self._current.recipients}
+        for rcpt in self._current.message.rcpt_to:
+            if rcpt not in done:
+                self._current.recipients.append(RecipientResult(rcpt, outcome, reply))
+
+    def _deliver(self, reply: Reply | None) -> None:
+        assert self._current is not None and reply is not None
+        for r in self._current.recipients:
+            if r.outcome == "pending":
+                r.outcome, r.reply = "delivered", reply
+
+    def _fail_pending(self, reply: Reply | None) -> None:
+        lost = reply or Reply(421, ("connection lost",), "4.4.2")
+        if self._current is not None:
+            for r in self._current.recipients:
+                if r.outcome == "pending":
+                    r.outcome, r.reply = "deferred", lost
+            done = {r.recipient for r in self._current.recipients}
+            for rcpt in self._current.message.rcpt_to:
+                if rcpt not in done:
+                    self._current.recipients.append(RecipientResult(rcpt, "deferred", lost))
+        for msg in self.pending:
+            self.results.append(MessageResult(msg, [RecipientResult(r, "deferred", lost) for r in msg.rcpt_to]))
+        self.pending.clear()
+
+    def _close(self, reply: Reply | None) -> None:
+        pass
