@@ -1,0 +1,137 @@
+"""The mail software on a server host: submission (MSA), MX reception, local delivery (MDA)."""
+
+from __future__ import annotations
+
+import email.utils
+
+from dataclasses import dataclass, field
+
+from simulator.agents.faults import FaultBoard
+from simulator.mail.message import header, make_message_id, prepend_header
+from simulator.mail.queue import OutboundQueue
+from simulator.mail.store import MailStore
+from simulator.mail.trace_headers import received_header, return_path_header
+from simulator.net.world import Host, Peer, Service, World
+from simulator.protocols.smtp.address import domain_of
+from simulator.protocols.smtp.replies import R, Reply
+from simulator.protocols.smtp.server import Envelope, Session, SmtpServer, SmtpServerConfig
+
+SUBMISSION = "submission"  # RFC 6409: clients hand over new mail
+MX = "mx"  # RFC 5321: other servers relay mail to us
+
+
+@dataclass
+class MailHostConfig:
+    local_domains: set[str] = field(default_factory=set)
+    max_message_size: int = 10 * 1024 * 1024
+    max_recipients: int = 100
+
+
+class MailHost:
+    def __init__(self, world: World, host: Host, config: MailHostConfig, faults: FaultBoard) -> None:
+        self.world = world
+        self.host = host
+        self.config = config
+        self.faults = faults
+        self.store = MailStore(host.name, on_change=world.record)
+        self.queue = OutboundQueue(host.name, on_change=world.record)
+        self.passwords: dict[str, str] = {}
+        self.on_queued: list = []  # callbacks run after a message is queued (serve relays at once)
+        for domain in config.local_domains:
+            self.store.add_user(f"postmaster@{domain}")  # RFC 5321 4.5.1
+
+    @property
+    def name(self) -> str:
+        return self.host.name
+
+    def add_user(self, address: str, password: str) -> None:
+        self.store.add_user(address)
+        self.passwords[address.lower()] = password
+
+    def is_local(self, address: str) -> bool:
+        return domain_of(address) in self.config.local_domains
+
+    def listen_smtp(self, port: int, role: str) -> None:
+        name = "submission" if role == SUBMISSION else "smtp"
+        self.host.listen(Service(name, port, lambda peer: self.smtp_server(role, peer)))
+
+    def smtp_server(self, role: str, peer: Peer) -> SmtpServer:
+        config = SmtpServerConfig(
+            hostname=self.host.fqdn,
+            max_message_size=self.config.max_message_size,
+            max_recipients=self.config.max_recipients,
+        )
+        policy = SmtpHostPolicy(self, role)
+        return SmtpServer(config, policy, Session(peer_host=peer.fqdn, peer_addr=peer.addr))
+
+    def new_queue_id(self) -> str:
+        return self.world.rng.hex(10)
+
+    # --- what happens to an accepted message --------------------------------
+
+    def accept(self, session: Session, envelope: Envelope, role: str) -> Reply:
+        queue_id = self.new_queue_id()
+        data = envelope.data
+        if role == SUBMISSION:
+            data = self._complete_submission(data)
+        data = prepend_header(data, "Received", received_header(
+            helo=session.helo, peer_host=session.peer_host, peer_addr=session.peer_addr,
+            by=self.host.fqdn, protocol=session.protocol, queue_id=queue_id,
+            recipient=envelope.rcpt_to[0] if len(envelope.rcpt_to) == 1 else None,
+            when=self.world.clock.datetime(),
+        ))
+        if role == MX:
+            for rcpt in envelope.rcpt_to:
+                self.deliver_local(rcpt, envelope.mail_from, data)
+        else:
+            self.queue.add(queue_id, envelope.mail_from, envelope.rcpt_to, data, self.world.clock.now())
+            for callback in self.on_queued:
+                callback(self)
+        return R.QUEUED.format(queue_id)
+
+    def _complete_submission(self, data: bytes) -> bytes:
+        """RFC 6409 8.2, 8.3: the MSA may add a missing Date or Message-ID."""
+        if not header(data, "Message-ID"):
+            data = prepend_header(data, "Message-ID", make_message_id(self.world.rng.hex(16), self.host.fqdn))
+        if not header(data, "Date"):
+            data = prepend_header(data, "Date", email.utils.format_datetime(self.world.clock.datetime()))
+        return data
+
+    def deliver_local(self, rcpt: str, mail_from: str, data: bytes) -> None:
+        """The MDA: Return-Path on final delivery (RFC 5321 4.4), then the mailbox."""
+        user = rcpt if "@" in rcpt else f"postmaster@{sorted(self.config.local_domains)[0]}"
+        if not self.store.has_user(user):
+            user = f"postmaster@{domain_of(user)}"
+        self.store.deliver(user, prepend_header(data, "Return-Path", return_path_header(mail_from)),
+                           self.world.clock.now())
+
+
+class SmtpHostPolicy:
+    """The SmtpPolicy of one role of a MailHost: never an open relay."""
+
+    def __init__(self, mailhost: MailHost, role: str) -> None:
+        self.mailhost = mailhost
+        self.role = role
+
+    def check_sender(self, session: Session, reverse_path: str) -> Reply | None:
+        return self.mailhost.faults.reply_for(self.mailhost.name, "MAIL")
+
+    def check_recipient(self, session: Session, envelope: Envelope, forward_path: str) -> Reply | None:
+        fault = self.mailhost.faults.reply_for(self.mailhost.name, "RCPT")
+        if fault is not None:
+            return fault
+        if forward_path.lower() == "postmaster":
+            return None
+        if self.role == SUBMISSION:
+            return None  # an MSA takes mail for anywhere from its own users (RFC 6409 3.1)
+        if not self.mailhost.is_local(forward_path):
+            return R.RELAY_DENIED.format(domain_of(forward_path))  # RFC 5321 3.6.2: no open relay
+        if not self.mailhost.store.has_user(forward_path):
+            return R.NO_SUCH_USER.format(f"<{forward_path}>")
+        return None
+
+    def accept_message(self, session: Session, envelope: Envelope) -> Reply:
+        fault = self.mailhost.faults.reply_for(self.mailhost.name, "DATA")
+        if fault is not None:
+            return fault
+        return self.mailhost.accept(session, envelope, self.role)

@@ -1,0 +1,41 @@
+"""The mail client (MUA): composes a message and submits it to its provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.mail.message import build_message
+from simulator.net.world import World
+from simulator.protocols.smtp.client import MessageResult, OutgoingMessage, SmtpClient
+
+SUBMISSION_PORT = 587  # RFC 6409
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    connected: bool
+    results: list[MessageResult]
+
+
+class MailClient:
+    def __init__(self, world: World, host: str) -> None:
+        self.world = world
+        self.host = world.host(host)
+
+    def compose(self, *, sender: str, to: list[str], subject: str, body: str, cc: list[str] | None = None,
+                from_name: str = "", extra_headers: dict[str, str] | None = None) -> bytes:
+        domain = sender.rpartition("@")[2]
+        return build_message(
+            sender=sender, to=to, cc=cc, subject=subject, body=body, from_name=from_name,
+            date=self.world.clock.datetime(),
+            message_id=f"<{self.world.rng.hex(16)}@{domain}>",
+            extra_headers=extra_headers,
+        )
+
+    def submit(self, server: str, messages: list[OutgoingMessage], port: int = SUBMISSION_PORT) -> Submission:
+        conn = self.world.connect(self.host.name, server, port)
+        if conn is None:
+            return Submission(False, [])
+        client = SmtpClient(self.host.fqdn, messages)
+        conn.run_client(client)
+        return Submission(True, client.results)

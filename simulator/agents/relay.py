@@ -1,0 +1,118 @@
+"""The relay (MTA): runs a MailHost's queue, finds the next hop by MX, retries, bounces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.agents.mailhost import MailHost
+from simulator.mail.bounce import FailedRecipient, build_bounce
+from simulator.mail.queue import QueueEntry
+from simulator.net.dns import NODATA, NXDOMAIN
+from simulator.protocols.smtp.address import domain_of
+from simulator.protocols.smtp.client import OutgoingMessage, RecipientResult, SmtpClient
+from simulator.protocols.smtp.replies import Reply
+from simulator.trace import Note
+
+SMTP_PORT = 25
+
+
+@dataclass(frozen=True, slots=True)
+class HopResult:
+    delivered: list[str]
+    deferred: list[tuple[str, Reply]]
+    failed: list[tuple[str, Reply, str]]  # recipient, reply, remote MTA
+
+
+class Relay:
+    def __init__(self, mailhost: MailHost, mailhosts: dict[str, MailHost]) -> None:
+        self.mailhost = mailhost
+        self.world = mailhost.world
+        self.mailhosts = mailhosts
+
+    def run_queue(self) -> None:
+        """One queue run: try every entry that is due now."""
+        for entry in self.mailhost.queue.due(self.world.clock.now()):
+            self._attempt(entry)
+
+    def _attempt(self, entry: QueueEntry) -> None:
+        entry.attempts += 1
+        queue = self.mailhost.queue
+        local = [r for r in entry.recipients if self.mailhost.is_local(r) or "@" not in r]
+        for rcpt in local:
+            self.mailhost.deliver_local(rcpt, entry.mail_from, entry.data)
+        if local:
+            queue.sent(entry, local, "delivered locally")
+        by_domain: dict[str, list[str]] = {}
+        for rcpt in list(entry.recipients):
+            by_domain.setdefault(domain_of(rcpt), []).append(rcpt)
+        bounced: list[FailedRecipient] = []
+        for domain, rcpts in by_domain.items():
+            result = self._relay_to_domain(entry, domain, rcpts)
+            if result.delivered:
+                queue.sent(entry, result.delivered, f"relayed to {domain}")
+            for rcpt, reply, mta in result.failed:
+                queue.failed(entry, [rcpt], str(reply))
+                bounced.append(FailedRecipient(rcpt, reply.enhanced or f"{reply.code // 100}.0.0", str(reply), mta))
+            for rcpt, reply in result.deferred:
+                if not queue.defer(entry, [rcpt], str(reply), self.world.clock.now()):
+                    queue.failed(entry, [rcpt], "gave up after the maximum queue lifetime")
+                    bounced.append(FailedRecipient(rcpt, "4.4.7", f"{reply} (retried for 5 days)"))
+        if bounced:
+            self._bounce(entry, bounced)
+
+    def _relay_to_domain(self, entry: QueueEntry, domain: str, rcpts: list[str]) -> HopResult:
+        asker = self.mailhost.name
+        mx_hosts, answer = self.world.dns.mx_hosts(domain, asker)
+        if answer.error in (NXDOMAIN, NODATA):
+            # RFC 5321 5.1: no MX records, so the domain itself is the implicit MX.
+            a = self.world.dns.query(domain, "A", asker)
+            if not a.ok:
+                if answer.error == NXDOMAIN:
+                    reply = Reply(550, (f"Host or domain name not found: {domain}",), "5.1.2")
+                    return HopResult([], [], [(r, reply, "") for r in rcpts])
+                reply = Reply(451, (f"No MX or A record for {domain}",), "4.4.3")
+                return HopResult([], [(r, reply) for r in rcpts], [])
+            targets = [domain]
+        elif not answer.ok:
+            reply = Reply(451, (f"DNS lookup of {domain} MX failed: {answer.error}",), "4.4.3")
+            return HopResult([], [(r, reply) for r in rcpts], [])
+        else:
+            targets = [mx.host for mx in mx_hosts]
+        for target in targets:
+            addr = self.world.dns.query(target, "A", asker)
+            if not addr.ok:
+                continue
+            conn = self.world.connect(self.mailhost.name, target, SMTP_PORT, server_addr=addr.records[0])
+            if conn is None:
+                self.world.record(Note(text=f"{target} did not answer; trying the next MX"))
+                continue
+            client = SmtpClient(self.mailhost.host.fqdn, [OutgoingMessage(entry.mail_from, list(rcpts), entry.data)])
+            conn.run_client(client)
+            results: list[RecipientResult] = [r for m in client.results for r in m.recipients]
+            if not results:  # the server turned us away before any transaction (4xx greeting)
+                continue
+            return HopResult(
+                [r.recipient for r in results if r.outcome == "delivered"],
+                [(r.recipient, r.reply) for r in results if r.outcome == "deferred"],
+                [(r.recipient, r.reply, target) for r in results if r.outcome == "failed"],
+            )
+        reply = Reply(451, (f"Could not connect to any mail exchanger for {domain}",), "4.4.1")
+        return HopResult([], [(r, reply) for r in rcpts], [])
+
+    def _bounce(self, entry: QueueEntry, failed: list[FailedRecipient]) -> None:
+        if entry.mail_from == "":
+            # Never bounce a bounce (RFC 5321 6.1, RFC 3464 2.1): it would loop.
+            self.world.record(Note(text=f"bounce {entry.queue_id} is undeliverable; dropped (never bounce a bounce)"))
+            return
+        mh = self.mailhost
+        data = build_bounce(
+            reporting_mta=mh.host.fqdn,
+            to=entry.mail_from,
+            failed=failed,
+            original=entry.data,
+            date=self.world.clock.datetime(),
+            message_id=f"<{self.world.rng.hex(16)}@{mh.host.fqdn}>",
+            boundary=f"{self.world.rng.hex(12)}/{mh.host.fqdn}",
+        )
+        mh.queue.add(mh.new_queue_id(), "", [entry.mail_from], data, self.world.clock.now())
+        self.run_queue()

@@ -1,0 +1,169 @@
+"""The mail world: hosts, domains, users and DNS as data, and the builder that wires them.
+
+:data:`DEFAULT_SPEC` is the default world of DESIGN.md: example.org (Alice),
+example.net (Bob), evil.example (Mallory). Scenarios override parts of it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from simulator.agents.faults import FaultBoard
+from simulator.agents.mailhost import MX, SUBMISSION, MailHost, MailHostConfig
+from simulator.agents.mua import MailClient
+from simulator.agents.relay import Relay
+from simulator.net.clock import DEFAULT_START
+from simulator.net.world import Host, World
+
+
+@dataclass
+class HostSpec:
+    name: str
+    addresses: list[str]
+    fqdn: str = ""
+    role: str = "client"  # "client", "server" or "attacker"
+
+
+@dataclass
+class UserSpec:
+    address: str
+    password: str
+    name: str = ""
+
+
+@dataclass
+class DomainSpec:
+    name: str
+    mail_host: str  # keeps the mailboxes, runs submission and the MX
+    users: list[UserSpec] = field(default_factory=list)
+    mx: list[tuple[int, str]] = field(default_factory=list)  # empty: MX 10 -> mail_host
+    spf: str = ""
+    dmarc: str = ""
+
+
+@dataclass
+class WorldSpec:
+    hosts: list[HostSpec]
+    domains: list[DomainSpec]
+    dns: list[tuple[str, str, str]] = field(default_factory=list)  # extra records
+    dns_remove: list[tuple[str, str]] = field(default_factory=list)
+    max_message_size: int = 10 * 1024 * 1024
+    max_recipients: int = 100
+
+    def copy(self) -> WorldSpec:
+        return copy.deepcopy(self)
+
+    def host(self, name: str) -> HostSpec | None:
+        return next((h for h in self.hosts if h.name == name or h.fqdn == name), None)
+
+    def domain(self, name: str) -> DomainSpec | None:
+        return next((d for d in self.domains if d.name == name.lower()), None)
+
+    def users(self) -> list[UserSpec]:
+        return [u for d in self.domains for u in d.users]
+
+
+DEFAULT_SPEC = WorldSpec(
+    hosts=[
+        HostSpec("alice-laptop", ["192.0.2.10"], "alice-laptop.example.org"),
+        HostSpec("mail.example.org", ["192.0.2.25"], role="server"),
+        HostSpec("mx.example.net", ["198.51.100.25"], role="server"),
+        HostSpec("bob-phone", ["198.51.100.30"], "bob-phone.example.net"),
+        HostSpec("bob-laptop", ["198.51.100.31"], "bob-laptop.example.net"),
+        HostSpec("mail.evil.example", ["203.0.113.25"], role="attacker"),
+        HostSpec("mallory-box", ["203.0.113.66"], "mallory-box.evil.example", role="attacker"),
+    ],
+    domains=[
+        DomainSpec(
+            "example.org", "mail.example.org",
+            [UserSpec("alice@example.org", "wonderland", "Alice")],
+            spf="v=spf1 ip4:192.0.2.25 -all",
+            dmarc="v=DMARC1; p=reject; rua=mailto:dmarc-reports@example.org",
+        ),
+        DomainSpec(
+            "example.net", "mx.example.net",
+            [UserSpec("bob@example.net", "builder", "Bob")],
+            spf="v=spf1 ip4:198.51.100.25 -all",
+            dmarc="v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@example.net",
+        ),
+        DomainSpec(
+            "evil.example", "mail.evil.example",
+            [UserSpec("mallory@evil.example", "mallory", "Mallory")],
+            spf="v=spf1 ip4:203.0.113.0/24 ~all",
+        ),
+    ],
+)
+
+
+class MailWorld:
+    """A World populated with mail hosts, their relays and the faults in force."""
+
+    def __init__(self, spec: WorldSpec, *, seed: int = 1, start: datetime = DEFAULT_START) -> None:
+        self.spec = spec
+        self.net = World(seed=seed, start=start)
+        self.faults = FaultBoard()
+        self.mailhosts: dict[str, MailHost] = {}
+        self.relays: dict[str, Relay] = {}
+        self._build()
+
+    @property
+    def trace(self):
+        return self.net.trace
+
+    def _build(self) -> None:
+        net, spec = self.net, self.spec
+        for h in spec.hosts:
+            net.add_host(Host(h.name, list(h.addresses), h.fqdn or h.name, h.role))
+            for addr in h.addresses:
+                net.dns.add(h.fqdn or h.name, "AAAA" if ":" in addr else "A", addr)
+        for d in spec.domains:
+            server = net.host(d.mail_host)
+            mh = self.mailhosts.get(server.name)
+            if mh is None:
+                mh = MailHost(net, server, MailHostConfig(
+                    max_message_size=spec.max_message_size, max_recipients=spec.max_recipients), self.faults)
+                self.mailhosts[server.name] = mh
+            mh.config.local_domains.add(d.name)
+            mh.store.add_user(f"postmaster@{d.name}")
+            for u in d.users:
+                mh.add_user(u.address, u.password)
+            for pref, mx in d.mx or [(10, server.fqdn)]:
+                net.dns.add(d.name, "MX", f"{pref} {mx}")
+            if d.spf:
+                net.dns.add(d.name, "TXT", d.spf)
+            if d.dmarc:
+                net.dns.add(f"_dmarc.{d.name}", "TXT", d.dmarc)
+        for name, rtype, value in spec.dns:
+            net.dns.add(name, rtype, value)
+        for name, rtype in spec.dns_remove:
+            net.dns.remove(name, rtype)
+        for mh in self.mailhosts.values():
+            mh.listen_smtp(25, MX)
+            mh.listen_smtp(587, SUBMISSION)
+            self.relays[mh.name] = Relay(mh, self.mailhosts)
+
+    def mailhost_for(self, address: str) -> MailHost | None:
+        domain = self.spec.domain(address.rpartition("@")[2])
+        return self.mailhosts.get(self.net.host(domain.mail_host).name) if domain else None
+
+    def provider_of(self, address: str) -> MailHost | None:
+        return self.mailhost_for(address)
+
+    def client(self, host: str) -> MailClient:
+        return MailClient(self.net, host)
+
+    def run_queues(self) -> None:
+        for relay in self.relays.values():
+            relay.run_queue()
+
+    def mailbox_count(self, user: str, folder: str = "INBOX") -> int:
+        mh = self.mailhost_for(user)
+        if mh is None or not mh.store.has_user(user):
+            raise KeyError(f"no mailbox for {user}")
+        return mh.store.count(user, folder)
+
+
+def build_world(spec: WorldSpec | None = None, *, seed: int = 1, start: datetime = DEFAULT_START) -> MailWorld:
+    return MailWorld(spec.copy() if spec else DEFAULT_SPEC.copy(), seed=seed, start=start)

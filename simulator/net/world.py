@@ -1,0 +1,142 @@
+"""The virtual world: hosts with addresses, services on ports, DNS, clock, trace.
+
+Addresses come from the documentation ranges (RFC 5737, RFC 3849) and never
+reach a socket. A service is a factory of server machines; connecting to
+it gives an in-memory :class:`~simulator.net.connection.Connection`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from simulator.net.clock import DEFAULT_START, SeededRandom, VirtualClock
+from simulator.net.dns import VirtualDns
+from simulator.trace import ConnectionRefused, Event, Recorder, Trace
+
+
+class ServerMachine(Protocol):
+    """What every sans-IO server machine offers the network layer."""
+
+    def start(self) -> list[Event]: ...
+
+    def receive_data(self, data: bytes) -> list[Event]: ...
+
+    def data_to_send(self) -> bytes: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+
+class ClientMachine(Protocol):
+    def receive_data(self, data: bytes) -> list[Event]: ...
+
+    def data_to_send(self) -> bytes: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Who is connecting, as the server sees it."""
+
+    host: str
+    addr: str
+    fqdn: str
+
+
+@dataclass(slots=True)
+class Service:
+    name: str  # "smtp", "submission", "imap", ...
+    port: int
+    factory: Callable[[Peer], ServerMachine]
+    implicit_tls: bool = False
+
+
+@dataclass(slots=True)
+class Host:
+    name: str
+    addresses: list[str]
+    fqdn: str = ""
+    role: str = ""  # "client", "mail server", "attacker"
+    services: dict[int, Service] = field(default_factory=dict)
+    up: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.fqdn:
+            self.fqdn = self.name
+
+    @property
+    def address(self) -> str:
+        return self.addresses[0]
+
+    def listen(self, service: Service) -> None:
+        self.services[service.port] = service
+
+
+class World:
+    def __init__(self, *, seed: int = 1, start: datetime = DEFAULT_START) -> None:
+        self.clock = VirtualClock(start)
+        self.rng = SeededRandom(seed)
+        self.recorder = Recorder(self.clock.now, Trace())
+        self.dns = VirtualDns(on_lookup=self.record)
+        self.hosts: dict[str, Host] = {}
+        self._conn_counter = 0
+
+    @property
+    def trace(self) -> Trace:
+        return self.recorder.trace
+
+    def record(self, event: Event, **stamp: object) -> Event:
+        return self.recorder.record(event, **stamp)
+
+    def add_host(self, host: Host) -> Host:
+        if host.name in self.hosts:
+            raise ValueError(f"duplicate host {host.name}")
+        self.hosts[host.name] = host
+        return host
+
+    def host(self, name: str) -> Host:
+        """A host by its name, its FQDN or one of its addresses."""
+        key = name.lower().rstrip(".")
+        if key in self.hosts:
+            return self.hosts[key]
+        for host in self.hosts.values():
+            if host.fqdn.lower() == key or key in host.addresses:
+                return host
+        raise KeyError(f"no host named {name!r}")
+
+    def find_host(self, name: str) -> Host | None:
+        try:
+            return self.host(name)
+        except KeyError:
+            return None
+
+    def next_conn_id(self) -> str:
+        self._conn_counter += 1
+        return f"c{self._conn_counter}"
+
+    def connect(self, client: str, server: str, port: int, *, server_addr: str = ""):
+        """Open an in-memory connection, or record why it was refused and return None."""
+        from simulator.net.connection import Connection
+
+        client_host = self.host(client)
+        target = self.find_host(server)
+        addr = server_addr or (target.address if target else server)
+        if target is None or not target.up:
+            reason = "no route to host" if target is None else "host is down"
+            self.record(ConnectionRefused(client_host=client_host.name, server_host=server,
+                                          server_addr=addr, port=port, reason=reason))
+            return None
+        service = target.services.get(port)
+        if service is None:
+            self.record(ConnectionRefused(client_host=client_host.name, server_host=target.name,
+                                          server_addr=addr, port=port, reason="connection refused (nothing listens)"))
+            return None
+        peer = Peer(client_host.name, client_host.address, client_host.fqdn)
+        conn = Connection(self, self.next_conn_id(), client_host, target, addr, service, service.factory(peer))
+        conn.open()
+        return conn
