@@ -30,6 +30,16 @@ class OutgoingMessage:
     data: bytes  # the message with CRLF line ends, not yet dot-stuffed
     params: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Caller mistakes, refused here rather than deep inside receive_data:
+        # no recipient (RCPT has nothing to send), or a CR/LF that would
+        # inject a command line of its own.
+        if not self.rcpt_to:
+            raise ValueError("an outgoing message needs at least one recipient")
+        for text in (self.mail_from, *self.rcpt_to, *self.params):
+            if "\r" in text or "\n" in text:
+                raise ValueError(f"CR or LF in an envelope address or parameter: {text!r}")
+
 
 @dataclass(slots=True)
 class RecipientResult:
@@ -73,7 +83,7 @@ class ReplyReader:
                 raise ReplyFormatError("reply line longer than 512 octets")
             assert isinstance(raw, bytes)
             line = raw[:-2].decode("utf-8", "replace")
-            if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in " -"):
+            if len(line) < 3 or not _is_code(line[:3]) or (len(line) > 3 and line[3] not in " -"):
                 raise ReplyFormatError(f"not an SMTP reply line: {line!r}")
             code = int(line[:3])
             if self._lines and code != self._code:
@@ -94,9 +104,18 @@ class ReplyReader:
                     raise ReplyFormatError(str(exc)) from exc
 
 
+def _is_code(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # "²".isdigit() is True, but int("²") fails
+
+
 def _looks_enhanced(token: str, code: int) -> bool:
+    """An RFC 3463 class.subject.detail token (1-3 digits each) of the reply's class."""
     parts = token.split(".")
-    return len(parts) == 3 and all(p.isdigit() for p in parts) and parts[0] == str(code)[0]
+    return (
+        len(parts) == 3
+        and all(_is_code(p) and len(p) <= 3 for p in parts)
+        and parts[0] == str(code)[0]
+    )
 
 
 class SmtpClient:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
+_ENHANCED = re.compile(r"^([245])\.([0-9]{1,3})\.([0-9]{1,3})\Z")  # \Z: "$" would allow a final "\n"
 
 
 @dataclass(frozen=True, slots=True)

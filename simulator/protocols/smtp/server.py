@@ -19,7 +19,7 @@ from simulator.protocols.smtp.replies import R, Reply
 from simulator.trace import CommandReceived, Event, ReplySent, StateChanged
 
 COMMAND_LINE_LIMIT = 512  # RFC 5321 4.5.3.1.4, counting CRLF
-TEXT_LINE_LIMIT = 1000  # RFC 5321 4.5.3.1.6, counting CRLF
+TEXT_LINE_LIMIT = 1000  # RFC 5321 4.5.3.1.6, counting CRLF but not a stuffed dot
 DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_RECIPIENTS = 100  # RFC 5321 4.5.3.1.8 asks for at least 100
 DEFAULT_MAX_ERRORS = 20
@@ -111,13 +111,11 @@ class SmtpServer:
 
     def start(self) -> list[Event]:
         """Send the 220 greeting (RFC 5321 3.1)."""
-        if not self._started:
-            self._started = True
-            self._reply(R.GREETING.format(self.config.hostname))
+        self._greet_once()
         return self._take_events()
 
     def receive_data(self, data: bytes) -> list[Event]:
-        self.start()
+        self._greet_once()  # keeps the greeting's events for this call's return
         if self.state == S.CLOSED:
             return self._take_events()
         if data == b"":
@@ -126,7 +124,8 @@ class SmtpServer:
         self._buffer.feed(data)
         while self.state != S.CLOSED:
             if self.state == S.IN_DATA:
-                line = self._buffer.next_line(TEXT_LINE_LIMIT)
+                # One octet more for a transparency dot, which the limit does not count.
+                line = self._buffer.next_line(TEXT_LINE_LIMIT + 1)
                 if line is None:
                     break
                 self._data_line(line)
@@ -163,6 +162,11 @@ class SmtpServer:
         return [i for i in S.SERVER_TABLE.inputs_in(self.state) if i.isupper() and i.isalpha()]
 
     # --- internals --------------------------------------------------------
+
+    def _greet_once(self) -> None:
+        if not self._started:
+            self._started = True
+            self._reply(R.GREETING.format(self.config.hostname))
 
     def _take_events(self) -> list[Event]:
         events, self._events = self._events, []
@@ -262,7 +266,7 @@ class SmtpServer:
             return R.PARAM_UNKNOWN.format(" ".join(params) + " (parameters need EHLO)")
         for name, value in params.items():
             if name == "SIZE":
-                if value is None or not value.isdigit():
+                if value is None or not (value.isascii() and value.isdigit()):
                     return R.BAD_SYNTAX.format("SIZE=<number of octets>")
                 if int(value) > self.config.max_message_size:
                     return R.SIZE_EXCEEDED.format(self.config.max_message_size)
@@ -329,6 +333,9 @@ class SmtpServer:
             return
         if line.startswith(b"."):
             line = line[1:]  # dot-unstuffing, RFC 5321 4.5.2
+        if len(line) > TEXT_LINE_LIMIT:  # counted without the stuffed dot (4.5.3.1.6)
+            self._data_too_long = True
+            return
         content = line[:-2]
         if b"\r" in content or b"\n" in content:
             self._data_bare_newline = True

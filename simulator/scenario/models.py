@@ -1,0 +1,300 @@
+"""The scenario file format: pydantic models of the YAML a teacher writes.
+
+A scenario is a world (the default world of DESIGN.md plus overrides) and a
+script of steps. Each step has an ``id``, an ``action``, optional Markdown
+``explain`` narration, an optional ``ask`` question, and optional
+``expect`` checks that ``mailsim run`` enforces.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FORMAT_VERSION = 1
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- the world ----------------------------------------------------------------
+
+
+class HostModel(Model):
+    name: str = Field(description="Short host name, e.g. alice-laptop")
+    addresses: list[str] = Field(min_length=1, description="Documentation-range addresses")
+    fqdn: str = ""
+    role: Literal["client", "server", "attacker"] = "client"
+
+    @field_validator("addresses")
+    @classmethod
+    def _documentation_ranges(cls, addresses: list[str]) -> list[str]:
+        import ipaddress
+
+        allowed = [ipaddress.ip_network(n) for n in
+                   ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+        for a in addresses:
+            try:
+                ip = ipaddress.ip_address(a)
+            except ValueError:
+                raise ValueError(f"{a!r} is not an IP address") from None
+            if not any(ip in n for n in allowed):
+                raise ValueError(
+                    f"{a} is not in a documentation range (192.0.2.0/24, 198.51.100.0/24, "
+                    "203.0.113.0/24, 2001:db8::/32); the virtual world never uses real addresses"
+                )
+        return addresses
+
+
+class UserModel(Model):
+    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str
+    name: str = ""
+
+
+class MxModel(Model):
+    preference: int = Field(ge=0, le=65535)
+    host: str
+
+
+class DomainModel(Model):
+    name: str
+    mail_host: str
+    users: list[UserModel] = []
+    mx: list[MxModel] = []
+    spf: str = ""
+    dmarc: str = ""
+
+
+class DnsRecordModel(Model):
+    name: str
+    type: Literal["A", "AAAA", "MX", "TXT", "CNAME"]
+    value: str
+
+
+class DnsRemoveModel(Model):
+    name: str
+    type: Literal["A", "AAAA", "MX", "TXT", "CNAME"]
+
+
+class LimitsModel(Model):
+    max_message_size: int = Field(10 * 1024 * 1024, gt=0)
+    max_recipients: int = Field(100, gt=0)
+
+
+class WorldModel(Model):
+    """Overrides of the default world; every list adds to (or replaces by name) the default."""
+
+    default: bool = Field(True, description="Start from the default world of DESIGN.md")
+    hosts: list[HostModel] = []
+    domains: list[DomainModel] = []
+    users: list[UserModel] = Field([], description="Users added to the domain of their address")
+    dns: list[DnsRecordModel] = []
+    remove_dns: list[DnsRemoveModel] = []
+    limits: LimitsModel | None = None
+
+
+# --- questions and expectations -------------------------------------------------
+
+
+class Ask(Model):
+    """A predict-then-reveal question the player poses before the step runs."""
+
+    prompt: str
+    choices: list[str] = Field([], description="Empty for a typed answer")
+    answer: str
+    why: str = ""
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> Ask:
+        if self.choices and self.answer not in self.choices:
+            raise ValueError(f"answer {self.answer!r} is not one of the choices {self.choices}")
+        return self
+
+
+class ExpectReply(Model):
+    code: int | str | None = None
+    enhanced: str | None = None
+    contains: str | None = None
+
+
+class ExpectMailbox(Model):
+    user: str
+    folder: str = "INBOX"
+    count: int = Field(ge=0)
+
+
+class ExpectQueue(Model):
+    host: str
+    count: int = Field(ge=0)
+
+
+class ExpectDelivery(Model):
+    recipient: str
+    outcome: Literal["delivered", "deferred", "failed"]
+
+
+class ExpectState(Model):
+    machine: Literal["smtp.server", "smtp.client"] = "smtp.server"
+    state: str
+    conn: str = "main"
+
+
+class Expect(Model):
+    reply: int | ExpectReply | None = None
+    replies: list[int] | None = Field(None, description="One code per reply, for pipelined lines")
+    mailbox: list[ExpectMailbox] | ExpectMailbox | None = None
+    queue: list[ExpectQueue] | ExpectQueue | None = None
+    delivery: list[ExpectDelivery] | ExpectDelivery | None = None
+    state: ExpectState | None = None
+    closed: bool | None = Field(None, description="Whether the connection is closed after the step")
+
+
+# --- steps ----------------------------------------------------------------------
+
+
+class StepBase(Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str = ""
+    explain: str = ""
+    ask: Ask | None = None
+    expect: Expect | None = None
+
+
+class ConnectStep(StepBase):
+    action: Literal["connect"]
+    from_: str = Field(alias="from")
+    to: str
+    port: int = Field(ge=1, le=65535)
+    conn: str = "main"
+
+
+class SendStep(StepBase):
+    """Send raw protocol lines on an open connection (CRLF is added to each)."""
+
+    action: Literal["send"]
+    line: str | None = None
+    lines: list[str] | None = None
+    data: str | None = Field(None, description="Raw text sent as is; \\n becomes CRLF unless raw_newlines")
+    raw_newlines: bool = False
+    conn: str = "main"
+
+    @model_validator(mode="after")
+    def _one_payload(self) -> SendStep:
+        given = [x for x in (self.line, self.lines, self.data) if x is not None]
+        if len(given) != 1:
+            raise ValueError("a send step needs exactly one of line, lines or data")
+        return self
+
+
+class CloseStep(StepBase):
+    action: Literal["close"]
+    conn: str = "main"
+
+
+class SendMessageStep(StepBase):
+    """A mail client composes a message and submits it in one go (RFC 6409)."""
+
+    action: Literal["send_message"]
+    from_: str = Field(alias="from", description="The client host")
+    sender: str = Field(description="The From address and the envelope sender")
+    envelope_from: str | None = Field(None, description="MAIL FROM, if it differs from sender")
+    to: list[str] = Field(min_length=1)
+    cc: list[str] = []
+    subject: str
+    body: str
+    server: str | None = Field(None, description="Submission server; default: the sender's provider")
+    port: int = 587
+    use_pipelining: bool = True
+
+
+class RunQueueStep(StepBase):
+    action: Literal["run_queue"]
+    host: str | None = Field(None, description="Mail host; default: every mail host")
+
+
+class AdvanceClockStep(StepBase):
+    action: Literal["advance_clock"]
+    seconds: float = Field(gt=0)
+    run_queues: bool = Field(True, description="Let every queue runner wake up afterwards")
+
+
+class FaultStep(StepBase):
+    """Make a mail host answer a stage with a chosen reply, a number of times."""
+
+    action: Literal["fault"]
+    host: str
+    stage: Literal["MAIL", "RCPT", "DATA"]
+    code: int = Field(ge=400, le=599)
+    enhanced: str = ""
+    text: str = "Fault injected by the scenario"
+    times: int = Field(1, ge=0, description="0 means for ever")
+
+
+class HostDownStep(StepBase):
+    action: Literal["host_down", "host_up"]
+    host: str
+
+
+class CheckStepModel(StepBase):
+    """Only checks (and narration): no action on the world."""
+
+    action: Literal["check"]
+
+
+class NoteStep(StepBase):
+    action: Literal["note"]
+    text: str
+
+
+Step = Annotated[
+    ConnectStep | SendStep | CloseStep | SendMessageStep | RunQueueStep | AdvanceClockStep
+    | FaultStep | HostDownStep | CheckStepModel | NoteStep,
+    Field(discriminator="action"),
+]
+
+
+class Scenario(Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    summary: str = ""
+    format: Literal[1] = FORMAT_VERSION
+    seed: int = 1
+    start: datetime = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
+    world: WorldModel = WorldModel()
+    steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_step_ids(self) -> Scenario:
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"step id {step.id!r} is used twice")
+            seen.add(step.id)
+        return self
+
+
+# --- lessons --------------------------------------------------------------------
+
+
+class RfcRef(Model):
+    rfc: int = Field(gt=0)
+    section: str = ""
+    title: str = ""
+
+
+class Lesson(Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    topic: str
+    order: int = Field(0, description="Teaching order within the topic")
+    level: Literal["beginner", "intermediate", "advanced"]
+    minutes: int = Field(gt=0)
+    objectives: list[str] = Field(min_length=1)
+    intro: str
+    summary: str
+    scenario: str = Field(description="Path of the scenario, relative to the lesson file")
+    rfcs: list[RfcRef] = []

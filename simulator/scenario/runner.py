@@ -1,0 +1,262 @@
+"""The runner: a scenario's world and script in, a trace and the failed expectations out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.agents.faults import ReplyFault
+from simulator.agents.world import MailWorld
+from simulator.net.connection import Connection
+from simulator.protocols.smtp.client import (
+    MessageResult,
+    OutgoingMessage,
+    ReplyFormatError,
+    ReplyReader,
+    SmtpClient,
+)
+from simulator.protocols.smtp.replies import Reply
+from simulator.scenario import models as m
+from simulator.scenario.world import scenario_spec
+from simulator.trace import (
+    ClockAdvanced,
+    ExpectationChecked,
+    FaultInjected,
+    Note,
+    StateChanged,
+    StepStarted,
+    Trace,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    step_id: str
+    what: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"step {self.step_id!r}: {self.what}: {self.detail}"
+
+
+@dataclass
+class RunResult:
+    scenario: m.Scenario
+    world: MailWorld
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def trace(self) -> Trace:
+        return self.world.trace
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+class Runner:
+    def __init__(self, scenario: m.Scenario) -> None:
+        self.scenario = scenario
+        self.world = MailWorld(scenario_spec(scenario), seed=scenario.seed, start=scenario.start)
+        self.world.trace.meta.update({"scenario": scenario.id, "title": scenario.title, "seed": scenario.seed})
+        self.conns: dict[str, Connection] = {}
+        self.readers: dict[str, ReplyReader] = {}
+        self.last_replies: list[Reply] = []
+        self.last_results: list[MessageResult] = []
+        self.result = RunResult(scenario, self.world)
+
+    def run(self) -> RunResult:
+        for step in self.scenario.steps:
+            self.run_step(step)
+        return self.result
+
+    def run_step(self, step: m.StepBase) -> None:
+        self.world.net.record(StepStarted(step_id=step.id, title=step.title or _default_title(step),
+                                          explain=step.explain))
+        self.last_replies = []
+        getattr(self, "_do_" + step.action)(step)  # type: ignore[attr-defined]
+        if step.expect is not None:
+            self._check(step, step.expect)
+
+    # --- actions ------------------------------------------------------------
+
+    def _do_connect(self, step: m.ConnectStep) -> None:
+        old = self.conns.get(step.conn)
+        if old is not None and not old.closed:
+            old.close("client")
+        conn = self.world.net.connect(step.from_, step.to, step.port)
+        if conn is None:
+            self.conns.pop(step.conn, None)
+            return
+        self.conns[step.conn] = conn
+        self.readers[step.conn] = ReplyReader()
+        self._read_replies(step.conn)
+
+    def _do_send(self, step: m.SendStep) -> None:
+        conn = self.conns.get(step.conn)
+        if conn is None or conn.closed:
+            self._fail(step, "send", f"connection {step.conn!r} is not open")
+            return
+        if step.data is not None:
+            payload = step.data if step.raw_newlines else step.data.replace("\r\n", "\n").replace("\n", "\r\n")
+            data = payload.encode("utf-8")
+        else:
+            lines = [step.line] if step.line is not None else list(step.lines or [])
+            data = b"".join(line.encode("utf-8") + b"\r\n" for line in lines)
+        conn.send(data)
+        self._read_replies(step.conn)
+
+    def _do_close(self, step: m.CloseStep) -> None:
+        conn = self.conns.pop(step.conn, None)
+        if conn is not None:
+            conn.close("client")
+
+    def _do_send_message(self, step: m.SendMessageStep) -> None:
+        client = self.world.client(step.from_)
+        data = client.compose(sender=step.sender, to=step.to, cc=step.cc, subject=step.subject, body=step.body)
+        server = step.server
+        if server is None:
+            provider = self.world.provider_of(step.sender)
+            assert provider is not None  # checked by references
+            server = provider.name
+        envelope_from = step.envelope_from if step.envelope_from is not None else step.sender
+        conn = self.world.net.connect(step.from_, server, step.port)
+        if conn is None:
+            self.last_results = []
+            return
+        smtp = SmtpClient(client.host.fqdn, [OutgoingMessage(envelope_from, [*step.to, *step.cc], data)],
+                          use_pipelining=step.use_pipelining)
+        conn.run_client(smtp)
+        self.last_results = smtp.results
+        self.last_replies = [smtp.last_reply] if smtp.last_reply else []
+
+    def _do_run_queue(self, step: m.RunQueueStep) -> None:
+        if step.host is None:
+            self.world.run_queues()
+        else:
+            self.world.relays[self.world.net.host(step.host).name].run_queue()
+
+    def _do_advance_clock(self, step: m.AdvanceClockStep) -> None:
+        self.world.net.clock.advance(step.seconds)
+        self.world.net.record(ClockAdvanced(seconds=step.seconds))
+        if step.run_queues:
+            self.world.run_queues()
+
+    def _do_fault(self, step: m.FaultStep) -> None:
+        reply = Reply(step.code, (step.text,), step.enhanced)
+        host = self.world.net.host(step.host).name
+        self.world.faults.add(ReplyFault(host, step.stage, reply, step.times))
+        times = "every time" if step.times == 0 else f"{step.times} time(s)"
+        self.world.net.record(FaultInjected(fault="reply", detail=f"{host} answers {step.stage} with {reply} {times}"))
+
+    def _do_host_down(self, step: m.HostDownStep) -> None:
+        self.world.net.host(step.host).up = False
+        self.world.net.record(FaultInjected(fault="host_down", detail=f"{step.host} is down"))
+
+    def _do_host_up(self, step: m.HostDownStep) -> None:
+        self.world.net.host(step.host).up = True
+        self.world.net.record(Note(text=f"{step.host} is back up"))
+
+    def _do_check(self, step: m.CheckStepModel) -> None:
+        pass
+
+    def _do_note(self, step: m.NoteStep) -> None:
+        self.world.net.record(Note(text=step.text))
+
+    # --- replies and expectations ---------------------------------------------
+
+    def _read_replies(self, name: str) -> None:
+        conn, reader = self.conns[name], self.readers[name]
+        reader.feed(conn.read())
+        while True:
+            try:
+                reply = reader.next_reply()
+            except ReplyFormatError:
+                break
+            if reply is None:
+                break
+            self.last_replies.append(reply)
+
+    def _fail(self, step: m.StepBase, what: str, detail: str) -> None:
+        self.result.failures.append(Failure(step.id, what, detail))
+        self.world.net.record(ExpectationChecked(step_id=step.id, what=what, ok=False, detail=detail))
+
+    def _pass(self, step: m.StepBase, what: str, detail: str) -> None:
+        self.world.net.record(ExpectationChecked(step_id=step.id, what=what, ok=True, detail=detail))
+
+    def _verdict(self, step: m.StepBase, what: str, ok: bool, detail: str) -> None:
+        (self._pass if ok else self._fail)(step, what, detail)
+
+    def _check(self, step: m.StepBase, ex: m.Expect) -> None:
+        last = self.last_replies[-1] if self.last_replies else None
+        if ex.reply is not None:
+            want = ex.reply if isinstance(ex.reply, m.ExpectReply) else m.ExpectReply(code=ex.reply)
+            if last is None:
+                self._fail(step, "reply", "no reply was received")
+            else:
+                problems = []
+                if want.code is not None and str(want.code) != str(last.code):
+                    problems.append(f"code {last.code}, expected {want.code}")
+                if want.enhanced is not None and want.enhanced != last.enhanced:
+                    problems.append(f"enhanced code {last.enhanced or '(none)'}, expected {want.enhanced}")
+                if want.contains is not None and want.contains.lower() not in last.text.lower():
+                    problems.append(f"text does not contain {want.contains!r}")
+                self._verdict(step, "reply", not problems, "; ".join(problems) or str(last))
+        if ex.replies is not None:
+            got = [r.code for r in self.last_replies]
+            self._verdict(step, "replies", got == ex.replies, f"got {got}, expected {ex.replies}")
+        for item in _as_list(ex.mailbox):
+            try:
+                count = self.world.mailbox_count(item.user, item.folder)
+            except KeyError as exc:
+                self._fail(step, "mailbox", str(exc))
+                continue
+            self._verdict(step, "mailbox", count == item.count,
+                          f"{item.user} {item.folder} holds {count} message(s), expected {item.count}")
+        for item in _as_list(ex.queue):
+            count = len(self.world.mailhosts[self.world.net.host(item.host).name].queue)
+            self._verdict(step, "queue", count == item.count,
+                          f"{item.host} queue holds {count} message(s), expected {item.count}")
+        for item in _as_list(ex.delivery):
+            outcomes = [r.outcome for res in self.last_results for r in res.recipients
+                        if r.recipient.lower() == item.recipient.lower()]
+            self._verdict(step, "delivery", item.outcome in outcomes,
+                          f"{item.recipient}: {', '.join(outcomes) or 'no result'}, expected {item.outcome}")
+        if ex.state is not None:
+            state = self._current_state(ex.state.conn, ex.state.machine)
+            self._verdict(step, "state", state == ex.state.state,
+                          f"{ex.state.machine} is in {state or '(no state)'}, expected {ex.state.state}")
+        if ex.closed is not None:
+            conn = self.conns.get("main")
+            closed = conn is None or conn.closed
+            self._verdict(step, "closed", closed == ex.closed,
+                          f"connection is {'closed' if closed else 'open'}")
+
+    def _current_state(self, conn_name: str, machine: str) -> str:
+        conn = self.conns.get(conn_name)
+        if conn is not None and machine == "smtp.server":
+            return getattr(conn.machine, "state", "")
+        for event in reversed(self.world.trace.events):
+            if isinstance(event, StateChanged) and event.machine == machine:
+                return event.to_state
+        return ""
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _default_title(step: m.StepBase) -> str:
+    if isinstance(step, m.SendStep):
+        first = step.line if step.line is not None else (step.lines or [step.data or ""])[0]
+        return f"C: {first.splitlines()[0] if first else ''}"
+    if isinstance(step, m.ConnectStep):
+        return f"{step.from_} connects to {step.to}:{step.port}"
+    if isinstance(step, m.SendMessageStep):
+        return f"{step.sender} sends {step.subject!r}"
+    return step.action.replace("_", " ")
+
+
+def run_scenario(scenario: m.Scenario) -> RunResult:
+    return Runner(scenario).run()

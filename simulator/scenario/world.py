@@ -1,0 +1,35 @@
+"""A scenario's world: the default world with the scenario's overrides applied."""
+
+from __future__ import annotations
+
+from simulator.agents.world import DEFAULT_SPEC, DomainSpec, HostSpec, UserSpec, WorldSpec
+from simulator.scenario.models import Scenario, WorldModel
+
+
+def world_spec(model: WorldModel) -> WorldSpec:
+    spec = DEFAULT_SPEC.copy() if model.default else WorldSpec(hosts=[], domains=[])
+    for h in model.hosts:
+        spec.hosts = [x for x in spec.hosts if x.name != h.name]
+        spec.hosts.append(HostSpec(h.name, list(h.addresses), h.fqdn or h.name, h.role))
+    for d in model.domains:
+        spec.domains = [x for x in spec.domains if x.name != d.name.lower()]
+        spec.domains.append(DomainSpec(
+            d.name.lower(), d.mail_host,
+            [UserSpec(u.address.lower(), u.password, u.name) for u in d.users],
+            [(m.preference, m.host) for m in d.mx], d.spf, d.dmarc,
+        ))
+    for u in model.users:
+        domain = spec.domain(u.address.rpartition("@")[2])
+        if domain is not None:
+            domain.users = [x for x in domain.users if x.address != u.address.lower()]
+            domain.users.append(UserSpec(u.address.lower(), u.password, u.name))
+    spec.dns += [(r.name, r.type, r.value) for r in model.dns]
+    spec.dns_remove += [(r.name, r.type) for r in model.remove_dns]
+    if model.limits is not None:
+        spec.max_message_size = model.limits.max_message_size
+        spec.max_recipients = model.limits.max_recipients
+    return spec
+
+
+def scenario_spec(scenario: Scenario) -> WorldSpec:
+    return world_spec(scenario.world)
