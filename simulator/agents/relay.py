@@ -82,7 +82,8 @@ class Relay:
             addr = self.world.dns.query(target, "A", asker)
             if not addr.ok:
                 continue
-            conn = self.world.connect(self.mailhost.name, target, SMTP_PORT, server_addr=addr.records[0])
+            # Like a real MTA: the name gives an address, and the address is what we connect to.
+            conn = self.world.connect(self.mailhost.name, addr.records[0], SMTP_PORT)
             if conn is None:
                 self.world.record(Note(text=f"{target} did not answer; trying the next MX"))
                 continue

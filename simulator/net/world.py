@@ -128,7 +128,8 @@ class World:
         addr = server_addr or (target.address if target else server)
         if target is None or not target.up:
             reason = "no route to host" if target is None else "host is down"
-            self.record(ConnectionRefused(client_host=client_host.name, server_host=server,
+            self.record(ConnectionRefused(client_host=client_host.name,
+                                          server_host=target.name if target else server,
                                           server_addr=addr, port=port, reason=reason))
             return None
         service = target.services.get(port)
