@@ -1,0 +1,40 @@
+"""A non-editable install carries the bundled scenarios and lessons inside the wheel."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_ships_content_and_installed_copy_runs(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "*.egg-info",
+                                                              "__pycache__", ".hypothesis"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(src)],
+                   check=True, timeout=300)
+    (wheel,) = (tmp_path / "dist").glob("mailsim-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for folder in ("scenarios", "lessons"):
+        bundled = sorted(p.name for p in (ROOT / folder).glob("*.yaml"))
+        shipped = sorted(Path(n).name for n in names if n.startswith(f"simulator/content/{folder}/"))
+        assert shipped == bundled, folder
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True, timeout=300)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = subprocess.run([str(py), "-c", "import simulator.content as c; print(c.scenarios_dir())"],
+                           cwd=elsewhere, capture_output=True, text=True, check=True, timeout=60)
+    assert str(venv) in where.stdout  # the installed copy, not this source tree
+    mailsim = venv / "bin" / "mailsim"
+    run = subprocess.run([str(mailsim), "run", "-q", "smtp-basics"], cwd=elsewhere,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "every expectation met" in run.stdout
