@@ -112,6 +112,7 @@ class Relay:
             failed=failed,
             original=entry.data,
             date=self.world.clock.datetime(),
+            arrival=self.world.clock.datetime_at(entry.created),
             message_id=f"<{self.world.rng.hex(16)}@{mh.host.fqdn}>",
             boundary=f"{self.world.rng.hex(12)}/{mh.host.fqdn}",
         )

@@ -25,6 +25,7 @@ def build_bounce(
     failed: list[FailedRecipient],
     original: bytes,
     date: datetime,
+    arrival: datetime,
     message_id: str,
     boundary: str,
 ) -> bytes:
@@ -40,7 +41,7 @@ def build_bounce(
     for f in failed:
         where = f" (remote host {f.remote_mta} said)" if f.remote_mta else ""
         human.append(f"<{f.recipient}>{where}: {f.diagnostic}")
-    per_message = [f"Reporting-MTA: dns; {reporting_mta}", f"Arrival-Date: {email.utils.format_datetime(date)}"]
+    per_message = [f"Reporting-MTA: dns; {reporting_mta}", f"Arrival-Date: {email.utils.format_datetime(arrival)}"]
     blocks = ["\r\n".join(per_message)]
     for f in failed:
         lines = [

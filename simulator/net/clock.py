@@ -26,6 +26,10 @@ class VirtualClock:
     def datetime(self) -> datetime:
         return datetime.fromtimestamp(self._now, tz=UTC)
 
+    def datetime_at(self, run_seconds: float) -> datetime:
+        """The wall-clock time of a moment given in seconds since the start of the run."""
+        return datetime.fromtimestamp(self._epoch + run_seconds, tz=UTC)
+
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("the virtual clock only moves forward")

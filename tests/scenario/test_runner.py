@@ -1,0 +1,107 @@
+"""The runner and `mailsim run`: expectations are enforced and failures name their step."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from simulator.scenario.loader import load_scenario
+from simulator.scenario.runner import run_scenario
+from simulator.trace import ExpectationChecked, FaultInjected, StepStarted
+
+SCENARIO = textwrap.dedent(
+    """\
+    id: runner-test
+    title: Runner test
+    steps:
+      - id: connect
+        action: connect
+        from: mallory-box
+        to: mx.example.net
+        port: 25
+        expect: {reply: 220, state: {state: EXPECT_EHLO}}
+      - id: ehlo
+        action: send
+        line: EHLO mallory-box.evil.example
+        expect: {reply: {code: 250, contains: SIZE}}
+      - id: pipelined
+        action: send
+        lines: ["MAIL FROM:<mallory@evil.example>", "RCPT TO:<bob@example.net>", "RCPT TO:<alice@example.org>", DATA]
+        expect: {replies: [250, 250, 550, 354], state: {state: IN_DATA}}
+      - id: body
+        action: send
+        data: "Subject: hi\\n\\nhello\\n.\\n"
+        expect:
+          reply: {code: 250, enhanced: 2.0.0}
+          mailbox: {user: bob@example.net, count: 1}
+      - id: quit
+        action: send
+        line: QUIT
+        expect: {reply: 221, closed: true}
+    """
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "runner-test.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_all_expectations_met(tmp_path: Path) -> None:
+    result = run_scenario(load_scenario(write(tmp_path, SCENARIO)))
+    assert result.ok, result.failures
+    checks = [e for e in result.trace.events if isinstance(e, ExpectationChecked)]
+    assert len(checks) == 9 and all(c.ok for c in checks)
+    assert [e.step_id for e in result.trace.events if isinstance(e, StepStarted)] == [
+        "connect", "ehlo", "pipelined", "body", "quit"]
+
+
+def test_a_wrong_expectation_fails_its_step(tmp_path: Path) -> None:
+    text = SCENARIO.replace("expect: {reply: {code: 250, contains: SIZE}}", "expect: {reply: 354}")
+    result = run_scenario(load_scenario(write(tmp_path, text)))
+    assert [(f.step_id, f.what) for f in result.failures] == [("ehlo", "reply")]
+    assert "code 250, expected 354" in result.failures[0].detail
+
+
+def test_mailbox_expectation_can_fail(tmp_path: Path) -> None:
+    text = SCENARIO.replace("mailbox: {user: bob@example.net, count: 1}", "mailbox: {user: bob@example.net, count: 2}")
+    result = run_scenario(load_scenario(write(tmp_path, text)))
+    assert [(f.step_id, f.what) for f in result.failures] == [("body", "mailbox")]
+
+
+def test_fault_step_changes_the_reply(tmp_path: Path) -> None:
+    fault = (
+        "  - id: break-it\n    action: fault\n    host: mx.example.net\n    stage: DATA\n"
+        "    code: 451\n    enhanced: 4.3.0\n    text: Disk full\n"
+    )
+    text = SCENARIO.replace("  - id: body\n", fault + "  - id: body\n")
+    text = text.replace("reply: {code: 250, enhanced: 2.0.0}", "reply: {code: 451, enhanced: 4.3.0, contains: disk}")
+    text = text.replace("count: 1}", "count: 0}")
+    result = run_scenario(load_scenario(write(tmp_path, text)))
+    assert result.ok, result.failures
+    assert any(isinstance(e, FaultInjected) for e in result.trace.events)
+
+
+def test_cli_run_exit_code_names_the_failed_step(tmp_path: Path) -> None:
+    bad = write(tmp_path, SCENARIO.replace("expect: {reply: 221, closed: true}", "expect: {reply: 250}"))
+    out = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(bad)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 1
+    assert "FAILED step 'quit': reply: code 221, expected 250" in out.stderr
+    assert "S: 221 2.0.0 mx.example.net closing connection" in out.stdout
+
+
+def test_cli_run_content_error_exit_2(tmp_path: Path) -> None:
+    bad = write(tmp_path, SCENARIO.replace("port: 25", "port: -1"))
+    out = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(bad)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and f"{bad}:8:11:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_verbose_shows_state_changes(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "simulator.cli", "run", "-v", str(write(tmp_path, SCENARIO))],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert "smtp.server: EXPECT_EHLO -> EXPECT_MAIL on EHLO" in out.stdout
