@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from simulator.agents.mailhost import MailHost
 from simulator.mail.bounce import FailedRecipient, build_bounce
 from simulator.mail.queue import QueueEntry
-from simulator.net.dns import NODATA, NXDOMAIN
+from simulator.net.dns import NODATA, NXDOMAIN, DnsAnswer
 from simulator.protocols.smtp.address import domain_of
 from simulator.protocols.smtp.client import OutgoingMessage, RecipientResult, SmtpClient
 from simulator.protocols.smtp.replies import Reply
@@ -63,6 +63,7 @@ class Relay:
     def _relay_to_domain(self, entry: QueueEntry, domain: str, rcpts: list[str]) -> HopResult:
         asker = self.mailhost.name
         mx_hosts, answer = self.world.dns.mx_hosts(domain, asker)
+        known: dict[str, DnsAnswer] = {}  # A answers already fetched, so none is asked twice
         if answer.error in (NXDOMAIN, NODATA):
             # RFC 5321 5.1: no MX records, so the domain itself is the implicit MX.
             a = self.world.dns.query(domain, "A", asker)
@@ -73,13 +74,14 @@ class Relay:
                 reply = Reply(451, (f"No MX or A record for {domain}",), "4.4.3")
                 return HopResult([], [(r, reply) for r in rcpts], [])
             targets = [domain]
+            known[domain] = a
         elif not answer.ok:
             reply = Reply(451, (f"DNS lookup of {domain} MX failed: {answer.error}",), "4.4.3")
             return HopResult([], [(r, reply) for r in rcpts], [])
         else:
             targets = [mx.host for mx in mx_hosts]
         for target in targets:
-            addr = self.world.dns.query(target, "A", asker)
+            addr = known.get(target) or self.world.dns.query(target, "A", asker)
             if not addr.ok:
                 continue
             # Like a real MTA: the name gives an address, and the address is what we connect to.
