@@ -1,0 +1,176 @@
+"""The sandbox: a student types raw commands into a virtual connection, like telnet.
+
+A :class:`Sandbox` builds the default world, opens a connection to one of its
+servers and sends each typed line (plus CRLF). What comes back, the machine's
+state and the mailboxes are all read from the trace, folded with the player's
+:class:`~simulator.lesson.player.Fold`; the hint of valid commands comes from
+the server's state table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.lesson.player import Fold, MachineView, initial_states, machine_views, split_lines
+from simulator.trace import (
+    C2S,
+    BytesSent,
+    ConnectionClosed,
+    ConnectionOpened,
+    ConnectionRefused,
+    DnsLookup,
+    MailboxChanged,
+    QueueChanged,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    protocol: str
+    client: str
+    server: str
+    port: int
+    machine: str
+    blurb: str
+
+
+TARGETS = {
+    "smtp": Target("smtp", "alice-laptop", "mx.example.net", 25, "smtp.server",
+                   "You are alice-laptop, connected to Bob's MX (mx.example.net) on port 25, "
+                   "like `telnet mx.example.net 25`. Try EHLO, MAIL FROM:<alice@example.org>, "
+                   "RCPT TO:<bob@example.net>, DATA, a few lines, a lone `.`, then QUIT."),
+    "imap": Target("imap", "bob-laptop", "mx.example.net", 143, "imap.server",
+                   "You are bob-laptop, connected to Bob's IMAP server on port 143. "
+                   "Try: a1 LOGIN bob@example.net builder, a2 SELECT INBOX, a3 FETCH 1 BODY[], a4 LOGOUT."),
+    "pop3": Target("pop3", "bob-phone", "mx.example.net", 110, "pop3.server",
+                   "You are bob-phone, connected to Bob's POP3 server on port 110. "
+                   "Try: USER bob@example.net, PASS builder, STAT, LIST, RETR 1, QUIT."),
+}
+
+
+def available_protocols() -> list[str]:
+    """The protocols whose server the default world actually runs (others arrive later)."""
+    from simulator.agents.world import build_world
+
+    world = build_world()
+    out = []
+    for name, target in TARGETS.items():
+        host = world.net.find_host(target.server)
+        if host is not None and target.port in host.services and target.machine in initial_states():
+            out.append(name)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    side: str  # "C", "S" or "*"
+    text: str
+
+
+class Sandbox:
+    def __init__(self, protocol: str = "smtp", *, seed: int = 1) -> None:
+        from simulator.agents.world import build_world
+
+        if protocol not in TARGETS:
+            raise ValueError(f"unknown protocol {protocol!r}")
+        self.target = TARGETS[protocol]
+        self.world = build_world(seed=seed)
+        self.trace = self.world.trace
+        self.fold = Fold()
+        self._initial = initial_states()
+        self._seen = 0
+        self.conn = None
+        self.history: list[str] = []
+        self.output: list[Output] = []
+        self.commands = 0
+        self._absorb()  # world setup: mailboxes created
+        self.connect()
+
+    # --- the connection ---------------------------------------------------------
+
+    def connect(self) -> list[Output]:
+        if self.conn is not None and not self.conn.closed:
+            self.conn.close("client")
+        t = self.target
+        self.conn = self.world.net.connect(t.client, t.server, t.port)
+        if self.conn is not None:
+            self.conn.read()  # the bytes are in the trace; the sandbox reads the trace
+        return self._absorb()
+
+    @property
+    def closed(self) -> bool:
+        return self.conn is None or self.conn.closed
+
+    def send(self, line: str) -> list[Output]:
+        """Send one typed line; returns what it produced (echo, replies, remarks)."""
+        self.history.append(line)
+        if self.closed:
+            out = [Output("*", "The connection is closed. Press ctrl+r to connect again.")]
+            self.output += out
+            return out
+        self.commands += 1
+        self.conn.send(line.encode("utf-8") + b"\r\n")
+        self.conn.read()
+        return self._absorb()
+
+    def _absorb(self) -> list[Output]:
+        new: list[Output] = []
+        events = self.trace.events[self._seen :]
+        self._seen = len(self.trace.events)
+        for event in events:
+            self.fold.apply(event, self.commands, self._initial)
+            if isinstance(event, BytesSent):
+                side = "C" if event.direction == C2S else "S"
+                new += [Output(side, text) for text in split_lines(event.plaintext)]
+            elif isinstance(event, ConnectionOpened):
+                new.append(Output("*", f"Connected to {event.server_host} ({event.server_addr}) port "
+                                       f"{event.port} from {event.client_host} ({event.client_addr})."))
+            elif isinstance(event, ConnectionRefused):
+                new.append(Output("*", f"{event.server_host} port {event.port}: {event.reason}"))
+            elif isinstance(event, ConnectionClosed):
+                new.append(Output("*", f"Connection closed by {event.by}. Press ctrl+r to connect again."))
+            elif isinstance(event, MailboxChanged) and event.action == "delivered":
+                new.append(Output("*", f"Delivered to {event.user}/{event.folder} on {event.host} "
+                                       f"(UID {event.uid}, {event.subject!r})."))
+            elif isinstance(event, QueueChanged):
+                new.append(Output("*", f"Queue on {event.host}: {event.queue_id} {event.action}."))
+            elif isinstance(event, DnsLookup):
+                answer = ", ".join(event.answers) or event.error
+                new.append(Output("*", f"DNS {event.name} {event.rtype}? {answer}"))
+        self.output += new
+        return new
+
+    # --- what the screen shows ----------------------------------------------------
+
+    def machines(self) -> list[MachineView]:
+        if self.conn is None:
+            return []
+        return machine_views(self.fold, self.conn.id, self.commands)
+
+    @property
+    def state(self) -> str:
+        for m in self.machines():
+            if m.machine == self.target.machine:
+                return m.state
+        return ""
+
+    def valid_commands(self) -> list[str]:
+        """The commands the server's table accepts now (what the hint line shows)."""
+        from simulator.protocols.machine import TABLES
+
+        table = TABLES.get(self.target.machine)
+        if table is None or self.closed:
+            return []
+        return [i for i in table.inputs_in(self.state) if i.replace(" ", "").isalpha() and i.isupper()]
+
+    def hint(self) -> str:
+        if self.closed:
+            return "Connection closed: ctrl+r connects again."
+        valid = self.valid_commands()
+        if not valid:
+            return ("Message text now: type lines; a line with only . ends the message."
+                    if self.state.startswith("IN_") else "")
+        return "Valid now: " + " ".join(valid)
+
+    def mailboxes(self) -> dict[tuple[str, str, str], list]:
+        return {k: [v[uid] for uid in sorted(v)] for k, v in sorted(self.fold.mailboxes.items())}
