@@ -96,12 +96,18 @@ class ReplyReader:
                 first = lines[0].split(" ", 1)
                 if code // 100 in (2, 4, 5) and first and _looks_enhanced(first[0], code):
                     enhanced = first[0]
-                    lines = [ln.split(" ", 1)[1] if ln.startswith(enhanced + " ") else ln for ln in lines]
-                    lines = [ln[len(enhanced):] if ln == enhanced else ln for ln in lines]
+                    lines = [_strip_enhanced(ln, enhanced) for ln in lines]
                 try:
                     return Reply(code, tuple(lines), enhanced)
                 except ValueError as exc:
                     raise ReplyFormatError(str(exc)) from exc
+
+
+def _strip_enhanced(line: str, enhanced: str) -> str:
+    """``2.0.0 text`` -> ``text``; ``2.0.0`` -> ``""``; once only, so text may repeat the code."""
+    if line.startswith(enhanced + " "):
+        return line[len(enhanced) + 1 :]
+    return "" if line == enhanced else line
 
 
 def _is_code(text: str) -> bool:

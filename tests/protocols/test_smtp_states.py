@@ -1,0 +1,112 @@
+"""The SMTP state tables: well formed, and every effect they name exists in its machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.protocols.machine import TABLES, StateInfo, StateTable, Transition
+from simulator.protocols.smtp import states as S
+from simulator.protocols.smtp.client import SmtpClient
+from simulator.protocols.smtp.server import SmtpServer
+
+TABLES_UNDER_TEST = [S.SERVER_TABLE, S.CLIENT_TABLE]
+
+
+def test_tables_are_registered():
+    assert TABLES["smtp.server"] is S.SERVER_TABLE
+    assert TABLES["smtp.client"] is S.CLIENT_TABLE
+
+
+@pytest.mark.parametrize("table", TABLES_UNDER_TEST, ids=lambda t: t.machine)
+def test_every_state_is_reachable_from_the_initial_state(table):
+    seen, todo = {table.initial}, [table.initial]
+    while todo:
+        state = todo.pop()
+        for tr in table.transitions:
+            if tr.source == state and tr.target not in seen:
+                seen.add(tr.target)
+                todo.append(tr.target)
+    assert seen == set(table.states)
+
+
+@pytest.mark.parametrize("table", TABLES_UNDER_TEST, ids=lambda t: t.machine)
+def test_closed_is_final_and_every_state_can_reach_it(table):
+    assert table.inputs_in("CLOSED") == []
+    reaches = {"CLOSED"}
+    changed = True
+    while changed:
+        changed = False
+        for tr in table.transitions:
+            if tr.target in reaches and tr.source not in reaches:
+                reaches.add(tr.source)
+                changed = True
+    assert reaches == set(table.states)
+
+
+@pytest.mark.parametrize("table", TABLES_UNDER_TEST, ids=lambda t: t.machine)
+def test_every_row_cites_an_rfc(table):
+    for tr in table.transitions:
+        assert tr.rfc.startswith("RFC "), tr
+    for info in table.states.values():
+        assert info.doc and info.rfc.startswith("RFC "), info
+
+
+def test_server_verbs():
+    assert S.KNOWN_VERBS == {"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT"}
+    assert not S.KNOWN_VERBS & S.NOT_IMPLEMENTED_VERBS
+    assert {"EXPN", "TURN"} <= S.NOT_IMPLEMENTED_VERBS
+
+
+def test_every_server_effect_has_a_method():
+    internal = {S.END_OF_DATA, S.TIMEOUT, S.SHUTDOWN, S.TOO_MANY_ERRORS, S.PEER_CLOSED}
+    for tr in S.SERVER_TABLE.transitions:
+        if tr.input in internal:
+            continue
+        assert tr.input in S.KNOWN_VERBS, tr
+        assert callable(getattr(SmtpServer, "_do_" + tr.effect, None)), tr
+
+
+def test_every_open_server_state_can_time_out_shut_down_and_lose_its_peer():
+    for state in [*S._OPEN, S.IN_DATA]:
+        for trigger in (S.TIMEOUT, S.SHUTDOWN, S.PEER_CLOSED):
+            assert S.SERVER_TABLE.lookup(state, trigger).target == S.CLOSED
+
+
+def test_server_commands_only_from_open_states_not_in_data():
+    for verb in S.KNOWN_VERBS:
+        assert S.SERVER_TABLE.lookup(S.IN_DATA, verb) is None
+        assert S.SERVER_TABLE.lookup(S.CLOSED, verb) is None
+
+
+def test_every_client_effect_has_a_method():
+    for tr in S.CLIENT_TABLE.transitions:
+        for effect in tr.effect.split("+"):
+            assert callable(getattr(SmtpClient, "_" + effect, None)), tr
+
+
+def test_every_open_client_state_handles_a_lost_connection():
+    for state in S.CLIENT_TABLE.states:
+        if state != S.C_CLOSED:
+            assert S.CLIENT_TABLE.lookup(state, S.CONN_LOST).target == S.C_CLOSED
+
+
+def test_valid_inputs_follow_the_table():
+    server = SmtpServer.__new__(SmtpServer)
+    server.state = S.EXPECT_RCPT
+    assert set(server.valid_inputs()) == {"EHLO", "HELO", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT"}
+    server.state = S.IN_DATA
+    assert server.valid_inputs() == []
+
+
+def test_state_table_refuses_duplicates_and_unknown_states():
+    states = [StateInfo("A", "a"), StateInfo("B", "b")]
+    with pytest.raises(ValueError):
+        StateTable("t", "A", states, [Transition("A", "x", "B", "e"), Transition("A", "x", "A", "e")])
+    with pytest.raises(ValueError):
+        StateTable("t", "A", states, [Transition("A", "x", "C", "e")])
+    with pytest.raises(ValueError):
+        StateTable("t", "C", states, [])
+    table = StateTable("t", "A", states, [Transition("A", "x", "B", "e"), Transition("B", "y", "A", "f")])
+    assert table.lookup("A", "x").target == "B"
+    assert table.lookup("A", "y") is None
+    assert table.inputs() == ["x", "y"]
