@@ -80,6 +80,7 @@ class Relay:
             return HopResult([], [(r, reply) for r in rcpts], [])
         else:
             targets = [mx.host for mx in mx_hosts]
+        refused: HopResult | None = None
         for target in targets:
             addr = known.get(target) or self.world.dns.query(target, "A", asker)
             if not addr.ok:
@@ -92,13 +93,19 @@ class Relay:
             client = SmtpClient(self.mailhost.host.fqdn, [OutgoingMessage(entry.mail_from, list(rcpts), entry.data)])
             conn.run_client(client)
             results: list[RecipientResult] = [r for m in client.results for r in m.recipients]
-            if not results:  # the server turned us away before any transaction (4xx greeting)
-                continue
-            return HopResult(
+            hop = HopResult(
                 [r.recipient for r in results if r.outcome == "delivered"],
                 [(r.recipient, r.reply) for r in results if r.outcome == "deferred"],
                 [(r.recipient, r.reply, target) for r in results if r.outcome == "failed"],
             )
+            if client.session_refused is not None and client.session_refused.is_transient:
+                # Turned away before any transaction (e.g. 421 greeting): try the next MX.
+                refused = hop
+                self.world.record(Note(text=f"{target} refused the session; trying the next MX"))
+                continue
+            return hop
+        if refused is not None:
+            return refused
         reply = Reply(451, (f"Could not connect to any mail exchanger for {domain}",), "4.4.1")
         return HopResult([], [(r, reply) for r in rcpts], [])
 

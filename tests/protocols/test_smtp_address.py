@@ -119,3 +119,11 @@ def test_check_mailbox_length_counts_utf8_octets():
 
 def test_domain_of_lowercases():
     assert domain_of("Bob@Example.NET") == "example.net"
+
+
+def test_label_length_and_ascii_digits_in_literals():
+    from simulator.protocols.smtp.address import is_domain
+
+    assert is_domain("a" * 63 + ".example")
+    assert not is_domain("a" * 64 + ".example")  # RFC 1035 2.3.4
+    assert not is_domain("[192.0.2.\u0664]")  # an Arabic-Indic digit is not a digit here

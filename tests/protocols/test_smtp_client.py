@@ -155,15 +155,27 @@ def test_ehlo_refused_otherwise_is_not_retried_with_helo(reply):
     assert client.state in (S.C_EXPECT_QUIT_REPLY, S.C_CLOSED)
 
 
-def test_refused_greeting_sends_quit_and_keeps_the_message_unsent():
+def test_refused_greeting_sends_quit_and_gives_each_message_the_verdict():
     msg = message()
     client = SmtpClient("client.example.org", [msg])
     client.receive_data(b"554 5.3.2 no service\r\n")
     assert client.data_to_send() == b"QUIT\r\n"
     client.receive_data(b"221 2.0.0 bye\r\n")
     assert client.closed
-    # not lost: it was never tried, and the caller can still see it
-    assert client.results == [] and client.pending == [msg]
+    # not lost: every recipient carries the refusal, and the session is marked refused
+    assert client.pending == [] and client.session_refused is not None
+    assert [(r.recipient, r.outcome, r.reply.code) for r in client.results[0].recipients] == [
+        (rcpt, "failed", 554) for rcpt in msg.rcpt_to
+    ]
+
+
+def test_temporary_ehlo_refusal_defers_every_message():
+    client = SmtpClient("client.example.org", [message(), message()])
+    client.receive_data(GREETING)
+    client.data_to_send()
+    client.receive_data(b"450 4.3.2 busy\r\n")
+    assert client.data_to_send() == b"QUIT\r\n"
+    assert [r.outcome for m in client.results for r in m.recipients] == ["deferred"] * 2
 
 
 def test_421_greeting_defers_everything():

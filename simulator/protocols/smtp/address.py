@@ -15,7 +15,7 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
 _DOT_STRING = re.compile(rf"^{_ATEXT}+(\.{_ATEXT}+)*\Z")
 _QUOTED = re.compile(r'^"([\x20\x21\x23-\x5b\x5d-\x7e\u0080-\U0010ffff]|\\[\x20-\x7e])*"\Z')
 _LABEL = re.compile(r"^[A-Za-z0-9\u0080-\U0010ffff]([A-Za-z0-9\-\u0080-\U0010ffff]*[A-Za-z0-9\u0080-\U0010ffff])?\Z")
-_ADDRESS_LITERAL = re.compile(r"^\[(IPv6:[0-9A-Fa-f:.]+|\d{1,3}(\.\d{1,3}){3})\]\Z")
+_ADDRESS_LITERAL = re.compile(r"^\[(IPv6:[0-9A-Fa-f:.]+|[0-9]{1,3}(\.[0-9]{1,3}){3})\]\Z")
 
 
 class PathError(ValueError):
@@ -27,7 +27,8 @@ def is_domain(text: str) -> bool:
         return False
     if _ADDRESS_LITERAL.match(text):
         return True
-    return all(_LABEL.match(label) for label in text.split("."))
+    # RFC 1035 2.3.4: a label is at most 63 octets.
+    return all(_LABEL.match(label) and len(label.encode()) <= 63 for label in text.split("."))
 
 
 def check_mailbox(mailbox: str) -> None:

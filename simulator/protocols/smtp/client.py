@@ -133,6 +133,7 @@ class SmtpClient:
         self.state = S.CLIENT_TABLE.initial
         self.use_pipelining = use_pipelining
         self.last_reply: Reply | None = None
+        self.session_refused: Reply | None = None  # a refused greeting, EHLO/HELO or RSET
         self.error = ""
         self._reader = ReplyReader()
         self._out = bytearray()
@@ -352,6 +353,19 @@ class SmtpClient:
                     self._current.recipients.append(RecipientResult(rcpt, "deferred", lost))
         for msg in self.pending:
             self.results.append(MessageResult(msg, [RecipientResult(r, "deferred", lost) for r in msg.rcpt_to]))
+        self.pending.clear()
+
+    def _give_up(self, reply: Reply | None) -> None:
+        """The server refused the session: no message left untried gets sent on it.
+
+        Each gets the refusal as its verdict, deferred for 4xx and failed for 5xx,
+        so that nothing is silently left behind.
+        """
+        assert reply is not None
+        self.session_refused = reply
+        outcome = "deferred" if reply.is_transient else "failed"
+        for msg in self.pending:
+            self.results.append(MessageResult(msg, [RecipientResult(r, outcome, reply) for r in msg.rcpt_to]))
         self.pending.clear()
 
     def _close(self, reply: Reply | None) -> None:

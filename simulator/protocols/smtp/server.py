@@ -226,7 +226,7 @@ class SmtpServer:
     # --- effects (one per table effect name) ------------------------------
 
     def _do_greet(self, verb: str, arg: str) -> None:
-        domain = arg.strip()
+        domain = arg.strip(" ")  # only spaces: a stray CR or LF makes the name invalid
         if not domain or " " in domain or not is_domain(domain):
             self._error(R.BAD_DOMAIN.format(verb))
             return

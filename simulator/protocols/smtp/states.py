@@ -130,14 +130,14 @@ def _client_transitions() -> list[Transition]:
     DE, RS, Q = C_EXPECT_DATA_END_REPLY, C_EXPECT_RSET_REPLY, C_EXPECT_QUIT_REPLY
     rows = [
         Transition(G, "2xx", E, "send_ehlo", "RFC 5321 3.1"),
-        Transition(G, ANY_FAIL, Q, "send_quit", "RFC 5321 3.1"),
+        Transition(G, ANY_FAIL, Q, "give_up+send_quit", "RFC 5321 3.1"),
         Transition(E, OK_NEXT, M, "send_mail", "RFC 5321 4.1.1.1"),
         Transition(E, OK_DONE, Q, "send_quit", "RFC 5321 4.1.1.1"),
         Transition(E, EHLO_UNSUPPORTED, H, "send_helo", "RFC 5321 3.2"),
-        Transition(E, ANY_FAIL, Q, "send_quit", "RFC 5321 3.2"),
+        Transition(E, ANY_FAIL, Q, "give_up+send_quit", "RFC 5321 3.2"),
         Transition(H, OK_NEXT, M, "send_mail", "RFC 5321 4.1.1.1"),
         Transition(H, OK_DONE, Q, "send_quit", "RFC 5321 4.1.1.1"),
-        Transition(H, ANY_FAIL, Q, "send_quit", "RFC 5321 4.1.1.1"),
+        Transition(H, ANY_FAIL, Q, "give_up+send_quit", "RFC 5321 4.1.1.1"),
         Transition(M, "2xx", RC, "send_rcpt", "RFC 5321 4.1.1.2"),
         Transition(M, FAIL_NEXT, M, "fail_message+send_mail", "RFC 5321 4.1.1.2"),
         Transition(M, FAIL_DONE, Q, "fail_message+send_quit", "RFC 5321 4.1.1.2"),
@@ -154,7 +154,7 @@ def _client_transitions() -> list[Transition]:
         Transition(DE, FAIL_DONE, Q, "fail_message+send_quit", "RFC 5321 4.1.1.4"),
         Transition(RS, OK_NEXT, M, "send_mail", "RFC 5321 4.1.1.5"),
         Transition(RS, OK_DONE, Q, "send_quit", "RFC 5321 4.1.1.5"),
-        Transition(RS, ANY_FAIL, Q, "send_quit", "RFC 5321 4.1.1.5"),
+        Transition(RS, ANY_FAIL, Q, "give_up+send_quit", "RFC 5321 4.1.1.5"),
         Transition(Q, "2xx", C_CLOSED, "close", "RFC 5321 4.1.1.10"),
         Transition(Q, ANY_FAIL, C_CLOSED, "close", "RFC 5321 4.1.1.10"),
     ]
