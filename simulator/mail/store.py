@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator.mail.message import header
+from simulator.mail.message import header_values
 from simulator.trace import MailboxChanged
 
 INBOX = "INBOX"
@@ -114,6 +114,7 @@ class MailStore:
         if msg is None:
             self.on_change(MailboxChanged(host=self.host, user=user.lower(), folder=folder, action=action))
             return
+        message_id, subject = header_values(msg.data, "Message-ID", "Subject")
         self.on_change(
             MailboxChanged(
                 host=self.host,
@@ -121,8 +122,8 @@ class MailStore:
                 folder=folder,
                 action=action,
                 uid=msg.uid,
-                message_id=header(msg.data, "Message-ID"),
-                subject=header(msg.data, "Subject"),
+                message_id=message_id,
+                subject=subject,
                 flags=tuple(sorted(msg.flags)),
                 size=msg.size,
                 raw=msg.data if action == "delivered" else b"",
