@@ -41,6 +41,11 @@ def render(trace: Trace, *, verbose: bool = False) -> Iterator[str]:
         yield from _render_event(event, conns, verbose)
 
 
+def render_event(event: Event, conns: dict[str, ConnectionOpened], *, verbose: bool = False) -> Iterator[str]:
+    """One event's lines, for a live view; ``conns`` keeps the open connections between calls."""
+    return _render_event(event, conns, verbose)
+
+
 def _render_event(event: Event, conns: dict[str, ConnectionOpened], verbose: bool) -> Iterator[str]:
     t = f"[{event.t:7.1f}s]"
     if isinstance(event, StepStarted):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.trace import C2S, S2C, BytesSent, ConnectionClosed, ConnectionOpened
+from simulator.trace import C2S, S2C, BytesSent, ConnectionClosed, ConnectionOpened, Event
 
 if TYPE_CHECKING:
     from simulator.net.world import ClientMachine, Host, ServerMachine, Service, World
@@ -53,6 +53,17 @@ class Connection:
         self._flush_server()
         if self.machine.closed and not self.closed:
             self._close("server")
+
+    def interrupt(self, events: list[Event], reason: str) -> None:
+        """Record what the server machine did on its own (idle timer, shutdown) and queue its bytes.
+
+        ``events`` is what e.g. ``machine.timeout()`` returned; a transport
+        driving this connection (``mailsim serve``) then writes :meth:`read`.
+        """
+        self._record_events(events)
+        self._flush_server()
+        if self.machine.closed and not self.closed:
+            self._close("server", reason)
 
     def close(self, by: str = "client", reason: str = "") -> None:
         """The client (or a fault) drops the connection."""

@@ -26,6 +26,14 @@ class ServerMachine(Protocol):
 
     def data_to_send(self) -> bytes: ...
 
+    def timeout(self) -> list[Event]:
+        """The idle timer fired: say goodbye (SMTP 421 4.4.2) and close."""
+        ...
+
+    def shutdown(self) -> list[Event]:
+        """The server is stopping: say so (SMTP 421 4.3.2) and close."""
+        ...
+
     @property
     def closed(self) -> bool: ...
 

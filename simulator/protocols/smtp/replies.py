@@ -85,6 +85,7 @@ class R:
     SHUTTING_DOWN = r(421, "4.3.2", "{} service shutting down, closing connection")
     TIMEOUT = r(421, "4.4.2", "{} idle timeout, closing connection")
     TOO_MANY_ERRORS = r(421, "4.7.0", "{} too many errors, closing connection")
+    TOO_MANY_CONNECTIONS = r(421, "4.7.0", "{} too many connections, try again later")
     # EHLO/HELO (RFC 5321 4.1.1.1; no enhanced code per RFC 2034 section 4)
     HELO = r(250, "", "{} greets {}")
     # Transaction (RFC 5321 4.1.1.2 - 4.1.1.5)

@@ -1,0 +1,557 @@
+"""``mailsim serve``: the virtual world's servers on loopback, for real mail clients.
+
+An asyncio TCP bridge. Each real connection becomes a
+:class:`~simulator.net.connection.Connection` of the virtual world, opened
+from the virtual host ``real-client`` (a documentation-range address: the
+real loopback address never enters the world, only this module's log). The
+bytes a client sends are fed to the same sans-IO server machine a scenario
+uses, its replies are written back, and everything lands in the world's
+trace, which is printed as it grows, the way ``mailsim run`` prints it.
+
+Mail accepted on submission is relayed through the virtual world at once,
+after the 250 reply has been written, as a queueing MTA would.
+
+Limits: loopback only; at most ``max_connections`` sessions (then ``421
+4.7.0``); an idle timeout (``421 4.4.2``); the machine's line limits (RFC
+5321 4.5.3.1) and the world's message size; at most :data:`MAX_HELD` bytes
+held per connection before they are fed to the machine. A client that drops
+mid-DATA delivers nothing: the machine is told the peer closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simulator.agents.mailhost import MailHost
+from simulator.agents.world import DEFAULT_SPEC, HostSpec, MailWorld, WorldSpec
+from simulator.export.transcript import render_event
+from simulator.mail.message import header
+from simulator.net.connection import Connection
+from simulator.protocols.smtp.replies import R
+from simulator.protocols.smtp.states import IN_DATA
+from simulator.trace import ConnectionOpened, ConnectionRefused, Event
+
+# The real client, as the virtual world sees it (RFC 5737 TEST-NET-1).
+REAL_CLIENT = "real-client"
+REAL_CLIENT_SPEC = HostSpec(REAL_CLIENT, ["192.0.2.200"], "real-client.example", role="client")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_MAX_CONNECTIONS = 20
+DEFAULT_IDLE_TIMEOUT = 300.0  # RFC 5321 4.5.3.2.7 asks a server to wait 5 minutes for a command
+READ_SIZE = 64 * 1024  # bytes asked of the socket at a time
+STREAM_LIMIT = 64 * 1024  # asyncio stops reading the socket when this much is unread
+MAX_HELD = 64 * 1024  # bytes without a CRLF held back before the machine gets them anyway
+DATA_CHUNK = 1024 * 1024  # message text held back at most, so a message shows as one burst
+CLOSE_GRACE = 2.0  # seconds a closing socket may take to flush before it is aborted
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """A loopback port and the virtual service it reaches."""
+
+    name: str
+    default_port: int
+    virtual_port: int  # the service's port on the virtual host
+    domain: str  # the listener reaches this domain's mail host
+    what: str  # one line for the banner
+
+
+# The table of listeners. Later issues add rows: "submissions" 2465 -> 465
+# (implicit TLS), "imap" 2143 -> 143, "imaps" 2993 -> 993, "pop3" 2110 -> 110,
+# "pop3s" 2995 -> 995 (these reach the mail host of the login's domain).
+LISTENERS: tuple[Listener, ...] = (
+    Listener("submission", 2587, 587, "example.org",
+             "hand over mail as alice@example.org; it is relayed on at once"),
+    Listener("smtp", 2525, 25, "example.net",
+             "deliver to example.net users directly, as another mail server would"),
+)
+
+
+class ServeError(Exception):
+    """Something a user of ``mailsim serve`` must fix: printed, never a traceback."""
+
+
+def loopback_host(host: str) -> str:
+    """``host`` if it is a loopback address (127.0.0.0/8, ::1); else ServeError."""
+    if host == "localhost":
+        return DEFAULT_HOST
+    try:
+        addr = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        raise ServeError(f"--host {host!r} is not an IP address; use 127.0.0.1 or ::1") from None
+    if not addr.is_loopback:
+        raise ServeError(
+            f"refusing to listen on {host}: only loopback addresses (127.0.0.0/8, ::1) are allowed, "
+            "so that nothing outside this computer can reach the simulator"
+        )
+    return str(addr)
+
+
+def serve_spec(spec: WorldSpec | None = None) -> WorldSpec:
+    """``spec`` (default: the default world) with the virtual host for real clients added."""
+    spec = (spec or DEFAULT_SPEC).copy()
+    if spec.host(REAL_CLIENT) is None:
+        taken = {a for h in spec.hosts for a in h.addresses}
+        if taken & set(REAL_CLIENT_SPEC.addresses):
+            raise ServeError(f"the world already uses {REAL_CLIENT_SPEC.addresses[0]}, the real client's address")
+        spec.hosts.append(HostSpec(REAL_CLIENT_SPEC.name, list(REAL_CLIENT_SPEC.addresses),
+                                   REAL_CLIENT_SPEC.fqdn, REAL_CLIENT_SPEC.role))
+    return spec
+
+
+def serve_world(spec: WorldSpec | None = None, *, seed: int = 1, start: datetime | None = None) -> MailWorld:
+    """A world for ``mailsim serve``; its virtual clock starts now and follows real time."""
+    return MailWorld(serve_spec(spec), seed=seed, start=start or datetime.now(UTC).replace(microsecond=0))
+
+
+def _fmt(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Bridge:
+    """The listeners of :data:`LISTENERS` on loopback, each session a Connection of ``world``.
+
+    ``ports`` maps a listener name to its port (0: any free port); the bound
+    ports are in :attr:`ports` once started. ``out`` receives each printed
+    line (None: silent).
+    """
+
+    def __init__(
+        self,
+        world: MailWorld,
+        *,
+        host: str = DEFAULT_HOST,
+        ports: Mapping[str, int] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        out: Callable[[str], None] | None = None,
+        verbose: bool = False,
+    ) -> None:
+        if world.net.find_host(REAL_CLIENT) is None:
+            raise ServeError(f"the world has no host {REAL_CLIENT!r}; build it with serve_world()")
+        if max_connections < 1:
+            raise ServeError("--max-connections must be at least 1")
+        if idle_timeout <= 0:
+            raise ServeError("--idle-timeout must be more than 0 seconds")
+        unknown = set(ports or {}) - {li.name for li in LISTENERS}
+        if unknown:
+            raise ServeError(f"unknown listener(s): {', '.join(sorted(unknown))}")
+        self.world = world
+        self.host = loopback_host(host)
+        self.requested = {li.name: (ports or {}).get(li.name, li.default_port) for li in LISTENERS}
+        self.ports: dict[str, int] = {}
+        self.max_connections = max_connections
+        self.idle_timeout = idle_timeout
+        self.out = out
+        self.targets: dict[str, MailHost] = {}
+        for li in LISTENERS:
+            mh = world.mailhost_for(f"postmaster@{li.domain}")
+            if mh is None:
+                raise ServeError(f"the world has no mail host for {li.domain} (the {li.name} listener)")
+            self.targets[li.name] = mh
+        self._transcript = _LiveTranscript(self._say, verbose)
+        self._servers: list[asyncio.Server] = []
+        self._sessions: dict[asyncio.Task, _Session] = {}
+        self._relay_due: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._t0 = 0.0
+        self._closing = False
+
+    # --- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._t0 = self._loop.time() - self.world.net.clock.now()
+        self.world.net.recorder.listeners.append(self._transcript)
+        for mh in self.world.mailhosts.values():
+            mh.on_queued.append(self._queued)
+        try:
+            for li in LISTENERS:
+                port = self.requested[li.name]
+                try:
+                    server = await asyncio.start_server(
+                        lambda r, w, li=li: self._on_client(li, r, w),
+                        self.host, port, limit=STREAM_LIMIT,
+                    )
+                except OSError as exc:
+                    raise ServeError(
+                        f"cannot listen on {_fmt(self.host, port)} for {li.name}: {exc.strerror or exc}; "
+                        f"choose another port with --{li.name}-port (0 picks a free one)"
+                    ) from None
+                self._servers.append(server)
+                self.ports[li.name] = server.sockets[0].getsockname()[1]
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        """Stop accepting, tell open sessions 421 (RFC 5321 3.8), close everything."""
+        if self._closing:
+            return
+        self._closing = True
+        for server in self._servers:
+            server.close()
+        sessions = dict(self._sessions)
+        for session in sessions.values():
+            session.shut_down()
+        if sessions:
+            _, pending = await asyncio.wait(sessions, timeout=CLOSE_GRACE)
+            for task in pending:  # a client that does not read: drop it
+                sessions[task].abort()
+            if pending:
+                _, pending = await asyncio.wait(pending, timeout=CLOSE_GRACE)
+            for task in pending:
+                task.cancel()
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), CLOSE_GRACE)
+        self._servers.clear()
+        for mh in self.world.mailhosts.values():
+            if self._queued in mh.on_queued:
+                mh.on_queued.remove(self._queued)
+        if self._transcript in self.world.net.recorder.listeners:
+            self.world.net.recorder.listeners.remove(self._transcript)
+
+    async def __aenter__(self) -> Bridge:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def open_sessions(self) -> int:
+        return len(self._sessions)
+
+    # --- what the user reads ----------------------------------------------------
+
+    def _say(self, line: str) -> None:
+        if self.out is not None:
+            self.out(line)
+
+    def _log(self, text: str) -> None:
+        if self._loop is not None:
+            self._tick()
+        self._say(f"[{self.world.net.clock.now():7.1f}s] serve: {text}")
+
+    def banner(self) -> list[str]:
+        width = max(len(li.name) for li in LISTENERS)
+        lines = [f"mailsim serve: the virtual mail world is listening on {self.host}"]
+        for li in LISTENERS:
+            mh = self.targets[li.name]
+            reaches = f"{mh.name}:{li.virtual_port}"
+            lines.append(f"  {li.name:<{width}}  {_fmt(self.host, self.ports[li.name]):<16}"
+                         f"-> {reaches:<20} {li.what}")
+        users = ", ".join(f"{u.address} / {u.password}" for u in self.world.spec.users())
+        sub, mx = self.ports["submission"], self.ports["smtp"]
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        lines += [
+            f"  users (address / password): {users}",
+            f"  your client appears in the world as {REAL_CLIENT} ({REAL_CLIENT_SPEC.addresses[0]})",
+            "Try:",
+            f"  swaks --server {_fmt(self.host, sub)} --from alice@example.org --to bob@example.net",
+            f"  curl smtp://{host}:{mx}/client.example --mail-from alice@example.org "
+            "--mail-rcpt bob@example.net -T message.txt --crlf",
+            "Ctrl-C stops the server and prints every mailbox.",
+        ]
+        return lines
+
+    # --- sessions ---------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """The virtual clock follows real time while serving."""
+        assert self._loop is not None
+        self.world.net.clock.advance_to(self._loop.time() - self._t0)
+
+    def _queued(self, mailhost: MailHost) -> None:
+        self._relay_due.add(mailhost.name)
+
+    def run_relays(self) -> None:
+        """Relay what submission queued, through the virtual world, now."""
+        while self._relay_due:
+            self.world.relays[self._relay_due.pop()].run_queue()
+
+    async def _on_client(self, li: Listener, reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter) -> None:
+        real = _fmt(*writer.get_extra_info("peername")[:2])
+        local = _fmt(*writer.get_extra_info("sockname")[:2])
+        target = self.targets[li.name]
+        if self._closing:
+            writer.transport.abort()
+            return
+        self._tick()
+        if len(self._sessions) >= self.max_connections:
+            reply = R.TOO_MANY_CONNECTIONS.format(target.host.fqdn)
+            self.world.net.record(ConnectionRefused(
+                client_host=REAL_CLIENT, server_host=target.name, server_addr=target.host.address,
+                port=li.virtual_port, reason=f"too many connections: {reply}"))
+            self._log(f"refused {real} on {local}: {self.max_connections} sessions are open "
+                      "(--max-connections)")
+            writer.write(reply.to_bytes())
+            await _close_writer(writer)
+            return
+        self._transcript.pending_note = f"your client {real}, connected to {local}"
+        conn = self.world.net.connect(REAL_CLIENT, target.name, li.virtual_port)
+        self._transcript.pending_note = ""
+        if conn is None:
+            self._log(f"{target.name} does not answer in the virtual world; closing {real}")
+            writer.transport.abort()
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        session = _Session(self, conn, reader, writer)
+        self._sessions[task] = session
+        try:
+            await session.run()
+        except asyncio.CancelledError:
+            session.abort()  # the loop is going away; asyncio would log a cancelled callback task
+        except Exception:  # a bug, not the client's doing: show it, keep serving the others
+            for line in traceback.format_exc().rstrip().splitlines():
+                self._log(line)
+            self._log(f"internal error on {conn.id}; closing that connection")
+            session.abort()
+        finally:
+            self._sessions.pop(task, None)
+            await _close_writer(writer)
+            if not conn.closed:  # cancelled mid-way: the world must still see the end
+                conn.close("client", "connection lost")
+
+
+class _Session:
+    """One real connection feeding one virtual Connection."""
+
+    def __init__(self, bridge: Bridge, conn: Connection, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.bridge = bridge
+        self.conn = conn
+        self.reader = reader
+        self.writer = writer
+        self._held = bytearray()  # bytes read but not yet given to the machine
+        self._scanned = 0  # of _held, known to hold no end of message
+        self._hinted = False
+
+    async def run(self) -> None:
+        self._write()
+        await self._drain()
+        while not self.conn.closed and not self.writer.is_closing():
+            try:
+                data = await asyncio.wait_for(self.reader.read(READ_SIZE), self.bridge.idle_timeout)
+            except TimeoutError:
+                self.bridge._tick()
+                self.conn.interrupt(self.conn.machine.timeout(), "idle timeout")
+                self._write()
+                return
+            except OSError:
+                data = b""
+            if self.conn.closed:  # shut down while we waited
+                return
+            self.bridge._tick()
+            if not data:
+                if self._held:
+                    self.conn.send(bytes(self._held))  # what came before the drop, for the trace
+                    self._held.clear()
+                self.conn.close("client")  # b"" to the machine: a partial message is dropped
+                self.bridge.run_relays()
+                return
+            self._feed(data)
+            self._write()
+            self.bridge.run_relays()
+            await self._drain()
+
+    def _feed(self, data: bytes) -> None:
+        self._held += data
+        while not self.conn.closed:
+            cut = self._cut()
+            if not cut:
+                break
+            chunk = bytes(self._held[:cut])
+            del self._held[:cut]
+            self._scanned = 0
+            self.conn.send(chunk)
+        if not self._hinted and b"\n" in self._held and b"\r\n" not in self._held:
+            self._hinted = True  # the classic: nc sends LF, SMTP waits for CRLF
+            self.bridge._log(f"{self.conn.id} sent a line ending in LF alone; SMTP lines end in CRLF "
+                             "(RFC 5321 2.3.8), so the server waits for more. With nc, use nc -C.")
+
+    def _cut(self) -> int:
+        """How many held bytes the machine gets now: whole lines, and a message as a whole."""
+        held = self._held
+        last = held.rfind(b"\r\n")
+        if last < 0:
+            return len(held) if len(held) > MAX_HELD else 0  # an overlong line: let the machine refuse it
+        end = last + 2
+        if getattr(self.conn.machine, "state", None) != IN_DATA or len(held) >= DATA_CHUNK:
+            return end
+        if held.startswith(b".\r\n"):
+            return end
+        found = held.find(b"\r\n.\r\n", max(self._scanned - 4, 0))
+        self._scanned = len(held)
+        return end if found >= 0 else 0
+
+    def _write(self) -> None:
+        data = self.conn.read()
+        if data and not self.writer.is_closing():
+            self.writer.write(data)
+
+    async def _drain(self) -> None:
+        try:
+            await asyncio.wait_for(self.writer.drain(), self.bridge.idle_timeout)
+        except OSError:
+            self.abort()
+            if not self.conn.closed:
+                self.conn.close("client", "connection lost")
+        except TimeoutError:
+            self.abort()
+            if not self.conn.closed:
+                self.conn.close("server", "the client stopped reading; connection dropped")
+
+    def shut_down(self) -> None:
+        """The bridge stops: 421 (RFC 5321 3.8), then close once it is written."""
+        if not self.conn.closed:
+            self.bridge._tick()
+            self.conn.interrupt(self.conn.machine.shutdown(), "server shutting down")
+            self._write()
+        if not self.writer.is_closing():
+            self.writer.close()  # the pending read then sees EOF
+
+    def abort(self) -> None:
+        self.writer.transport.abort()
+
+
+async def _close_writer(writer: asyncio.StreamWriter) -> None:
+    if not writer.is_closing():
+        writer.close()
+    try:
+        await asyncio.wait_for(writer.wait_closed(), CLOSE_GRACE)
+    except (OSError, TimeoutError):
+        writer.transport.abort()
+
+
+class _LiveTranscript:
+    """A trace listener: each event printed as ``mailsim run`` prints it, as it happens."""
+
+    def __init__(self, say: Callable[[str], None], verbose: bool) -> None:
+        self.say = say
+        self.verbose = verbose
+        self.conns: dict[str, ConnectionOpened] = {}
+        self.pending_note = ""  # the real peer, shown here and never recorded
+
+    def __call__(self, event: Event) -> None:
+        for line in render_event(event, self.conns, verbose=self.verbose):
+            self.say(line)
+        if isinstance(event, ConnectionOpened) and self.pending_note:
+            self.say(f"{'':10} {event.conn} is {self.pending_note}")
+
+
+# --- mailboxes -------------------------------------------------------------------
+
+
+def mailbox_summary(world: MailWorld) -> list[str]:
+    """Who has how many messages, and what is still queued."""
+    lines = ["Mailboxes:"]
+    for mh in world.mailhosts.values():
+        for user in mh.store.users():
+            for name, folder in mh.store.folders(user).items():
+                n = len(folder.messages)
+                lines.append(f"  {user:<28} {name:<6} on {mh.name:<18} {n} message{'s' if n != 1 else ''}")
+                for msg in folder.messages[-10:]:
+                    subject = header(msg.data, "Subject") or "(no subject)"
+                    lines.append(f"      UID {msg.uid}: {subject}  ({msg.size} bytes)")
+    for mh in world.mailhosts.values():
+        if len(mh.queue):
+            lines.append(f"  queue of {mh.name}: {len(mh.queue)} message(s) waiting for a retry")
+    return lines
+
+
+# --- the command -----------------------------------------------------------------
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+async def _serve(bridge: Bridge, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    try:
+        async with bridge:
+            for line in bridge.banner():
+                bridge._say(line)
+            await stop.wait()
+            bridge._say("")
+            bridge._log("stopping: no new connections; open sessions get 421")
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+
+
+def serve_forever(bridge: Bridge) -> None:
+    """Serve until Ctrl-C or SIGTERM, then close every session cleanly."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(bridge))
+
+
+def load_world(name: str | None) -> MailWorld:
+    """The default world, or the world of a scenario or lesson file (its steps are not run)."""
+    if name is None:
+        return serve_world()
+    from simulator import content
+    from simulator.scenario.loader import ContentErrors, kind_of, load_lesson, load_scenario
+    from simulator.scenario.world import scenario_spec
+
+    path = content.resolve(name)
+    if not path.is_file():
+        raise ServeError(f"{name}: no such file, lesson or scenario")
+    try:
+        scenario = load_lesson(path)[1] if kind_of(path) == "lesson" else load_scenario(path)
+    except ContentErrors as exc:
+        raise ServeError("\n".join(str(e) for e in exc.errors)) from None
+    world = serve_world(scenario_spec(scenario), seed=scenario.seed)
+    world.trace.meta.update({"world_of": scenario.id})
+    return world
+
+
+def _given(value, default):
+    return default if value is None else value
+
+
+def cmd_serve(args) -> int:
+    """``mailsim serve``: see the module docstring."""
+    try:
+        world = load_world(args.world)
+        world.trace.meta.update({"serve": True})
+        ports = {"submission": args.submission_port, "smtp": args.smtp_port}
+        bridge = Bridge(
+            world, host=args.host or DEFAULT_HOST,
+            ports={name: port for name, port in ports.items() if port is not None},
+            max_connections=_given(args.max_connections, DEFAULT_MAX_CONNECTIONS),
+            idle_timeout=_given(args.idle_timeout, DEFAULT_IDLE_TIMEOUT),
+            out=_print, verbose=args.verbose,
+        )
+        serve_forever(bridge)
+    except ServeError as exc:
+        print(f"mailsim serve: {exc}", file=sys.stderr)
+        return 2
+    print()
+    for line in mailbox_summary(world):
+        print(line)
+    if args.trace_json:
+        Path(args.trace_json).write_text(world.trace.dumps(), encoding="utf-8")
+        print(f"trace written to {args.trace_json} ({len(world.trace)} events)")
+    return 0

@@ -1,0 +1,569 @@
+"""``mailsim serve`` against real clients: smtplib, swaks, curl and raw sockets (after h11's
+``test_against_stdlib_http``).
+
+The bridge runs in a background thread with its own event loop, on ephemeral
+127.0.0.1 ports. Every wait has a timeout, so a broken bridge fails the test
+instead of hanging it; nothing asserts how fast anything is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import queue
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from email.message import EmailMessage
+
+import pytest
+
+from simulator.agents.world import DEFAULT_SPEC, UserSpec
+from simulator.serve import REAL_CLIENT, Bridge, ServeError, load_world, loopback_host, serve_world
+from simulator.trace import ConnectionClosed, ConnectionOpened, ConnectionRefused, QueueChanged
+
+WAIT = 10.0  # seconds any single wait may take before the test fails
+HELO = "smtplib.example"
+
+
+# --- the bridge in a background thread -------------------------------------------
+
+
+class ThreadedBridge:
+    """A Bridge serving from its own thread and event loop until :meth:`stop`."""
+
+    def __init__(self, world, **options) -> None:
+        self.world = world
+        self.options = options
+        self.lines: list[str] = []
+        self.error: BaseException | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            self.bridge = Bridge(self.world, ports={"submission": 0, "smtp": 0}, out=self.lines.append,
+                                 **self.options)
+            await self.bridge.start()
+        except BaseException as exc:
+            self.error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.bridge.aclose()
+
+    def start(self) -> ThreadedBridge:
+        self._thread.start()
+        assert self._ready.wait(WAIT), "the bridge did not start"
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(WAIT)
+            assert not self._thread.is_alive(), "the bridge did not stop"
+
+    @property
+    def submission(self) -> int:
+        return self.bridge.ports["submission"]
+
+    @property
+    def smtp(self) -> int:
+        return self.bridge.ports["smtp"]
+
+    def call(self, fn):
+        """Run ``fn`` on the bridge's loop (the world belongs to that thread) and return its result."""
+        done: concurrent.futures.Future = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(fn())
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        self.loop.call_soon_threadsafe(run)
+        return done.result(timeout=WAIT)
+
+    def wait_until(self, predicate, what: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if self.call(predicate):
+                return
+            time.sleep(0.02)
+        pytest.fail(f"timed out waiting until {what}")
+
+    def inbox(self, user: str) -> list[bytes]:
+        def read() -> list[bytes]:
+            mh = self.world.mailhost_for(user)
+            return [m.data for m in mh.store.folder(user).messages]
+
+        return self.call(read)
+
+    def count(self, user: str) -> int:
+        return self.call(lambda: self.world.mailbox_count(user))
+
+
+def spec_with_carol(**limits):
+    spec = DEFAULT_SPEC.copy()
+    spec.domain("example.net").users.append(UserSpec("carol@example.net", "carol", "Carol"))
+    for name, value in limits.items():
+        setattr(spec, name, value)
+    return spec
+
+
+@pytest.fixture
+def serve():
+    """``serve(spec=None, **bridge_options)`` starts a bridge; all are stopped after the test."""
+    started: list[ThreadedBridge] = []
+
+    def start(spec=None, **options) -> ThreadedBridge:
+        tb = ThreadedBridge(serve_world(spec or spec_with_carol()), **options)
+        started.append(tb)
+        return tb.start()
+
+    yield start
+    for tb in started:
+        tb.stop()
+
+
+def message(subject: str, to: str = "bob@example.net") -> bytes:
+    return (
+        f"From: Alice <alice@example.org>\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n"
+        "Hello from a real client.\r\n.A line that starts with a dot.\r\n"
+    ).encode()
+
+
+# --- raw sockets ---------------------------------------------------------------------
+
+def connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+    sock.settimeout(WAIT)
+    return sock
+
+
+def read_replies(sock: socket.socket, count: int = 1) -> list[str]:
+    """Read until ``count`` complete replies have come (a multiline reply counts once)."""
+    data = b""
+    while True:
+        lines = data.split(b"\r\n")[:-1]  # the complete ones
+        if sum(1 for line in lines if re.match(rb"\d{3}(?: |\Z)", line)) >= count:
+            return [line.decode() for line in lines]
+        chunk = sock.recv(4096)
+        if not chunk:
+            return [line.decode() for line in data.split(b"\r\n") if line]
+        data += chunk
+
+
+def read_until_eof(sock: socket.socket) -> bytes:
+    data = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+
+
+# --- smtplib -------------------------------------------------------------------------
+
+
+def test_smtplib_submission_relays_to_several_recipients(serve):
+    tb = serve()
+    with smtplib.SMTP("127.0.0.1", tb.submission, local_hostname=HELO, timeout=WAIT) as client:
+        code, _ = client.ehlo()
+        assert code == 250
+        assert client.has_extn("pipelining")
+        assert client.has_extn("enhancedstatuscodes")
+        refused = client.sendmail(
+            "alice@example.org",
+            ["bob@example.net", "carol@example.net", "postmaster@example.net"],
+            message("Three recipients"),
+        )
+        assert refused == {}
+    tb.wait_until(lambda: tb.world.mailbox_count("postmaster@example.net") == 1, "all three have it")
+    for user in ("bob@example.net", "carol@example.net", "postmaster@example.net"):
+        [data] = tb.inbox(user)
+        # Return-Path on final delivery (RFC 5321 4.4), one Received per hop.
+        assert data.startswith(b"Return-Path: <alice@example.org>\r\n")
+        assert data.count(b"\r\nReceived: ") == 2
+        assert b"by mx.example.net" in data and b"by mail.example.org" in data
+        assert b"from smtplib.example (real-client.example [192.0.2.200])" in data
+        assert b"\r\nSubject: Three recipients\r\n" in data
+        assert b"\r\n.A line that starts with a dot.\r\n" in data  # dot-unstuffed once
+        assert b"Message-ID: " in data  # added by the MSA (RFC 6409 8.3)
+    # The real client's loopback address never enters the virtual world.
+    assert "127.0.0.1" not in tb.call(tb.world.trace.dumps)
+    opened = [e for e in tb.world.trace.of_type(ConnectionOpened) if e.client_host == REAL_CLIENT]
+    assert [(e.client_addr, e.server_host, e.port) for e in opened] == [("192.0.2.200", "mail.example.org", 587)]
+    # ... only the log shows it.
+    assert any(re.search(r"c1 is your client 127\.0\.0\.1:\d+, connected to 127\.0\.0\.1:\d+", line)
+               for line in tb.lines)
+    assert any(line.endswith(f"c1 C: ehlo {HELO}") for line in tb.lines)  # smtplib writes verbs in lower case
+    assert any("mailbox carol@example.net/INBOX on mx.example.net: delivered UID 1 'Three recipients'" in line
+               for line in tb.lines)
+
+
+def test_smtplib_send_message_to_the_mx(serve):
+    tb = serve()
+    msg = EmailMessage()
+    msg["From"] = "Alice <alice@example.org>"
+    msg["To"] = "Bob <bob@example.net>"
+    msg["Subject"] = "Straight to the MX"
+    msg.set_content("No submission server on the way.\n")
+    with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
+        assert client.send_message(msg) == {}
+    [data] = tb.inbox("bob@example.net")  # the MX delivers before it answers the dot
+    assert data.startswith(b"Return-Path: <alice@example.org>\r\nReceived: from smtplib.example")
+    assert data.count(b"\r\nReceived: ") == 1
+    assert b"by mx.example.net" in data and b"by mail.example.org" not in data
+
+
+def test_the_mx_is_no_open_relay(serve):
+    tb = serve()
+    with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as info:
+            client.sendmail("alice@example.org", ["victim@elsewhere.example"], message("Relay me"))
+    code, text = info.value.recipients["victim@elsewhere.example"]
+    assert code == 550 and text.startswith(b"5.7.1 Relaying denied")
+
+
+def test_the_mx_refuses_an_unknown_user(serve):
+    tb = serve()
+    with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
+        refused = client.sendmail("alice@example.org", ["nobody@example.net", "bob@example.net"],
+                                  message("Half refused"))
+    assert refused["nobody@example.net"][0] == 550
+    assert refused["nobody@example.net"][1].startswith(b"5.1.1")
+    assert tb.count("bob@example.net") == 1
+
+
+def test_submission_to_an_unknown_user_bounces_back_to_the_sender(serve):
+    tb = serve()
+    with smtplib.SMTP("127.0.0.1", tb.submission, local_hostname=HELO, timeout=WAIT) as client:
+        assert client.sendmail("alice@example.org", ["nobody@example.net"], message("Lost")) == {}
+    tb.wait_until(lambda: tb.world.mailbox_count("alice@example.org") == 1, "the bounce reaches Alice")
+    [bounce] = tb.inbox("alice@example.org")
+    assert b"Return-Path: <>" in bounce and b"5.1.1" in bounce
+
+
+def test_message_size_limit_comes_from_the_world(serve):
+    tb = serve(spec_with_carol(max_message_size=2000))
+    with smtplib.SMTP("127.0.0.1", tb.submission, local_hostname=HELO, timeout=WAIT) as client:
+        client.ehlo()
+        assert client.esmtp_features["size"] == "2000"
+        with pytest.raises(smtplib.SMTPSenderRefused) as info:  # smtplib announces SIZE= (RFC 1870)
+            client.sendmail("alice@example.org", ["bob@example.net"], message("Big") + b"x" * 3000 + b"\r\n")
+        assert info.value.smtp_code == 552
+    sock = connect(tb.smtp)  # without SIZE=, the refusal comes at the final dot
+    read_replies(sock)
+    sock.sendall(b"EHLO raw.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
+    assert read_replies(sock, 4)[-1].startswith("354")
+    sock.sendall(b"Subject: big\r\n\r\n" + (b"y" * 500 + b"\r\n") * 10 + b".\r\n")
+    assert read_replies(sock)[-1].startswith("552 5.3.4")
+    sock.close()
+    assert tb.count("bob@example.net") == 0
+
+
+def test_a_session_fed_one_byte_at_a_time(serve):
+    tb = serve()
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    session = (b"EHLO raw.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
+    for byte in session:
+        sock.sendall(bytes([byte]))
+    assert read_replies(sock, 4)[-1].startswith("354")
+    for byte in message("Byte by byte") + b".\r\n":
+        sock.sendall(bytes([byte]))
+    assert read_replies(sock)[-1].startswith("250 2.0.0")
+    sock.sendall(b"QUIT\r\n")
+    assert read_until_eof(sock).startswith(b"221 2.0.0")
+    sock.close()
+    [data] = tb.inbox("bob@example.net")
+    assert b"Subject: Byte by byte\r\n" in data
+
+
+def test_pipelined_commands_in_one_write(serve):
+    tb = serve()
+    sock = connect(tb.submission)
+    read_replies(sock)
+    sock.sendall(b"EHLO raw.example\r\n")
+    read_replies(sock)
+    sock.sendall(b"MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\n"
+                 b"RCPT TO:<carol@example.net>\r\nDATA\r\n")
+    replies = read_replies(sock, 4)
+    assert [r[:3] for r in replies] == ["250", "250", "250", "354"]
+    sock.sendall(message("Pipelined") + b".\r\nQUIT\r\n")
+    tail = read_until_eof(sock)
+    assert tail.startswith(b"250 2.0.0 OK queued as ") and b"\r\n221 2.0.0 " in tail
+    sock.close()
+    tb.wait_until(lambda: tb.world.mailbox_count("carol@example.net") == 1, "carol has it")
+
+
+def test_a_bare_lf_gets_a_hint_in_the_log(serve):
+    tb = serve()
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    sock.sendall(b"EHLO nc.example\n")  # what nc sends without -C
+    tb.wait_until(lambda: any("SMTP lines end in CRLF" in line for line in tb.lines), "the hint is shown")
+    sock.sendall(b"\r\n")
+    assert read_replies(sock)[-1].startswith("501 5.5.4")  # "nc.example\n" is no domain
+    sock.close()
+    assert not any("SMTP lines end in CRLF" in str(e) for e in tb.world.trace.events)  # log only
+
+
+# --- swaks and curl ------------------------------------------------------------------
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed; the interop tests need it (apt-get install {name})")
+    return path
+
+
+@pytest.mark.parametrize("listener", ["submission", "smtp"])
+def test_swaks_delivers(serve, listener):
+    tb = serve()
+    port = tb.submission if listener == "submission" else tb.smtp
+    proc = subprocess.run(
+        [_tool("swaks"), "--to", "bob@example.net", "--from", "alice@example.org",
+         "--server", f"127.0.0.1:{port}", "--pipeline", "--helo", "swaks.example",
+         "--header", f"Subject: swaks via {listener}", "--timeout", "10"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "250-PIPELINING" in proc.stdout
+    assert "250 2.0.0 OK queued as" in proc.stdout
+    tb.wait_until(lambda: tb.world.mailbox_count("bob@example.net") == 1, "bob has the swaks message")
+    [data] = tb.inbox("bob@example.net")
+    assert f"Subject: swaks via {listener}".encode() in data
+    assert b"X-Mailer: swaks" in data
+
+
+@pytest.mark.parametrize("listener", ["submission", "smtp"])
+def test_curl_delivers(serve, listener, tmp_path):
+    tb = serve()
+    port = tb.submission if listener == "submission" else tb.smtp
+    upload = tmp_path / "message.txt"
+    upload.write_bytes(message(f"curl via {listener}"))
+    proc = subprocess.run(
+        [_tool("curl"), "--silent", "--show-error", "--max-time", "20",
+         f"smtp://127.0.0.1:{port}/curl.example",
+         "--mail-from", "alice@example.org", "--mail-rcpt", "bob@example.net",
+         "--mail-rcpt", "carol@example.net", "-T", str(upload)],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tb.wait_until(lambda: tb.world.mailbox_count("carol@example.net") == 1, "carol has the curl message")
+    [data] = tb.inbox("bob@example.net")
+    assert f"Subject: curl via {listener}".encode() in data
+    assert b"from curl.example (real-client.example [192.0.2.200])" in data
+    assert b"\r\n.A line that starts with a dot.\r\n" in data  # curl stuffed it, the server unstuffed it
+
+
+# --- limits --------------------------------------------------------------------------
+
+
+def test_connection_cap_answers_421(serve):
+    tb = serve(max_connections=2)
+    first, second = connect(tb.submission), connect(tb.smtp)
+    assert read_replies(first)[0].startswith("220 mail.example.org")
+    assert read_replies(second)[0].startswith("220 mx.example.net")
+    third = connect(tb.submission)
+    assert read_until_eof(third).startswith(b"421 4.7.0 mail.example.org too many connections")
+    third.close()
+    refused = tb.world.trace.of_type(ConnectionRefused)
+    assert [(e.client_host, e.server_host) for e in refused] == [(REAL_CLIENT, "mail.example.org")]
+    first.close()
+    tb.wait_until(lambda: tb.bridge.open_sessions == 1, "the first session is gone")
+    fourth = connect(tb.submission)
+    assert read_replies(fourth)[0].startswith("220 ")
+    fourth.close()
+    second.close()
+
+
+def test_idle_timeout_answers_421(serve):
+    tb = serve(idle_timeout=0.3)
+    sock = connect(tb.submission)
+    read_replies(sock)
+    sock.sendall(b"EHLO raw.example\r\n")
+    read_replies(sock)
+    assert read_until_eof(sock).startswith(b"421 4.4.2 mail.example.org idle timeout")
+    sock.close()
+    closed = tb.world.trace.of_type(ConnectionClosed)
+    assert [(e.by, e.reason) for e in closed] == [("server", "idle timeout")]
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+@pytest.mark.parametrize("listener", ["submission", "smtp"])
+def test_a_drop_mid_data_delivers_nothing(serve, listener, how):
+    tb = serve()
+    sock = connect(tb.submission if listener == "submission" else tb.smtp)
+    read_replies(sock)
+    sock.sendall(b"EHLO raw.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
+    assert read_replies(sock, 4)[-1].startswith("354")
+    sock.sendall(b"Subject: cut short\r\n\r\nThe first half of a message\r\n")
+    if how == "reset":  # an RST instead of a FIN
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    tb.wait_until(lambda: any(isinstance(e, ConnectionClosed) for e in tb.world.trace.events),
+                  "the bridge saw the drop")
+    tb.wait_until(lambda: tb.bridge.open_sessions == 0, "the session is gone")
+    assert tb.count("bob@example.net") == 0
+    assert not tb.world.trace.of_type(QueueChanged)
+    [closed] = tb.world.trace.of_type(ConnectionClosed)
+    assert closed.by == "client"
+
+
+def test_stopping_sends_421_and_closes_the_sockets(serve):
+    tb = serve()
+    sock = connect(tb.submission)
+    read_replies(sock)
+    sock.sendall(b"EHLO raw.example\r\n")
+    read_replies(sock)
+    ports = (tb.submission, tb.smtp)
+    tb.stop()
+    assert read_until_eof(sock).startswith(b"421 4.3.2 mail.example.org service shutting down")
+    sock.close()
+    for port in ports:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=WAIT).close()
+    [closed] = tb.world.trace.of_type(ConnectionClosed)
+    assert (closed.by, closed.reason) == ("server", "server shutting down")
+    assert tb.world.net.recorder.listeners == []
+
+
+# --- options -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", "10.0.0.1", "example.com", ""])
+def test_only_loopback_addresses_are_allowed(host):
+    with pytest.raises(ServeError):
+        loopback_host(host)
+    with pytest.raises(ServeError):
+        Bridge(serve_world(), host=host)
+
+
+@pytest.mark.parametrize(("host", "bound"), [("127.0.0.1", "127.0.0.1"), ("127.0.0.2", "127.0.0.2"),
+                                              ("::1", "::1"), ("localhost", "127.0.0.1")])
+def test_loopback_addresses(host, bound):
+    assert loopback_host(host) == bound
+
+
+def test_a_busy_port_is_a_clear_error(serve):
+    tb = serve()
+
+    async def start_another() -> None:
+        await Bridge(serve_world(), ports={"submission": tb.submission, "smtp": 0}).start()
+
+    with pytest.raises(ServeError, match=r"cannot listen on 127\.0\.0\.1:\d+ for submission"):
+        asyncio.run(start_another())
+
+
+def test_the_world_of_a_scenario():
+    world = load_world("smtp-basics")
+    assert world.net.find_host(REAL_CLIENT) is not None
+    assert world.mailhost_for("bob@example.net").name == "mx.example.net"
+
+
+def test_a_missing_world_file_is_a_clear_error():
+    with pytest.raises(ServeError, match="no such file"):
+        load_world("no-such-scenario.yaml")
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def test_mailsim_serve_end_to_end(tmp_path):
+    trace_path = tmp_path / "trace.json"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator.cli", "serve", "--submission-port", "0", "--smtp-port", "0",
+         "--trace-json", str(trace_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=env,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+
+    def wait_for(pattern: str) -> re.Match:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            seen.append(line)
+            m = re.search(pattern, line)
+            if m:
+                return m
+        pytest.fail(f"mailsim serve never printed {pattern!r}; it printed:\n" + "\n".join(seen))
+
+    try:
+        ports = {}
+        for name in ("submission", "smtp"):
+            m = wait_for(rf"^\s+{name}\s+127\.0\.0\.1:(\d+)\s")
+            ports[name] = int(m.group(1))
+        assert all(port > 0 for port in ports.values())
+        wait_for("Ctrl-C stops the server")
+        with smtplib.SMTP("127.0.0.1", ports["submission"], local_hostname=HELO, timeout=WAIT) as client:
+            client.sendmail("alice@example.org", ["bob@example.net"], message("From the command line"))
+        wait_for(r"mailbox bob@example\.net/INBOX on mx\.example\.net: delivered UID 1 'From the command line'")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=WAIT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=WAIT)
+    while True:
+        try:
+            line = lines.get(timeout=WAIT)
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+    out = "\n".join(seen)
+    assert "Mailboxes:" in out
+    assert re.search(r"bob@example\.net\s+INBOX\s+on mx\.example\.net\s+1 message\n", out), out
+    assert re.search(r"alice@example\.org\s+INBOX\s+on mail\.example\.org\s+0 messages", out), out
+    assert "Traceback" not in out
+    assert trace_path.is_file() and "127.0.0.1" not in trace_path.read_text()
+
+
+def test_the_cli_imports_serve_only_for_serve():
+    code = ("import sys; from simulator.cli import build_parser; build_parser().parse_args(['run', 'x']); "
+            "assert 'simulator.serve' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_mailsim_serve_refuses_a_public_address():
+    proc = subprocess.run([sys.executable, "-m", "simulator.cli", "serve", "--host", "0.0.0.0"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert "refusing to listen on 0.0.0.0: only loopback addresses" in proc.stderr
+    assert "Traceback" not in proc.stderr
