@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.header
 import email.parser
 import email.policy
 import email.utils
@@ -55,71 +56,40 @@ def parse_message(data: bytes) -> Message:
 
 
 def header(data: bytes, name: str) -> str:
-    """The first ``name`` field, as ``parse_message(data).get(name)`` gives it ("" if none)."""
+    """The first ``name`` field, unfolded and decoded ("" if there is none)."""
     return header_values(data, name)[0]
 
 
 def header_values(data: bytes, *names: str) -> tuple[str, ...]:
-    """:func:`header` for several fields, reading the header section once.
+    """:func:`header` for several fields, reading only the header section, once.
 
-    The mailbox store asks this of every delivered message, so the common case
-    (an ASCII header section with CRLF line ends, a plain Subject and a plain
-    ``<id@domain>`` Message-ID) is read here directly; anything else goes to
-    the ``email`` package, which gives the very same strings, only slower.
+    The mailbox store asks this of every delivered message, so it parses the
+    header section alone with the ``compat32`` policy (five times cheaper than
+    the default policy's full parse) and never raises: a malformed field is
+    returned as it was written.
     """
     end = data.find(b"\r\n\r\n")
     section = data[: end + 4] if end >= 0 else data
-    fast = end >= 0 and section.isascii() and _HEADER_SECTION.fullmatch(section) is not None
-    parsed: Message | None = None
+    # RFC 6532 allows UTF-8 in header fields; anything else shows as U+FFFD.
+    parsed = _HEADER_PARSER.parsestr(section.decode("utf-8", "replace"))
     out = []
     for name in names:
-        value = _fast_header(section, name) if fast else None
+        value = parsed.get(name)
         if value is None:
-            if parsed is None:
-                # The fields end at the first empty line, so the rest of the
-                # message cannot change them (headers-only parsing).
-                parsed = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(section)
-            found = parsed.get(name)
-            value = str(found) if found is not None else ""
-        out.append(value)
+            out.append("")
+            continue
+        text = _FOLD.sub(r"\1", str(value)).strip()  # unfolding, RFC 5322 2.2.3
+        if "=?" in text:
+            try:
+                text = str(email.header.make_header(email.header.decode_header(text)))
+            except (ValueError, LookupError, UnicodeError):
+                pass  # an encoded word that does not decode stays as written (RFC 2047 6.3)
+        out.append(text)
     return tuple(out)
 
 
-# Every line a field ``name:value`` (RFC 5322 2.2, the email package's own
-# name characters) or the continuation of one, CRLF only, up to the empty line.
-_HEADER_SECTION = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*)*\r\n")
-_PLAIN_TEXT = re.compile(r"[\t\x20-\x7e]*\Z")  # no encoded word needs decoding once "=?" is absent
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_PLAIN_MSG_ID = re.compile(rf"<{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*>\Z")
-_FIELD_PATTERNS: dict[str, re.Pattern[bytes]] = {}
-
-
-def _fast_header(section: bytes, name: str) -> str | None:
-    """The field's value from a section :data:`_HEADER_SECTION` matched, or None to ask ``email``.
-
-    Only Subject (unstructured: the value itself unless it holds encoded
-    words) and Message-ID (a plain msg-id is its own value) are read here.
-    """
-    key = name.lower()
-    if key not in ("subject", "message-id"):
-        return None
-    pattern = _FIELD_PATTERNS.get(key)
-    if pattern is None:
-        # The first field of that name; its value starts after the blanks
-        # following the colon and runs over its continuation lines.
-        pattern = _FIELD_PATTERNS[key] = re.compile(
-            rb"^" + re.escape(key.encode("ascii")) + rb":[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)\r\n",
-            re.IGNORECASE | re.MULTILINE,
-        )
-    m = pattern.search(section)
-    if m is None:
-        return ""
-    value = m.group(1).decode("ascii").replace("\r\n", "")  # unfolding (RFC 5322 2.2.3)
-    if "=?" in value:
-        return None
-    if key == "subject":
-        return value if _PLAIN_TEXT.match(value) else None
-    return value if _PLAIN_MSG_ID.match(value) else None
+_HEADER_PARSER = email.parser.HeaderParser(policy=email.policy.compat32)
+_FOLD = re.compile(r"\r?\n([ \t])")
 
 
 def prepend_header(data: bytes, name: str, value: str) -> bytes:
