@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-
 from dataclasses import dataclass, field
 
 from simulator.agents.faults import FaultBoard

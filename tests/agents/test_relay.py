@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from simulator.agents.faults import ReplyFault
-from simulator.agents.world import DEFAULT_SPEC, DomainSpec, HostSpec, MailWorld, UserSpec, build_world
+from simulator.agents.world import (
+    DEFAULT_SPEC,
+    DomainSpec,
+    HostSpec,
+    MailWorld,
+    UserSpec,
+    build_world,
+)
 from simulator.mail.message import parse_message
 from simulator.mail.queue import MAX_LIFETIME
 from simulator.protocols.smtp.client import OutgoingMessage, SmtpClient
