@@ -88,12 +88,6 @@ def cmd_lessons(args: argparse.Namespace) -> int:
     return 1 if catalog.errors else 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from simulator.serve import cmd_serve as serve
-
-    return serve(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailsim", description="Step through how e-mail really works.")
     sub = parser.add_subparsers(dest="command")
@@ -116,16 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lessons", help="list the bundled lessons")
     p.set_defaults(func=cmd_lessons)
 
-    p = sub.add_parser("serve", help="run the virtual mail servers on loopback for real clients (swaks, curl, ...)")
-    p.add_argument("--host", help="loopback address to listen on (default 127.0.0.1; ::1 also works)")
-    p.add_argument("--submission-port", type=int, metavar="PORT", help="submission to mail.example.org (default 2587; 0 = any free port)")
-    p.add_argument("--smtp-port", type=int, metavar="PORT", help="SMTP to mx.example.net (default 2525; 0 = any free port)")
-    p.add_argument("--world", metavar="FILE", help="use the world of this scenario or lesson instead of the default")
-    p.add_argument("--max-connections", type=int, metavar="N", help="open sessions allowed at once (default 20)")
-    p.add_argument("--idle-timeout", type=float, metavar="SECONDS", help="close a silent session after this long (default 300)")
-    p.add_argument("--trace-json", metavar="PATH", help="write the trace as JSON to PATH at exit")
-    p.add_argument("-v", "--verbose", action="store_true", help="also show state changes")
-    p.set_defaults(func=cmd_serve)
+    from simulator.tui.launch import add_tui_commands  # play, sandbox, web (Textual loads lazily)
+
+    add_tui_commands(sub)
     return parser
 
 

@@ -18,6 +18,7 @@ the protocol machines are never imported (their state tables are data).
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -46,6 +47,7 @@ from simulator.trace import (
 )
 
 if TYPE_CHECKING:
+    from simulator.lesson.message_view import MessageView
     from simulator.lesson.quiz import QuizResult
     from simulator.scenario.models import Ask, Lesson, Scenario
     from simulator.scenario.runner import RunResult
@@ -87,6 +89,11 @@ def hex_lines(data: bytes, *, limit: int = 64, width: int = 16) -> list[str]:
     if len(data) > limit:
         out.append(f"… {len(data) - limit} more bytes")
     return out
+
+
+def md_escape(text: str) -> str:
+    """Escape what Markdown would eat in a plain title (``<addr>`` is not an HTML tag here)."""
+    return re.sub(r"([\\`*_<>\[\]#|])", r"\\\1", text)
 
 
 def _clip(text: str, n: int = MAX_LABEL) -> str:
@@ -363,7 +370,7 @@ class Player:
     """A trace, the current step, and every view derived for a step."""
 
     def __init__(self, trace: Trace, *, scenario: Scenario | None = None, lesson: Lesson | None = None,
-                 dns_records: Iterable[tuple[str, str, str]] = ()) -> None:
+                 dns_records: Iterable[tuple[str, str, str]] = (), asks: bool = True) -> None:
         self.trace = trace
         self.scenario = scenario
         self.lesson = lesson
@@ -373,7 +380,9 @@ class Player:
         self.answers: dict[str, QuizResult] = {}
         self._initial = initial_states()
         self._folds: list[Fold] = []
-        self._asks = {s.id: s.ask for s in scenario.steps if s.ask is not None} if scenario else {}
+        self._parsed: dict[int, MessageView] = {}
+        self._asks = ({s.id: s.ask for s in scenario.steps if s.ask is not None}
+                      if scenario is not None and asks else {})
         self._scenario_index = {s.id: n for n, s in enumerate(scenario.steps)} if scenario else {}
         self.hosts: list[HostColumn] = []
         self.arrows: list[Arrow] = []
@@ -386,9 +395,9 @@ class Player:
         self._index_all()
 
     @classmethod
-    def from_result(cls, result: RunResult, lesson: Lesson | None = None) -> Player:
+    def from_result(cls, result: RunResult, lesson: Lesson | None = None, *, asks: bool = True) -> Player:
         records = [(r.name, r.rtype, r.value) for r in result.world.net.dns.records]
-        return cls(result.trace, scenario=result.scenario, lesson=lesson, dns_records=records)
+        return cls(result.trace, scenario=result.scenario, lesson=lesson, dns_records=records, asks=asks)
 
     # --- navigation ---------------------------------------------------------------
 
@@ -614,7 +623,7 @@ class Player:
                 parts.append(f"# {self.trace.meta.get('title', 'Trace')}")
             parts.append("*Press → or Space to take the first step.*")
         else:
-            parts.append(f"## {step.title or step.step_id}")
+            parts.append(f"**{md_escape(step.title or step.step_id)}**")
             if step.explain.strip():
                 parts.append(step.explain.strip())
         result = self.answers.get(step.step_id)
@@ -657,6 +666,20 @@ class Player:
             queues=tuple(fold.queues.values()),
             clock=fold.clock,
         )
+
+    def message(self, index: int | None = None) -> tuple[Delivered | None, MessageView | None, int, bool]:
+        """The latest message delivered up to step ``index``, parsed; how many so far; whether it is new."""
+        from simulator.lesson.message_view import parse
+
+        index = self.index if index is None else index
+        n = self.upto("delivered", index)
+        if n == 0:
+            return None, None, 0, False
+        d = self.delivered[n - 1]
+        view = self._parsed.get(d.seq)
+        if view is None:
+            view = self._parsed[d.seq] = parse(d.raw)
+        return d, view, n, d.step == index
 
     def states_by_step(self) -> list[dict[tuple[str, str], str]]:
         """Every machine's state after each step (what a test compares when walking back)."""

@@ -1,0 +1,139 @@
+"""The mailsim Textual app: picker, lesson player, sandbox.
+
+Build it with :func:`create_app` (tests and the CLI both do), which fixes
+everything a screenshot depends on: theme, content folders, progress file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from simulator.lesson.library import Library, load_library
+from simulator.lesson.progress import ProgressStore
+from simulator.tui.messages import LessonChosen, SandboxChosen
+
+DEFAULT_THEME = "textual-dark"
+
+
+class LoadError(Exception):
+    """A lesson or scenario that cannot be opened; the message says why, file:line:column."""
+
+
+def load_player(path: Path):
+    """Load a lesson or a bare scenario, run it, and wrap the result in a Player."""
+    from simulator.lesson.player import Player
+    from simulator.scenario.loader import ContentErrors, kind_of, load_lesson, load_scenario
+    from simulator.scenario.runner import run_scenario
+
+    try:
+        if kind_of(path) == "lesson":
+            lesson, scenario = load_lesson(path)
+        else:
+            lesson, scenario = None, load_scenario(path)
+    except ContentErrors as exc:
+        raise LoadError("\n".join(str(e) for e in exc.errors)) from None
+    result = run_scenario(scenario)
+    player = Player.from_result(result, lesson=lesson)
+    title = lesson.title if lesson else scenario.title
+    return player, title, lesson.id if lesson else ""
+
+
+class MailsimApp(App):
+    TITLE = "mailsim"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save_svg", "Save SVG", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, *, mode: str = "picker", target: Path | None = None, present: bool = False,
+                 lessons: Path | None = None, scenarios: Path | None = None,
+                 progress: ProgressStore | None = None, theme: str | None = None,
+                 protocol: str = "smtp", screenshot_dir: Path | None = None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.target = target
+        self.present = present
+        self.lessons_dir = lessons
+        self.scenarios_dir = scenarios
+        self.progress = progress if progress is not None else ProgressStore()
+        self.protocol = protocol
+        self.screenshot_dir = screenshot_dir
+        self._library: Library | None = None
+        self.theme = theme or os.environ.get("MAILSIM_THEME") or DEFAULT_THEME
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            from simulator.lesson.sandbox import available_protocols
+
+            self._library = load_library(self.lessons_dir, self.scenarios_dir, sandboxes=available_protocols())
+        return self._library
+
+    def on_mount(self) -> None:
+        if self.mode == "play" and self.target is not None:
+            if not self.open_path(self.target):
+                self.push_screen(self.picker())
+        elif self.mode == "sandbox":
+            from simulator.tui.screens.sandbox import SandboxScreen
+
+            self.push_screen(SandboxScreen(self.protocol))
+        else:
+            self.push_screen(self.picker())
+
+    def picker(self) -> Screen:
+        from simulator.tui.screens.picker import PickerScreen
+
+        return PickerScreen(self.library, self.progress)
+
+    def open_path(self, path: Path, lesson_id: str = "") -> bool:
+        from simulator.tui.screens.lesson import LessonScreen
+
+        try:
+            player, title, found_id = load_player(path)
+        except LoadError as exc:
+            self.notify(str(exc), title=f"Cannot open {path.name}", severity="error", timeout=10)
+            return False
+        self.push_screen(LessonScreen(player, title=title, lesson_id=lesson_id or found_id,
+                                      present=self.present, progress=self.progress))
+        return True
+
+    @on(LessonChosen)
+    def _lesson_chosen(self, message: LessonChosen) -> None:
+        self.open_path(message.path, message.lesson_id)
+
+    @on(SandboxChosen)
+    def _sandbox_chosen(self, message: SandboxChosen) -> None:
+        from simulator.tui.screens.sandbox import SandboxScreen
+
+        self.push_screen(SandboxScreen(message.protocol))
+
+    def leave_lesson(self, screen: Screen) -> None:
+        """Escape from a lesson or the sandbox: back to what is below, or to the picker."""
+        from simulator.tui.screens.picker import PickerScreen
+
+        below = self.screen_stack[-2] if len(self.screen_stack) >= 2 else None
+        if getattr(screen, "branch", None) is not None or isinstance(below, PickerScreen):
+            self.pop_screen()
+        else:
+            self.switch_screen(self.picker())
+
+    def action_save_svg(self) -> None:
+        folder = self.screenshot_dir or Path.cwd()
+        try:
+            path = self.save_screenshot(path=str(folder))
+        except OSError as exc:
+            self.notify(f"Could not save the screenshot: {exc}", severity="error")
+            return
+        self.notify(f"Saved {path}", title="Screenshot", timeout=4)
+
+
+def create_app(**kwargs) -> MailsimApp:
+    """The app, built the same way for the CLI, the browser and the tests."""
+    return MailsimApp(**kwargs)

@@ -1,0 +1,126 @@
+"""The TUI's commands: ``mailsim`` (picker), ``play``, ``sandbox`` and ``web``.
+
+Textual is imported only when one of them runs, so ``mailsim run`` and the
+other headless commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import shlex
+import sys
+from pathlib import Path
+
+SANDBOX_CHOICES = ("smtp", "imap", "pop3")
+
+
+def open_picker() -> int:
+    from simulator.tui.app import create_app
+
+    create_app(mode="picker").run()
+    return 0
+
+
+def add_tui_commands(sub: argparse._SubParsersAction) -> None:
+    """Register play, sandbox and web on the ``mailsim`` parser."""
+    p = sub.add_parser("play", help="step through a lesson or scenario in the terminal")
+    p.add_argument("file", help="lesson or scenario file, or a bundled name such as smtp-basics")
+    p.add_argument("--present", action="store_true", help="projector layout: diagram and narration, large")
+    p.set_defaults(func=cmd_play)
+
+    p = sub.add_parser("sandbox", help="type raw commands to a virtual server and watch its state machine")
+    p.add_argument("protocol", nargs="?", default="smtp", help="smtp (imap and pop3 when they exist)")
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("web", help="serve the app to browsers with textual-serve (a classroom)")
+    p.add_argument("file", nargs="?", help="open this lesson or scenario instead of the picker")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--public", action="store_true",
+                   help="allow a non-loopback --host: anyone who can reach it gets the app")
+    p.add_argument("--present", action="store_true", help="projector layout for the lesson")
+    p.set_defaults(func=cmd_web)
+
+
+def _resolve(name: str) -> Path | None:
+    from simulator import content
+
+    path = content.resolve(name)
+    return path if path.is_file() else None
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    path = _resolve(args.file)
+    if path is None:
+        print(f"mailsim play: {args.file}: no such file, lesson or scenario", file=sys.stderr)
+        return 2
+    from simulator.scenario.loader import ContentErrors, kind_of, load_lesson, load_scenario
+
+    try:  # report content mistakes on the terminal, as `mailsim run` does, before any screen
+        load_lesson(path) if kind_of(path) == "lesson" else load_scenario(path)
+    except ContentErrors as exc:
+        for err in exc.errors:
+            print(err, file=sys.stderr)
+        return 2
+    from simulator.tui.app import create_app
+
+    create_app(mode="play", target=path, present=args.present).run()
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from simulator.lesson.sandbox import available_protocols
+
+    protocol = args.protocol.lower()
+    available = available_protocols()
+    if protocol not in available:
+        later = protocol in SANDBOX_CHOICES
+        why = "is not built yet" if later else "is not a protocol mailsim knows"
+        print(f"mailsim sandbox: {protocol} {why}; available: {', '.join(available)}", file=sys.stderr)
+        return 2
+    from simulator.tui.app import create_app
+
+    create_app(mode="sandbox", protocol=protocol).run()
+    return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def web_command(file: str | None, present: bool) -> str:
+    """The command each browser visit starts (textual-serve runs one process per visit)."""
+    parts = [sys.executable, "-m", "simulator.cli"]
+    if file:
+        parts += ["play", file]
+        if present:
+            parts.append("--present")
+    return shlex.join(parts)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    if not is_loopback(args.host) and not args.public:
+        print(f"mailsim web: refusing to listen on {args.host}: it is not a loopback address, so anyone "
+              "who can reach it would get the app. Add --public if that is what you want.", file=sys.stderr)
+        return 2
+    file = None
+    if args.file:
+        path = _resolve(args.file)
+        if path is None:
+            print(f"mailsim web: {args.file}: no such file, lesson or scenario", file=sys.stderr)
+            return 2
+        file = str(path.resolve())
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        print("mailsim web needs textual-serve: pip install 'mailsim[web]'", file=sys.stderr)
+        return 2
+    print(f"Serving mailsim on http://{args.host}:{args.port}  (ctrl+c stops)")
+    Server(web_command(file, args.present), host=args.host, port=args.port, title="mailsim").serve()
+    return 0

@@ -1,0 +1,411 @@
+"""The lesson player: sequence diagram, narration, state machines and tabs over one trace.
+
+The screen owns a :class:`~simulator.lesson.player.Player` (the plain-Python
+stepper) and pushes the view of the current step down into its widgets. On a
+wide terminal the diagram and the state machines sit beside the narration; on
+a small one they collapse into tabs; ``--present`` keeps only the diagram and
+the narration, large, for a projector.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from simulator.lesson.player import Player, describe_event
+from simulator.lesson.progress import ProgressStore
+from simulator.lesson.quiz import QuizResult
+from simulator.tui.messages import StepRequested
+from simulator.tui.widgets.message import MessageModel, MessagePane
+from simulator.tui.widgets.narration import Narration
+from simulator.tui.widgets.panes import ChecksPane, DiffPane, DnsPane, EventsPane, MailboxesPane
+from simulator.tui.widgets.sequence import SequenceDiagram
+from simulator.tui.widgets.states import StatePane
+from simulator.tui.widgets.stepbar import StepBar
+from simulator.tui.widgets.transcript import TranscriptView
+from simulator.tui.widgets.wire import LENSES, WireModel, WirePane
+
+SPEEDS = (4.0, 2.0, 1.0, 0.5, 0.25)  # seconds per step in autoplay
+NARROW_WIDTH = 100
+NARROW_HEIGHT = 32
+WIDE_ONLY_HIDDEN = ("pane-diagram", "pane-states")
+TAB_ORDER = ("pane-diagram", "pane-states", "pane-transcript", "pane-wire", "pane-message", "pane-dns",
+             "pane-checks", "pane-mailboxes", "pane-events", "pane-diff")
+
+
+class LessonScreen(Screen):
+    CSS_PATH = "lesson.tcss"
+
+    BINDINGS = [
+        Binding("right,space", "step('next')", "Next", id="step-next", priority=True),
+        Binding("left", "step('back')", "Back", id="step-back", priority=True),
+        Binding("home", "step('home')", "Start", id="step-home", show=False, priority=True),
+        Binding("end", "step('end')", "End", id="step-end", show=False, priority=True),
+        Binding("p", "autoplay", "Play", id="autoplay"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", id="faster", show=False),
+        Binding("minus", "speed(-1)", "Slower", id="slower", show=False),
+        Binding("e", "expand", "Events", id="expand"),
+        Binding("w", "what_if", "What if", id="what-if"),
+        Binding("right_square_bracket", "tab(1)", "Next tab", show=False),
+        Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False),
+        Binding("l", "lens", "Lens", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("escape", "leave", "Lessons", id="leave"),
+    ]
+
+    def __init__(self, player: Player, *, title: str = "", lesson_id: str = "", present: bool = False,
+                 progress: ProgressStore | None = None, branch: Any = None, diff: Any = None,
+                 start: int = 0) -> None:
+        super().__init__()
+        self.player = player
+        self.lesson_title = title or player.trace.meta.get("title", "mailsim")
+        self.lesson_id = lesson_id
+        self.present = present
+        self.progress = progress
+        self.branch = branch
+        self.diff = diff
+        self.start = start
+        self.playing = False
+        self.speed = 1  # index into SPEEDS
+        self._timer: Timer | None = None
+        self._narrow: bool | None = None
+        self._resume_after_quiz = False
+        self._previous_tab = "pane-transcript"
+
+    # --- layout -----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StepBar(id="stepbar")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield SequenceDiagram(id="diagram")
+                yield StatePane(id="states")
+            yield Narration(id="narration")
+        with TabbedContent(id="tabs", initial="pane-diff" if self.diff is not None else "pane-transcript"):
+            with TabPane("Diagram", id="pane-diagram"):
+                yield SequenceDiagram(id="diagram-tabbed")
+            with TabPane("States", id="pane-states"):
+                yield StatePane(id="states-tabbed")
+            with TabPane("Transcript", id="pane-transcript"):
+                yield TranscriptView(id="transcript")
+            with TabPane("Wire", id="pane-wire"):
+                yield WirePane(id="wire")
+            with TabPane("Message", id="pane-message"):
+                yield MessagePane(id="message")
+            with TabPane("DNS", id="pane-dns"):
+                yield DnsPane(id="dns")
+            with TabPane("Checks", id="pane-checks"):
+                yield ChecksPane(id="checks")
+            with TabPane("Mailboxes", id="pane-mailboxes"):
+                yield MailboxesPane(id="mailboxes")
+            with TabPane("Events", id="pane-events"):
+                yield EventsPane(id="events")
+            if self.diff is not None:
+                with TabPane("Diff", id="pane-diff"):
+                    yield DiffPane(id="diff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_class(self.present, "-present")
+        self.set_class(self.branch is not None, "-branch")
+        self.player.go(self.start)
+        self._apply_size(self.app.size.width, self.app.size.height)
+        if self.diff is not None:
+            self.query_one(DiffPane).show((f"What if: {self._branch_title()}", self.diff))
+        self.refresh_view()
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        self.set_class(narrow, "-narrow")
+        tabs = self.query_one("#tabs", TabbedContent)
+        for pane in WIDE_ONLY_HIDDEN:
+            if narrow:
+                tabs.show_tab(pane)
+            else:
+                tabs.hide_tab(pane)
+        if narrow and self.diff is None:
+            tabs.active = "pane-diagram"
+        elif not narrow and tabs.active in WIDE_ONLY_HIDDEN:
+            tabs.active = "pane-transcript"
+
+    # --- the view -----------------------------------------------------------------
+
+    def _branch_title(self) -> str:
+        fault = getattr(self.branch, "fault", None)
+        return getattr(fault, "title", "") or str(fault or "")
+
+    def refresh_view(self) -> None:
+        p = self.player
+        view = p.view()
+        i = p.index
+        self.query_one(StepBar).show(
+            title=self.lesson_title, index=i, count=p.count, step_title=view.step.title or view.step.step_id,
+            playing=self.playing, speed=SPEEDS[self.speed], branch=self._branch_title() if self.branch else "")
+        arrows_upto, arrows_from = p.upto("arrows"), p.since("arrows")
+        for diagram in self.query(SequenceDiagram):
+            diagram.show(p.hosts, p.arrows, arrows_upto, arrows_from, i)
+        self.query_one(Narration).show(view.narration)
+        for pane in self.query(StatePane):
+            pane.show(view.machines)
+        self.query_one(TranscriptView).show(p.transcript, p.upto("transcript"), p.since("transcript"))
+        wire_from, wire_upto = p.since("wire"), p.upto("wire")
+        current = wire_upto > wire_from
+        chunks = p.wire[wire_from:wire_upto] if current else p.wire[max(0, wire_upto - 1):wire_upto]
+        self.query_one(WirePane).show(WireModel(chunks, current, p.tls[: p.upto("tls")], i))
+        delivered, message, count, new = p.message()
+        self.query_one(MessagePane).show(MessageModel(delivered, message, count, new))
+        self.query_one(DnsPane).show((p.dns_records, p.dns[: p.upto("dns")], i))
+        self.query_one(ChecksPane).show((p.checks[: p.upto("checks")], i))
+        self.query_one(MailboxesPane).show((view.mailboxes, view.queues))
+        title = f"Step {i}: {view.step.title or view.step.step_id}"
+        self.query_one(EventsPane).show((title, _LazyLines(view.events)))
+        self.refresh_bindings()
+
+    # --- stepping -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "step" and parameters:
+            if parameters[0] in ("back", "home") and self.player.at_start:
+                return None
+            if parameters[0] in ("next", "end") and self.player.at_end:
+                return None
+        if action == "what_if" and self.player.scenario is None:
+            return None
+        return True
+
+    def action_step(self, target: str) -> None:
+        self.go(target)
+
+    @on(StepRequested)
+    def _step_requested(self, message: StepRequested) -> None:
+        message.stop()
+        self.go(message.target)
+
+    def go(self, target: str | int) -> None:
+        p = self.player
+        if target == "next":
+            index = p.index + 1
+        elif target == "back":
+            index = p.index - 1
+        elif target == "home":
+            index = 0
+        elif target == "end":
+            index = p.count - 1
+        else:
+            index = int(target)
+        index = max(0, min(index, p.count - 1))
+        if index > p.index:
+            question = p.first_unanswered_before(index)
+            if question is not None:
+                self._ask(question)
+                return
+        if index == p.index:
+            if self.playing and p.at_end:
+                self._stop_autoplay()
+            return
+        p.go(index)
+        self.refresh_view()
+        if p.at_end:
+            self._stop_autoplay()
+            self._save(done=True)
+
+    def _ask(self, index: int) -> None:
+        from simulator.tui.screens.quiz import QuizScreen
+
+        ask = self.player.ask_at(index)
+        assert ask is not None
+        self._resume_after_quiz = self.playing
+        self._stop_autoplay()
+        step = self.player.steps[index]
+
+        def answered(result: QuizResult | None) -> None:
+            if result is None:  # "not now": stay where we are
+                return
+            if self.progress is not None and self.lesson_id:
+                self.progress.record_answer(self.lesson_id, step.step_id, result.correct)
+            self.player.go(index)
+            self.refresh_view()
+            if self.player.at_end:
+                self._save(done=True)
+            if self._resume_after_quiz and not self.player.at_end:
+                self._start_autoplay()
+
+        self.app.push_screen(
+            QuizScreen(ask.prompt, list(ask.choices), lambda given: self.player.answer(index, given),
+                       step_title=f"Step {index}: {step.title or step.step_id}"),
+            answered)
+
+    def _save(self, *, done: bool = False) -> None:
+        if self.progress is not None and self.lesson_id and self.branch is None:
+            self.progress.set_position(self.lesson_id, self.player.index, done=done)
+
+    def on_unmount(self) -> None:
+        self._save()
+
+    # --- autoplay ---------------------------------------------------------------------
+
+    def action_autoplay(self) -> None:
+        if self.playing:
+            self._stop_autoplay()
+        else:
+            if self.player.at_end:
+                self.player.home()
+                self.refresh_view()
+            self._start_autoplay()
+        self.refresh_view()
+
+    def _start_autoplay(self) -> None:
+        self.playing = True
+        self.add_class("-playing")
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_interval(SPEEDS[self.speed], self._tick)
+        self.refresh_view()
+
+    def _stop_autoplay(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.playing:
+            self.playing = False
+            self.remove_class("-playing")
+            self.refresh_view()
+
+    def _tick(self) -> None:
+        if self.player.at_end:
+            self._stop_autoplay()
+            return
+        self.go("next")
+
+    def action_speed(self, delta: int) -> None:
+        self.speed = max(0, min(len(SPEEDS) - 1, self.speed + delta))
+        if self.playing:
+            self._start_autoplay()
+        self.notify(f"Autoplay: one step every {SPEEDS[self.speed]:g} s", timeout=1.5)
+        self.refresh_view()
+
+    # --- tabs, expand, help --------------------------------------------------------------
+
+    def _visible_tabs(self) -> list[str]:
+        tabs = self.query_one("#tabs", TabbedContent)
+        hidden = () if self._narrow else WIDE_ONLY_HIDDEN
+        present = {pane.id for pane in tabs.query(TabPane)}
+        return [t for t in TAB_ORDER if t in present and t not in hidden]
+
+    def action_tab(self, delta: int) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        order = self._visible_tabs()
+        current = order.index(tabs.active) if tabs.active in order else 0
+        tabs.active = order[(current + delta) % len(order)]
+
+    def action_expand(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active == "pane-events":
+            tabs.active = self._previous_tab
+        else:
+            self._previous_tab = tabs.active
+            tabs.active = "pane-events"
+
+    def action_lens(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        wire = self.query_one(WirePane)
+        if tabs.active != "pane-wire":
+            tabs.active = "pane-wire"
+            return
+        wire.set_lens(LENSES[(LENSES.index(wire.lens) + 1) % len(LENSES)])
+
+    def action_help(self) -> None:
+        from simulator.tui.screens.modals import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_leave(self) -> None:
+        self._stop_autoplay()
+        leave = getattr(self.app, "leave_lesson", None)
+        if leave is not None:
+            leave(self)
+        else:
+            self.app.pop_screen()
+
+    # --- what if ---------------------------------------------------------------------------
+
+    def action_what_if(self) -> None:
+        from simulator.tui.screens.modals import WhatIfScreen
+
+        try:
+            from simulator.scenario import branching
+        except ImportError:
+            self.notify("What-if branches are not available in this build.", severity="warning")
+            return
+        p = self.player
+        if p.scenario is None:
+            return
+        index = p.scenario_index()
+        if index is None:
+            index = 0
+        self._stop_autoplay()
+        options = branching.fault_options(p.scenario, index)
+        step = p.steps[p.index]
+
+        def chosen(fault_id: str | None) -> None:
+            if fault_id is None:
+                return
+            self._fork(branching, index, fault_id)
+
+        self.app.push_screen(
+            WhatIfScreen(f"step {p.index}: {step.title or step.step_id}",
+                         [(o.id, o.title, o.description) for o in options]),
+            chosen)
+
+    def _fork(self, branching: Any, scenario_index: int, fault_id: str) -> None:
+        p = self.player
+        try:
+            branch = branching.fork(p.scenario, scenario_index, fault_id)
+            diff = branching.diff(p.trace, branch.result.trace)
+        except Exception as exc:  # a fault that cannot apply here: say so, never crash the lesson
+            self.notify(f"Could not fork here: {exc}", severity="error", timeout=6)
+            return
+        bp = Player.from_result(branch.result, lesson=p.lesson, asks=False)
+        injected = next((line.step_id for line in getattr(diff, "lines", ())
+                         if line.kind == "step" and line.branch), None)
+        start = next((st.index for st in bp.steps if st.step_id == injected), None)
+        if start is None:
+            start = getattr(diff, "branch_divergent_step", None) or p.index
+        self.app.push_screen(LessonScreen(bp, title=self.lesson_title, present=self.present, branch=branch,
+                                          diff=diff, start=min(start, bp.count - 1)))
+
+
+class _LazyLines:
+    """Raw event descriptions, built only when the Events tab draws them."""
+
+    def __init__(self, events) -> None:
+        self.events = events
+        self._lines: list[str] | None = None
+
+    def _get(self) -> list[str]:
+        if self._lines is None:
+            self._lines = [describe_event(e) for e in self.events]
+        return self._lines
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __getitem__(self, item):
+        return self._get()[item]
+
+    def __iter__(self):
+        return iter(self._get())

@@ -1,0 +1,90 @@
+"""Predict, then reveal: a modal that asks a step's question before the step is shown.
+
+The screen collects an answer, hands it to ``checker`` (the player's quiz
+checking; no logic here), shows the verdict and the explanation, and on
+Enter dismisses with the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from simulator.lesson.quiz import QuizResult
+
+
+class QuizScreen(ModalScreen[QuizResult | None]):
+    CSS_PATH = "quiz.tcss"
+    BINDINGS = [Binding("escape", "skip", "Not now")]
+    AUTO_FOCUS = "#choices, #typed"
+
+    def __init__(self, prompt: str, choices: list[str], checker: Callable[[str], QuizResult], *,
+                 step_title: str = "") -> None:
+        super().__init__()
+        self.prompt = prompt
+        self.choices = choices
+        self.checker = checker
+        self.step_title = step_title
+        self.result: QuizResult | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="quiz"):
+            yield Label(Content.from_markup("[b]Predict[/b] [$text-muted]before the step runs[/]"), id="quiz-kicker")
+            if self.step_title:
+                yield Label(Content(self.step_title), id="quiz-step")
+            yield Static(Content(self.prompt), id="quiz-prompt")
+            if self.choices:
+                yield OptionList(*[Option(Content(c), id=f"choice-{i}") for i, c in enumerate(self.choices)],
+                                 id="choices")
+                yield Label(Content.from_markup("[$text-muted]↑/↓ to choose, Enter to answer, Escape: not now[/]"),
+                            id="quiz-help")
+            else:
+                yield Input(placeholder="type your answer (a reply code, a state...) and press Enter", id="typed")
+                yield Label(Content.from_markup("[$text-muted]Enter to answer, Escape: not now[/]"), id="quiz-help")
+            yield Static(id="verdict")
+            yield Button("Continue", id="continue", variant="primary")
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        index = int((event.option.id or "choice-0").removeprefix("choice-"))
+        self._submit(self.choices[index])
+
+    @on(Input.Submitted, "#typed")
+    def _typed(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self._submit(event.value)
+
+    def _submit(self, given: str) -> None:
+        if self.result is not None:
+            self.dismiss(self.result)
+            return
+        self.result = self.checker(given)
+        r = self.result
+        verdict = self.query_one("#verdict", Static)
+        if r.correct:
+            text = Content.from_markup("[$success b]✓ Right.[/] $why", why=r.why)
+        else:
+            text = Content.from_markup("[$error b]✗ Not quite:[/] you said [b]$given[/b], the answer is "
+                                       "[b]$answer[/b]. $why", given=r.given, answer=r.expected, why=r.why)
+        verdict.update(text)
+        self.add_class("-answered")
+        self.set_class(r.correct, "-right")
+        for widget in self.query("#choices, #typed"):
+            widget.disabled = True
+        self.query_one("#quiz-help", Label).update(Content.from_markup("[$text-muted]Enter to see the step[/]"))
+        self.query_one("#continue", Button).focus()
+
+    @on(Button.Pressed, "#continue")
+    def _continue(self) -> None:
+        self.dismiss(self.result)
+
+    def action_skip(self) -> None:
+        self.dismiss(self.result)

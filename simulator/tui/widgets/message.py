@@ -1,0 +1,86 @@
+"""The message as delivered: MIME tree, trace headers, DKIM-Signature tags, Authentication-Results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from simulator.lesson.message_view import MessageView
+from simulator.lesson.player import Delivered
+from simulator.tui.widgets.panes import PANE_CSS, RichPane
+
+
+@dataclass(frozen=True)
+class MessageModel:
+    delivered: Delivered | None
+    view: MessageView | None
+    count: int  # messages delivered so far
+    current: bool  # delivered during the current step
+
+
+class MessagePane(RichPane):
+    DEFAULT_CSS = PANE_CSS.format(name="MessagePane")
+
+    def render_model(self, model: MessageModel | None) -> RenderableType:
+        if model is None:
+            return Text("")
+        if model.delivered is None or model.view is None:
+            return Text("No message has been delivered to a mailbox yet. Once a server delivers one, "
+                        "it appears here as the recipient's mailbox holds it: the MIME structure, the "
+                        "Received trail each hop added, DKIM signatures and authentication results.",
+                        self.s("muted"))
+        d, v = model.delivered, model.view
+        parts: list[RenderableType] = []
+        head = Text(f"Delivered to {d.user}/{d.folder} on {d.host} (UID {d.uid}, {v.size} bytes)",
+                    self.s("title"))
+        if model.count > 1:
+            head.append(f"   latest of {model.count} delivered so far", self.s("muted"))
+        if model.current:
+            head.append("   ← this step", self.s("warn"))
+        parts.append(head)
+
+        parts.append(Text("\nMIME structure", self.s("title")))
+        tree = Text()
+        for p in v.parts:
+            tree.append("  " * p.depth + ("└ " if p.depth else "") + p.content_type, self.s("key"))
+            extra = [x for x in (p.charset and f"charset={p.charset}", p.filename and f"file {p.filename}",
+                                 p.disposition) if x]
+            if extra:
+                tree.append("  " + ", ".join(extra), self.s("muted"))
+            tree.append("\n")
+        parts.append(tree)
+
+        if v.received:
+            parts.append(Text("Trace headers (newest first: each hop adds one on top)", self.s("title")))
+            t = self.table("hop", "Received")
+            for n, r in enumerate(v.received):
+                t.add_row(str(len(v.received) - n), r)
+            parts.append(t)
+
+        if v.auth_results:
+            parts.append(Text("\nAuthentication-Results", self.s("title")))
+            for serv, results in v.auth_results:
+                t = self.table(f"by {serv}", "result", "details")
+                for r in results:
+                    t.add_row(r.method, Text(r.result, self.result_style(r.result)), r.detail)
+                parts.append(t)
+
+        for n, tags in enumerate(v.dkim, start=1):
+            parts.append(Text(f"\nDKIM-Signature {n}", self.s("title")))
+            t = self.table("tag", "value", "meaning")
+            for tag, value, meaning in tags:
+                t.add_row(Text(tag, self.s("key")), value if len(value) < 60 else value[:57] + "…", meaning)
+            parts.append(t)
+
+        parts.append(Text("\nHeaders", self.s("title")))
+        hdr = Text()
+        for name, value in v.headers:
+            hdr.append(f"{name}: ", self.s("key"))
+            hdr.append(value + "\n")
+        parts.append(hdr)
+        if v.body:
+            parts.append(Text("Body", self.s("title")))
+            parts.append(Text("\n".join(v.body)))
+        return Group(*parts)

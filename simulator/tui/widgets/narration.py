@@ -1,0 +1,52 @@
+"""The narration: the lesson's Markdown for the current step."""
+
+from __future__ import annotations
+
+import re
+
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+
+_BLOCK_START = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|>|#|\||```|~~~|---\s*$)")
+
+
+def unwrap(markdown: str) -> str:
+    """Join soft-wrapped paragraph lines (a soft break can lose its space when rendered)."""
+    out: list[str] = []
+    fenced = False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+            out.append(line)
+            continue
+        joinable = (out and not fenced and stripped and out[-1].strip()
+                    and not _BLOCK_START.match(line)
+                    and not out[-1].endswith("  ")
+                    and not out[-1].lstrip().startswith(("#", "|", "```", "~~~")))
+        if joinable:
+            out[-1] = out[-1].rstrip() + " " + stripped
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+class Narration(VerticalScroll):
+    DEFAULT_CSS = """
+    Narration { height: 1fr; padding: 0 1; }
+    Narration > Markdown { margin: 0; padding: 0; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.markdown = ""
+
+    def compose(self):
+        yield Markdown()
+
+    def show(self, text: str) -> None:
+        if text == self.markdown:
+            return
+        self.markdown = text
+        self.query_one(Markdown).update(unwrap(text))
+        self.scroll_home(animate=False)

@@ -1,0 +1,229 @@
+"""The tabbed panes of the lesson screen: DNS, checks, mailboxes, raw events, diff.
+
+Each pane is a scrolling Static fed a view model by the screen; styles come
+from component classes so light and dark themes both read well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from simulator.lesson.player import CheckRow, DnsRow, MessageRow, QueueRow
+
+PANE_CSS = """
+{name} {{ height: 1fr; padding: 0 1; }}
+{name} > .pane--title {{ text-style: bold; color: $text; }}
+{name} > .pane--muted {{ color: $text-muted; }}
+{name} > .pane--current {{ background: $accent 25%; }}
+{name} > .pane--good {{ color: $success; text-style: bold; }}
+{name} > .pane--bad {{ color: $error; text-style: bold; }}
+{name} > .pane--warn {{ color: $warning; }}
+{name} > .pane--client {{ color: $primary; }}
+{name} > .pane--server {{ color: $success; }}
+{name} > .pane--key {{ color: $secondary; }}
+"""
+
+PANE_CLASSES = {"pane--title", "pane--muted", "pane--current", "pane--good", "pane--bad", "pane--warn",
+                "pane--client", "pane--server", "pane--key"}
+
+GOOD = {"pass", "ok", "delivered", "sent", "none"}
+BAD = {"fail", "permerror", "temperror", "softfail", "bounced", "failed", "reject", "quarantine"}
+
+
+class RichPane(VerticalScroll):
+    """A scrolling pane whose body is one Static, redrawn from the last view model."""
+
+    COMPONENT_CLASSES = PANE_CLASSES
+    DEFAULT_CSS = PANE_CSS.format(name="RichPane")
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._model: Any = None
+        self._dirty = False
+
+    def compose(self):
+        yield Static(classes="pane-body")
+
+    def s(self, name: str):
+        return self.get_component_rich_style(f"pane--{name}", partial=True)
+
+    def show(self, model: Any) -> None:
+        self._model = model
+        self._dirty = True
+        if self.is_mounted and self.display:
+            self._draw()
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def on_show(self) -> None:
+        if self._dirty:
+            self._draw()
+
+    def _draw(self) -> None:
+        self._dirty = False
+        self.query_one(".pane-body", Static).update(self.render_model(self._model))
+
+    def render_model(self, model: Any) -> RenderableType:  # pragma: no cover - overridden
+        return Text("")
+
+    def result_style(self, result: str):
+        r = result.lower()
+        if r in GOOD:
+            return self.s("good")
+        if r in BAD:
+            return self.s("bad")
+        return self.s("warn") if r else self.s("muted")
+
+    def table(self, *headers: str) -> Table:
+        t = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style=self.s("title"))
+        for h in headers:
+            t.add_column(h, overflow="fold")
+        return t
+
+
+class DnsPane(RichPane):
+    DEFAULT_CSS = PANE_CSS.format(name="DnsPane")
+
+    def render_model(self, model: tuple[Sequence[tuple[str, str, str]], Sequence[DnsRow], int] | None):
+        if model is None:
+            return Text("")
+        records, lookups, current = model
+        parts: list[RenderableType] = [Text("Lookups so far", self.s("title"))]
+        if lookups:
+            t = self.table("step", "asked by", "question", "answer")
+            for row in lookups:
+                answer = Text(", ".join(row.answers)) if row.answers else Text(row.error, self.s("bad"))
+                t.add_row(str(row.step), row.asker, f"{row.name} {row.rtype}?", answer,
+                          style=self.s("current") if row.step == current else None)
+            parts.append(t)
+        else:
+            parts.append(Text("No lookups yet. A relay asks DNS for the MX of the recipient's domain, "
+                              "then for that host's address; checks ask for SPF, DKIM and DMARC records.",
+                              self.s("muted")))
+        parts.append(Text(""))
+        parts.append(Text("Records in the virtual DNS", self.s("title")))
+        if records:
+            t = self.table("name", "type", "value")
+            for name, rtype, value in records:
+                t.add_row(name, Text(rtype, self.s("key")), value)
+            parts.append(t)
+        else:
+            parts.append(Text("(not known for this trace)", self.s("muted")))
+        return Group(*parts)
+
+
+class ChecksPane(RichPane):
+    DEFAULT_CSS = PANE_CSS.format(name="ChecksPane")
+
+    def render_model(self, model: tuple[Sequence[CheckRow], int] | None):
+        if model is None:
+            return Text("")
+        rows, current = model
+        if not rows:
+            return Text("No SPF, DKIM or DMARC check has run yet. When a receiving server evaluates a "
+                        "message, every reasoning step appears here: the DNS records fetched, the hashes "
+                        "compared, and each verdict.", self.s("muted"))
+        parts: list[RenderableType] = []
+        by_check: dict[str, list[CheckRow]] = {}
+        for row in rows:
+            by_check.setdefault(row.check.upper(), []).append(row)
+        for check, items in by_check.items():
+            verdict = next((r.result for r in reversed(items) if r.result), "")
+            head = Text(f"{check} ", self.s("title"))
+            if verdict:
+                head.append(verdict, self.result_style(verdict))
+            parts.append(head)
+            t = self.table("step", "host", "reasoning", "result")
+            for r in items:
+                t.add_row(str(r.step), r.host, r.text, Text(r.result, self.result_style(r.result)),
+                          style=self.s("current") if r.step == current else None)
+            parts.append(t)
+            parts.append(Text(""))
+        return Group(*parts)
+
+
+class MailboxesPane(RichPane):
+    DEFAULT_CSS = PANE_CSS.format(name="MailboxesPane")
+
+    def render_model(self, model: tuple[dict[tuple[str, str, str], list[MessageRow]], Sequence[QueueRow]] | None):
+        if model is None:
+            return Text("")
+        boxes, queues = model
+        parts: list[RenderableType] = []
+        t = self.table("host", "mailbox", "UID", "flags", "subject", "size")
+        for (host, user, folder), messages in boxes.items():
+            if not messages:
+                t.add_row(host, f"{user}/{folder}", "", "", Text("(empty)", self.s("muted")), "")
+                continue
+            for n, msg in enumerate(messages):
+                t.add_row(host if n == 0 else "", f"{user}/{folder}" if n == 0 else "", str(msg.uid),
+                          " ".join(msg.flags), msg.subject, f"{msg.size} B")
+        parts.append(Text("Mailboxes", self.s("title")))
+        parts.append(t if boxes else Text("No mailboxes.", self.s("muted")))
+        parts.append(Text(""))
+        parts.append(Text("Outbound queues", self.s("title")))
+        if queues:
+            q = self.table("host", "queue id", "status", "recipients", "detail")
+            for row in queues:
+                q.add_row(row.host, row.queue_id, Text(row.status, self.result_style(row.status)),
+                          ", ".join(row.recipients), row.detail)
+            parts.append(q)
+        else:
+            parts.append(Text("Nothing queued.", self.s("muted")))
+        return Group(*parts)
+
+
+class EventsPane(RichPane):
+    """The current step expanded into its raw trace events."""
+
+    DEFAULT_CSS = PANE_CSS.format(name="EventsPane")
+    LIMIT = 400
+
+    def render_model(self, model: tuple[str, Sequence[str]] | None):
+        if model is None:
+            return Text("")
+        title, lines = model
+        text = Text(f"{title}: {len(lines)} event(s)\n", self.s("title"))
+        for line in lines[: self.LIMIT]:
+            kind_end = line.find("  ")
+            text.append(line[:kind_end] if kind_end > 0 else line, self.s("key"))
+            if kind_end > 0:
+                text.append(line[kind_end:])
+            text.append("\n")
+        if len(lines) > self.LIMIT:
+            text.append(f"… {len(lines) - self.LIMIT} more\n", self.s("muted"))
+        return text
+
+
+class DiffPane(RichPane):
+    """Where a what-if branch parts from the main timeline, and what differs."""
+
+    DEFAULT_CSS = PANE_CSS.format(name="DiffPane")
+
+    def render_model(self, model: Any):
+        if model is None:
+            return Text("")
+        title, diff = model
+        parts: list[RenderableType] = [Text(title, self.s("title"))]
+        summary = diff.summary() if hasattr(diff, "summary") else ""
+        if summary:
+            parts.append(Text(summary))
+        first = getattr(diff, "first_divergent_step", None)
+        parts.append(Text("The timelines never part." if first is None
+                          else f"The timelines part at step {first}.", self.s("warn")))
+        lines = list(getattr(diff, "lines", []))
+        if lines:
+            t = self.table("step", "what", "main timeline", "what if")
+            for line in lines:
+                t.add_row(line.step_id, Text(line.kind, self.s("key")), Text(line.base, self.s("client")),
+                          Text(line.branch, self.s("bad")))
+            parts.append(t)
+        return Group(*parts)

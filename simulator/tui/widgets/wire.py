@@ -1,0 +1,108 @@
+"""The wire: plaintext beside what is on the wire, through three lenses, and TLS records.
+
+The client lens shows what the client sent and received, the server lens the
+same from the server's side, the eavesdropper lens only what a listener on the
+path captures. When no TLS is up, the eavesdropper reads every word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual import on
+from textual.widgets import Tab, Tabs
+
+from simulator.lesson.player import TlsRow, WireChunk
+from simulator.tui.widgets.panes import PANE_CSS, RichPane
+
+LENSES = ("client", "server", "eavesdropper")
+
+
+@dataclass(frozen=True)
+class WireModel:
+    chunks: Sequence[WireChunk]  # the current step's, or the latest before it
+    current: bool  # whether the chunks belong to the current step
+    tls: Sequence[TlsRow]
+    step: int
+
+
+class WirePane(RichPane):
+    DEFAULT_CSS = PANE_CSS.format(name="WirePane") + """
+    WirePane > Tabs { dock: top; height: 2; margin: 0 0 0 0; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.lens = "client"
+
+    def compose(self):
+        yield Tabs(Tab("Client", id="lens-client"), Tab("Server", id="lens-server"),
+                   Tab("Eavesdropper", id="lens-eavesdropper"), id="wire-lens")
+        yield from super().compose()
+
+    @on(Tabs.TabActivated, "#wire-lens")
+    def _lens_changed(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        self.lens = (event.tab.id or "lens-client").removeprefix("lens-")
+        self._draw()
+
+    def set_lens(self, lens: str) -> None:
+        self.query_one("#wire-lens", Tabs).active = f"lens-{lens}"
+
+    def render_model(self, model: WireModel | None) -> RenderableType:
+        if model is None:
+            return Text("")
+        parts: list[RenderableType] = []
+        if not model.chunks:
+            parts.append(Text("No bytes have crossed the network yet.", self.s("muted")))
+        else:
+            if not model.current:
+                parts.append(Text("Nothing crossed during this step; the last bytes before it were:",
+                                  self.s("muted")))
+            parts.append(self._eavesdropper(model.chunks) if self.lens == "eavesdropper"
+                         else self._endpoint(model.chunks))
+        if model.tls:
+            parts.append(Text(""))
+            parts.append(Text("TLS records", self.s("title")))
+            t = self.table("dir", "type", "version", "length", "handshake", "decrypted")
+            for r in model.tls:
+                t.add_row("C→S" if r.direction == "c2s" else "S→C", r.content_type, r.version,
+                          str(r.length), " ".join(r.handshake_types), r.decrypted or "",
+                          style=self.s("current") if r.step == model.step else None)
+            parts.append(t)
+        return Group(*parts)
+
+    def _endpoint(self, chunks: Sequence[WireChunk]) -> RenderableType:
+        client = self.lens == "client"
+        first = chunks[0]
+        me = (first.src if first.direction == "c2s" else first.dst) if client else (
+            first.dst if first.direction == "c2s" else first.src)
+        table = self.table("", f"what {me} sees", "on the wire")
+        table.columns[0].no_wrap = True
+        table.columns[0].overflow = "ellipsis"
+        for chunk in chunks:
+            c2s = chunk.direction == "c2s"
+            sends = c2s == client
+            arrow = f"→ sent {chunk.size} B" if sends else f"← got {chunk.size} B"
+            side_style = self.s("client") if c2s else self.s("server")
+            plain = Text("\n".join(chunk.plain_lines), side_style)
+            if chunk.encrypted:
+                wire = Text("\n".join(chunk.wire_lines), self.s("warn"))
+            else:
+                wire = Text("same bytes: readable by anyone on the path", self.s("bad"))
+            table.add_row(Text(arrow, side_style), plain, wire)
+        return table
+
+    def _eavesdropper(self, chunks: Sequence[WireChunk]) -> RenderableType:
+        table = self.table("", "what a listener on the path captures")
+        for chunk in chunks:
+            c2s = chunk.direction == "c2s"
+            side_style = self.s("client") if c2s else self.s("server")
+            head = Text(f"{chunk.src} → {chunk.dst}, {chunk.wire_size} B", side_style)
+            verdict = (Text("encrypted: only lengths and timing leak", self.s("good")) if chunk.encrypted
+                       else Text("plaintext: every word is readable", self.s("bad")))
+            table.add_row(Text.assemble(head, "\n", verdict), Text("\n".join(chunk.wire_lines)))
+        return table
