@@ -62,6 +62,19 @@ class LineBuffer:
                 return TOO_LONG
             return line
 
+    @property
+    def discarding(self) -> bool:
+        """In the middle of an overlong line (its start already dropped)."""
+        return self._discarding
+
+    def peek(self) -> bytes:
+        return bytes(self._data)
+
+    def consume(self, n: int) -> None:
+        """Drop the first ``n`` bytes, which must end at a line boundary."""
+        del self._data[:n]
+        self._searched = 0
+
     def take_all(self) -> bytes:
         data = bytes(self._data)
         self._data.clear()
