@@ -117,6 +117,9 @@ def _fmt(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+QUEUE_RUN_INTERVAL = 10.0  # seconds between looks at the queues for deferred mail that is due
+
+
 class Bridge:
     """The listeners of :data:`LISTENERS` on loopback, each session a Connection of ``world``.
 
@@ -165,6 +168,7 @@ class Bridge:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._t0 = 0.0
         self._closing = False
+        self._queue_runner: asyncio.Task | None = None
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -189,6 +193,7 @@ class Bridge:
                     ) from None
                 self._servers.append(server)
                 self.ports[li.name] = server.sockets[0].getsockname()[1]
+            self._queue_runner = asyncio.create_task(self._run_queues_periodically())
         except BaseException:
             await self.aclose()
             raise
@@ -198,6 +203,10 @@ class Bridge:
         if self._closing:
             return
         self._closing = True
+        if self._queue_runner is not None:
+            self._queue_runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._queue_runner
         for server in self._servers:
             server.close()
         sessions = dict(self._sessions)
@@ -274,6 +283,16 @@ class Bridge:
 
     def _queued(self, mailhost: MailHost) -> None:
         self._relay_due.add(mailhost.name)
+
+    async def _run_queues_periodically(self) -> None:
+        """Like an MTA's queue manager: wake up now and then and retry deferred mail."""
+        while not self._closing:
+            await asyncio.sleep(QUEUE_RUN_INTERVAL)
+            self._tick()
+            for mh in self.world.mailhosts.values():
+                due = mh.queue.next_due_time()
+                if due is not None and due <= self.world.net.clock.now():
+                    self.world.relays[mh.name].run_queue()
 
     def run_relays(self) -> None:
         """Relay what submission queued, through the virtual world, now."""

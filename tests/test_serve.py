@@ -260,6 +260,25 @@ def test_submission_to_an_unknown_user_bounces_back_to_the_sender(serve):
     assert b"Return-Path: <>" in bounce and b"5.1.1" in bounce
 
 
+def test_deferred_mail_is_retried_while_serving(serve, monkeypatch):
+    from simulator import serve as serve_module
+    from simulator.agents.faults import ReplyFault
+    from simulator.protocols.smtp.replies import Reply
+
+    monkeypatch.setattr(serve_module, "QUEUE_RUN_INTERVAL", 0.05)
+    tb = serve()
+    tb.call(lambda: tb.world.faults.add(
+        ReplyFault("mx.example.net", "DATA", Reply(451, ("busy",), "4.3.0"), times=1)))
+    with smtplib.SMTP("127.0.0.1", tb.submission, local_hostname=HELO, timeout=WAIT) as client:
+        assert client.sendmail("alice@example.org", ["bob@example.net"], message("Later")) == {}
+    queue = tb.world.mailhosts["mail.example.org"].queue
+    tb.wait_until(lambda: len(queue) == 1, "the 451 defers the message")
+    assert tb.count("bob@example.net") == 0
+    tb.call(lambda: tb.world.net.clock.advance(300))  # the first retry is due 300 s later
+    tb.wait_until(lambda: tb.world.mailbox_count("bob@example.net") == 1, "the queue runner retries")
+    assert tb.call(lambda: len(queue)) == 0
+
+
 def test_message_size_limit_comes_from_the_world(serve):
     tb = serve(spec_with_carol(max_message_size=2000))
     with smtplib.SMTP("127.0.0.1", tb.submission, local_hostname=HELO, timeout=WAIT) as client:

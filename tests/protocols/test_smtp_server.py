@@ -572,6 +572,18 @@ def test_too_many_errors_gets_421_and_closes(smtp):
     assert run.states[-1] == StateChanged(machine="smtp.server", from_state=S.EXPECT_EHLO, to_state=S.CLOSED, trigger=S.TOO_MANY_ERRORS)
 
 
+def test_junk_commands_past_the_limit_count_as_errors(smtp):
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, *["NOOP"] * 5, "RSET", "VRFY bob", "HELP"), max_junk_commands=5,
+                          max_errors=3)
+    assert run.codes == [220, 250, 250, 250, 250, 250, 250, 250, 252, 214, 421]
+    assert run.state == S.CLOSED
+
+
+def test_junk_commands_within_the_limit_are_fine(smtp):
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, *["NOOP"] * 50), max_junk_commands=50, max_errors=1)
+    assert run.codes == [220, 250, *[250] * 50] and run.state == S.EXPECT_MAIL
+
+
 def test_error_count_includes_data_without_recipients(smtp):
     run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, "DATA"), max_errors=1)
     assert run.codes[-2:] == [554, 421]

@@ -23,6 +23,9 @@ TEXT_LINE_LIMIT = 1000  # RFC 5321 4.5.3.1.6, counting CRLF but not a stuffed do
 DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_RECIPIENTS = 100  # RFC 5321 4.5.3.1.8 asks for at least 100
 DEFAULT_MAX_ERRORS = 20
+# NOOP, RSET, VRFY and HELP past this count as errors (Postfix smtpd_junk_command_limit),
+# so a client cannot keep a session busy for ever without sending mail.
+DEFAULT_MAX_JUNK_COMMANDS = 100
 
 MACHINE = "smtp.server"
 
@@ -79,6 +82,7 @@ class SmtpServerConfig:
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     max_recipients: int = DEFAULT_MAX_RECIPIENTS
     max_errors: int = DEFAULT_MAX_ERRORS
+    max_junk_commands: int = DEFAULT_MAX_JUNK_COMMANDS
     extensions: tuple[str, ...] = ("PIPELINING", "SIZE", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8")
 
     def ehlo_keywords(self) -> list[str]:
@@ -99,6 +103,7 @@ class SmtpServer:
         self._out = bytearray()
         self._events: list[Event] = []
         self._errors = 0
+        self._junk = 0
         # DATA bookkeeping
         self._body = bytearray()
         self._data_size = 0
@@ -192,6 +197,9 @@ class SmtpServer:
 
     def _error(self, reply: Reply) -> None:
         self._reply(reply)
+        self._count_error()
+
+    def _count_error(self) -> None:
         self._errors += 1
         if self._errors >= self.config.max_errors and self.state != S.CLOSED:
             self._reply(R.TOO_MANY_ERRORS.format(self.config.hostname))
@@ -402,14 +410,21 @@ class SmtpServer:
         self._reply(reply)
         self._transition(S.END_OF_DATA)
 
+    def _junk_command(self) -> None:
+        self._junk += 1
+        if self._junk > self.config.max_junk_commands:
+            self._count_error()
+
     def _do_reset(self, verb: str, arg: str) -> None:
         self.envelope = Envelope()
         self._reply(R.RESET)
         self._transition(verb)
+        self._junk_command()
 
     def _do_noop(self, verb: str, arg: str) -> None:
         self._reply(R.NOOP)
         self._transition(verb)
+        self._junk_command()
 
     def _do_vrfy(self, verb: str, arg: str) -> None:
         if not arg.strip():
@@ -417,10 +432,12 @@ class SmtpServer:
             return
         self._reply(R.VRFY)
         self._transition(verb)
+        self._junk_command()
 
     def _do_help(self, verb: str, arg: str) -> None:
         self._reply(R.HELP.format(" ".join(sorted(S.KNOWN_VERBS))))
         self._transition(verb)
+        self._junk_command()
 
     def _do_quit(self, verb: str, arg: str) -> None:
         self._reply(R.BYE.format(self.config.hostname))
