@@ -94,6 +94,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from simulator.export.formats import NotATrace, export_text, guess_format, load_source
+    from simulator.scenario.loader import ContentErrors
+
+    try:
+        source = load_source(args.file)
+    except ContentErrors as exc:
+        for err in exc.errors:
+            print(err, file=sys.stderr)
+        return 2
+    except (FileNotFoundError, NotATrace) as exc:
+        print(f"mailsim export: {exc}", file=sys.stderr)
+        return 2
+    text = export_text(source, args.format or guess_format(args.output))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailsim", description="Step through how e-mail really works.")
     sub = parser.add_subparsers(dest="command")
@@ -130,6 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace-json", metavar="PATH", help="write the trace as JSON to PATH at exit")
     p.add_argument("-v", "--verbose", action="store_true", help="also show state changes")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("export", help="export a run as a Markdown transcript, a Mermaid diagram or an HTML page")
+    p.add_argument("file", help="scenario or lesson file, bundled name, or a trace JSON from mailsim run --json")
+    p.add_argument("-f", "--format", choices=["markdown", "mermaid", "html"],
+                   help="output format (default: from the -o file name, else markdown)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

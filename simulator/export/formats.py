@@ -1,0 +1,97 @@
+"""``mailsim export``: find the trace (run a scenario or lesson, or read a trace JSON) and render it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator import content
+from simulator.export import html, markdown, mermaid
+from simulator.trace import Trace
+
+FORMATS: dict[str, tuple[str, Callable[[Source], str]]] = {}  # name -> (file suffix, renderer)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an export shows: the trace, and the title and summary of what produced it."""
+
+    trace: Trace
+    title: str
+    summary: str = ""
+
+
+class NotATrace(ValueError):
+    pass
+
+
+def load_source(name: str) -> Source:
+    """A scenario, a lesson, a bundled name (run now), or a trace JSON from ``mailsim run --json``.
+
+    Raises FileNotFoundError, NotATrace, or the loader's ContentErrors.
+    """
+    from simulator.scenario.loader import kind_of, load_lesson, load_scenario
+    from simulator.scenario.runner import run_scenario
+
+    path = content.resolve(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"{name}: no such file, lesson or scenario")
+    if _looks_like_json(path):
+        trace = _load_trace(path)
+        return Source(trace, str(trace.meta.get("title", "")) or path.stem)
+    if kind_of(path) == "lesson":
+        lesson, scenario = load_lesson(path)
+        return Source(run_scenario(scenario).trace, lesson.title, lesson.intro or scenario.summary)
+    scenario = load_scenario(path)
+    return Source(run_scenario(scenario).trace, scenario.title, scenario.summary)
+
+
+def _looks_like_json(path: Path) -> bool:
+    if path.suffix.lower() == ".json":
+        return True
+    try:
+        with path.open("rb") as f:
+            return f.read(64).lstrip().startswith(b"{")
+    except OSError:
+        return False
+
+
+def _load_trace(path: Path) -> Trace:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NotATrace(f"{path}: not a trace JSON file ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise NotATrace(f"{path}: not a trace JSON file (no 'events' list); write one with mailsim run --json")
+    try:
+        return Trace.from_json(data)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise NotATrace(f"{path}: not a trace this mailsim can read ({exc})") from None
+
+
+def guess_format(output: str | None, default: str = "markdown") -> str:
+    """The format an output file name asks for (``.md``, ``.mmd``, ``.html``), else ``default``."""
+    if output:
+        suffix = Path(output).suffix.lower()
+        for name, (ext, _) in FORMATS.items():
+            if suffix == ext or (name == "markdown" and suffix == ".markdown") or (
+                    name == "html" and suffix == ".htm"):
+                return name
+    return default
+
+
+def export_text(source: Source, fmt: str) -> str:
+    try:
+        _, renderer = FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}") from None
+    return renderer(source)
+
+
+FORMATS.update({
+    "markdown": (".md", lambda s: markdown.render(s.trace, title=s.title, summary=s.summary)),
+    "mermaid": (".mmd", lambda s: mermaid.render(s.trace, title=s.title)),
+    "html": (".html", lambda s: html.render(s.trace, title=s.title, summary=s.summary)),
+})
