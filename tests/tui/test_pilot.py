@@ -1,0 +1,296 @@
+"""The app driven headless with Textual's pilot, as a student would use it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Input, OptionList, TabbedContent
+
+from simulator.tui.screens.lesson import LessonScreen
+from simulator.tui.screens.picker import PickerScreen
+from simulator.tui.screens.quiz import QuizScreen
+from simulator.tui.screens.sandbox import SandboxScreen
+from simulator.tui.widgets.panes import DiffPane
+from simulator.tui.widgets.states import StatePane
+
+WIDE = (120, 40)
+SMALL = (80, 24)
+
+
+def _typed(fixtures: Path) -> Path:
+    return fixtures / "scenarios" / "typed-session.yaml"
+
+
+def _machine_states(screen: LessonScreen) -> dict[str, str]:
+    return {m.machine: m.state for m in screen.player.view().machines}
+
+
+async def _answer_choice(pilot, choice: str) -> None:
+    quiz = pilot.app.screen
+    assert isinstance(quiz, QuizScreen)
+    options = quiz.query_one("#choices", OptionList)
+    options.highlighted = quiz.choices.index(choice)
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.press("enter")  # "Continue": see the step
+    await pilot.pause()
+
+
+async def test_picker_lists_filters_and_opens(make_app) -> None:
+    app = make_app("picker")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        keys = [f"{e.kind}:{e.key}" for e in picker.shown]
+        assert keys[0] == "lesson:relay-mini"  # lessons first, in teaching order
+        assert "scenario:typed-session" in keys and "sandbox:smtp" in keys
+        await pilot.press(*"typed")
+        await pilot.pause()
+        assert [e.key for e in picker.shown] == ["typed-session"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert app.screen.player.scenario.id == "typed-session"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        assert app.screen.query_one("#filter", Input).value == "typed"
+
+
+async def test_picker_is_keyboard_only(make_app) -> None:
+    app = make_app("picker")
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the lesson, then the bare scenario
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+
+
+async def test_forward_to_the_end_and_back_matches_the_way_there(make_app, fixtures: Path) -> None:
+    app = make_app("play", fixtures / "lessons" / "relay-mini.yaml")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        player = screen.player
+        for ask_step in range(player.count):  # answer every question up front
+            if player.ask_at(ask_step) is not None:
+                player.answer(ask_step, player.ask_at(ask_step).answer)
+        seen = [(player.index, _machine_states(screen), screen.query_one(StatePane)._machines)]
+        while not player.at_end:
+            await pilot.press("right")
+            await pilot.pause()
+            seen.append((player.index, _machine_states(screen), screen.query_one(StatePane)._machines))
+        assert [s[0] for s in seen] == list(range(player.count))
+        for index, states, shown in reversed(seen):
+            assert player.index == index
+            assert _machine_states(screen) == states
+            assert tuple(screen.query_one(StatePane)._machines) == tuple(shown)
+            await pilot.press("left")
+            await pilot.pause()
+        assert player.index == 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert player.at_end
+        await pilot.press("home")
+        await pilot.pause()
+        assert player.at_start
+
+
+async def test_autoplay_advances_and_stops_at_a_question(make_app, fixtures: Path) -> None:
+    app = make_app("play", _typed(fixtures))
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        for _ in range(4):
+            await pilot.press("plus")
+        await pilot.press("p")
+        assert screen.playing
+        await pilot.pause(1.0)
+        # Step 1 (connect) plays, then the EHLO question stops the play.
+        assert isinstance(app.screen, QuizScreen)
+        assert screen.player.index == 1
+        await _answer_choice(pilot, "250")
+        assert screen.player.steps[screen.player.index].step_id == "ehlo"
+        assert screen.playing  # it picks up again after the answer
+        await pilot.press("p")
+        assert not screen.playing
+
+
+async def test_quiz_right_and_wrong_are_scored_and_saved(make_app, fixtures: Path, tmp_path: Path) -> None:
+    app = make_app("play", fixtures / "lessons" / "relay-mini.yaml")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("right")  # submit: no question
+        await pilot.pause()
+        await pilot.press("right")  # relay asks: which record type first?
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        await _answer_choice(pilot, "A")  # wrong
+        assert screen.player.steps[screen.player.index].step_id == "relay"
+        assert "not quite" in screen.player.narration()
+        await pilot.press("right")  # the typed question
+        await pilot.pause()
+        quiz = app.screen
+        assert isinstance(quiz, QuizScreen)
+        await pilot.press(*"closed")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert quiz.result is not None and quiz.result.correct
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.player.at_end
+    saved = json.loads((tmp_path / "progress.json").read_text())["lessons"]["relay-mini"]
+    assert saved["answers"] == {"relay": False, "note": True}
+    assert saved["done"] is True
+
+
+async def test_escape_from_a_question_stays_put(make_app, fixtures: Path) -> None:
+    app = make_app("play", _typed(fixtures))
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await pilot.press("end")  # jumping ahead still stops at the first open question
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        assert screen.player.index == 0
+
+
+async def test_what_if_branch_and_its_diff(make_app, fixtures: Path) -> None:
+    app = make_app("play", _typed(fixtures))
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        main = app.screen
+        main.player.answers.clear()
+        for i in range(main.player.count):
+            if main.player.ask_at(i) is not None:
+                main.player.answer(i, "250")
+        rcpt = [s.step_id for s in main.player.steps].index("rcpt")
+        main.go(rcpt)
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        menu = app.screen.query_one("#faults", OptionList)
+        ids = [menu.get_option_at_index(i).id for i in range(menu.option_count)]
+        assert "recipient-unknown" in ids
+        menu.highlighted = ids.index("recipient-unknown")
+        await pilot.press("enter")
+        await pilot.pause()
+        branch = app.screen
+        assert isinstance(branch, LessonScreen) and branch is not main
+        assert branch.branch is not None and branch.diff is not None
+        assert branch.player.steps[branch.player.index].step_id.startswith("what-if")
+        assert branch.query_one("#tabs", TabbedContent).active == "pane-diff"
+        assert any(line.kind == "reply" and "550" in line.branch for line in branch.diff.lines)
+        assert branch.query_one(DiffPane)._model is not None
+        await pilot.press("right")
+        await pilot.pause()
+        replies = [e for e in branch.player.view().events if getattr(e, "code", "") == "550"]
+        assert replies
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is main
+
+
+async def test_sandbox_session_typed_through_to_221(make_app) -> None:
+    app = make_app("sandbox")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SandboxScreen)
+        assert "EHLO" in str(screen.query_one("#hint").render())
+        for line in ["EHLO alice-laptop.example.org", "MAIL FROM:<alice@example.org>",
+                     "RCPT TO:<bob@example.net>", "DATA", "Subject: typed", "", "Hi Bob", ".", "QUIT"]:
+            await pilot.press(*line) if line else None
+            await pilot.press("enter")
+            await pilot.pause()
+        texts = [line.text for line in screen.lines]
+        assert any(t.startswith("221") for t in texts)
+        assert screen.sandbox.state == "CLOSED"
+        boxes = screen.sandbox.mailboxes()[("mx.example.net", "bob@example.net", "INBOX")]
+        assert [m.subject for m in boxes] == ["typed"]
+        await pilot.press("up")
+        assert screen.query_one("#command", Input).value == "QUIT"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert screen.sandbox.state == "EXPECT_EHLO"
+
+
+async def test_resize_from_wide_to_small_collapses_panes_into_tabs(make_app, fixtures: Path) -> None:
+    app = make_app("play", fixtures / "lessons" / "relay-mini.yaml")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("right")
+        await pilot.pause()
+        assert not screen.has_class("-narrow")
+        assert screen.query_one("#left").display
+        await pilot.resize_terminal(*SMALL)
+        await pilot.pause()
+        assert screen.has_class("-narrow")
+        assert not screen.query_one("#left").display
+        tabs = screen.query_one("#tabs", TabbedContent)
+        assert tabs.active == "pane-diagram"
+        for _ in range(10):
+            await pilot.press("right_square_bracket")
+            await pilot.pause()
+        await pilot.resize_terminal(60, 16)
+        await pilot.pause()
+        await pilot.resize_terminal(*WIDE)
+        await pilot.pause()
+        assert not screen.has_class("-narrow")
+        assert tabs.active not in ("pane-diagram", "pane-states")
+
+
+async def test_expand_shows_raw_events_and_back(make_app, fixtures: Path) -> None:
+    app = make_app("play", _typed(fixtures))
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await pilot.press("right")
+        await pilot.pause()
+        tabs = app.screen.query_one("#tabs", TabbedContent)
+        await pilot.press("e")
+        await pilot.pause()
+        assert tabs.active == "pane-events"
+        await pilot.press("e")
+        await pilot.pause()
+        assert tabs.active == "pane-transcript"
+
+
+async def test_help_and_screenshot(make_app, fixtures: Path, tmp_path: Path) -> None:
+    app = make_app("play", _typed(fixtures))
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert list(tmp_path.glob("*.svg"))
+
+
+async def test_present_layout_keeps_diagram_and_narration(make_app, fixtures: Path) -> None:
+    app = make_app("play", _typed(fixtures), present=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.has_class("-present")
+        assert not screen.query_one("#tabs").display
+        assert screen.query_one("#diagram").display and screen.query_one("#narration").display
+
+
+async def test_a_broken_file_opens_the_picker_with_the_error(make_app, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\ntitle: x\nsteps:\n  - id: a\n    action: nope\n")
+    app = make_app("play", bad)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
