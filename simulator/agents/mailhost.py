@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 from dataclasses import dataclass, field
 
 from simulator.agents.faults import FaultBoard
@@ -24,6 +25,16 @@ class MailHostConfig:
     local_domains: set[str] = field(default_factory=set)
     max_message_size: int = 10 * 1024 * 1024
     max_recipients: int = 100
+    # Clients on these networks may submit without logging in: RFC 6409 4.3's
+    # "protected subnetwork" (Postfix's permit_mynetworks). Everyone else gets 530.
+    trusted_networks: list[str] = field(default_factory=list)
+
+    def trusts(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(net, strict=False) for net in self.trusted_networks)
 
 
 class MailHost:
@@ -113,7 +124,13 @@ class SmtpHostPolicy:
         self.role = role
 
     def check_sender(self, session: Session, reverse_path: str) -> Reply | None:
-        return self.mailhost.faults.reply_for(self.mailhost.name, "MAIL")
+        fault = self.mailhost.faults.reply_for(self.mailhost.name, "MAIL")
+        if fault is not None:
+            return fault
+        if (self.role == SUBMISSION and not session.authenticated
+                and not self.mailhost.config.trusts(session.peer_addr)):
+            return R.AUTH_REQUIRED  # RFC 6409 4.3: no open submission
+        return None
 
     def check_recipient(self, session: Session, envelope: Envelope, forward_path: str) -> Reply | None:
         fault = self.mailhost.faults.reply_for(self.mailhost.name, "RCPT")

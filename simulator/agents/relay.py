@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from simulator.agents.mailhost import MailHost
 from simulator.mail.bounce import FailedRecipient, build_bounce
 from simulator.mail.queue import QueueEntry
-from simulator.net.dns import NODATA, NXDOMAIN, DnsAnswer
+from simulator.net.dns import NODATA, NXDOMAIN, DnsAnswer, MxHost
 from simulator.protocols.smtp.address import domain_of
 from simulator.protocols.smtp.client import OutgoingMessage, RecipientResult, SmtpClient
 from simulator.protocols.smtp.replies import Reply
@@ -71,7 +71,11 @@ class Relay:
                 if answer.error == NXDOMAIN:
                     reply = Reply(550, (f"Host or domain name not found: {domain}",), "5.1.2")
                     return HopResult([], [], [(r, reply, "") for r in rcpts])
-                reply = Reply(451, (f"No MX or A record for {domain}",), "4.4.3")
+                if a.error in (NXDOMAIN, NODATA):
+                    # RFC 5321 5.1: an unusable implicit MX "MUST be reported as an error".
+                    reply = Reply(550, (f"Unable to route: {domain} has no MX and no address record",), "5.4.4")
+                    return HopResult([], [], [(r, reply, "") for r in rcpts])
+                reply = Reply(451, (f"DNS lookup of {domain} A failed: {a.error}",), "4.4.3")
                 return HopResult([], [(r, reply) for r in rcpts], [])
             targets = [domain]
             known[domain] = a
@@ -79,11 +83,13 @@ class Relay:
             reply = Reply(451, (f"DNS lookup of {domain} MX failed: {answer.error}",), "4.4.3")
             return HopResult([], [(r, reply) for r in rcpts], [])
         else:
-            targets = [mx.host for mx in mx_hosts]
+            targets = self._in_preference_order(mx_hosts)
         refused: HopResult | None = None
+        unusable = 0
         for target in targets:
             addr = known.get(target) or self.world.dns.query(target, "A", asker)
             if not addr.ok:
+                unusable += addr.error in (NXDOMAIN, NODATA)
                 continue
             # Like a real MTA: the name gives an address, and the address is what we connect to.
             conn = self.world.connect(self.mailhost.name, addr.records[0], SMTP_PORT)
@@ -106,8 +112,24 @@ class Relay:
             return hop
         if refused is not None:
             return refused
+        if unusable == len(targets):
+            # RFC 5321 5.1: MX records, but none usable: "MUST be reported as an error".
+            reply = Reply(550, (f"Unable to route: no mail exchanger of {domain} has an address",), "5.4.4")
+            return HopResult([], [], [(r, reply, "") for r in rcpts])
         reply = Reply(451, (f"Could not connect to any mail exchanger for {domain}",), "4.4.1")
         return HopResult([], [(r, reply) for r in rcpts], [])
+
+    def _in_preference_order(self, mx_hosts: list[MxHost]) -> list[str]:
+        """Lowest preference first; equal preferences in random order (RFC 5321 5.1), seeded."""
+        groups: dict[int, list[str]] = {}
+        for mx in mx_hosts:
+            groups.setdefault(mx.preference, []).append(mx.host)
+        ordered: list[str] = []
+        for preference in sorted(groups):
+            group = groups[preference]
+            self.world.rng.shuffle(group)
+            ordered += group
+        return ordered
 
     def _bounce(self, entry: QueueEntry, failed: list[FailedRecipient]) -> None:
         if entry.mail_from == "":

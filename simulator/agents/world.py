@@ -7,6 +7,7 @@ example.net (Bob), evil.example (Mallory). Scenarios override parts of it.
 from __future__ import annotations
 
 import copy
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,6 +98,11 @@ DEFAULT_SPEC = WorldSpec(
 )
 
 
+def _home_network(address: str) -> str:
+    """The provider's own network around a server address: its /24 (IPv4) or /64 (IPv6)."""
+    return str(ipaddress.ip_network(f"{address}/{64 if ':' in address else 24}", strict=False))
+
+
 class MailWorld:
     """A World populated with mail hosts, their relays and the faults in force."""
 
@@ -123,7 +129,8 @@ class MailWorld:
             mh = self.mailhosts.get(server.name)
             if mh is None:
                 mh = MailHost(net, server, MailHostConfig(
-                    max_message_size=spec.max_message_size, max_recipients=spec.max_recipients), self.faults)
+                    max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
+                    trusted_networks=[_home_network(a) for a in server.addresses]), self.faults)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)
             mh.store.add_user(f"postmaster@{d.name}")

@@ -226,7 +226,7 @@ class Runner:
             self._verdict(step, "state", state == ex.state.state,
                           f"{ex.state.machine} is in {state or '(no state)'}, expected {ex.state.state}")
         if ex.closed is not None:
-            conn = self.conns.get("main")
+            conn = self.conns.get(getattr(step, "conn", "main"))
             closed = conn is None or conn.closed
             self._verdict(step, "closed", closed == ex.closed,
                           f"connection is {'closed' if closed else 'open'}")

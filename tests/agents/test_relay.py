@@ -175,3 +175,53 @@ def test_users_added_by_spec_get_mailboxes() -> None:
     submit(world, ["carol@example.net"])
     world.run_queues()
     assert len(inbox(world, "carol@example.net")) == 1
+
+
+def test_submission_needs_login_outside_the_providers_network() -> None:
+    world = build_world()
+    for host, expected in (("mallory-box", (530, "5.7.0")), ("alice-laptop", (250, "2.1.0"))):
+        conn = world.net.connect(host, "mail.example.org", 587)
+        assert conn is not None
+        conn.send(b"EHLO client.example\r\nMAIL FROM:<alice@example.org>\r\n")
+        last = conn.read().decode().splitlines()[-1]
+        assert last.startswith(f"{expected[0]} {expected[1]} "), (host, last)
+
+
+def _world_with_two_equal_mx(seed: int) -> MailWorld:
+    spec = DEFAULT_SPEC.copy()
+    spec.hosts.append(HostSpec("mx2.example.net", ["198.51.100.26"], role="server"))
+    net = spec.domain("example.net")
+    assert net is not None
+    net.mx = [(10, "mx.example.net"), (10, "mx2.example.net")]
+    spec.domains.append(DomainSpec("backup.invalid", "mx2.example.net"))
+    return MailWorld(spec, seed=seed)
+
+
+def test_equal_preference_mx_are_tried_in_seeded_random_order() -> None:
+    first_tried = set()
+    for seed in range(1, 12):
+        world = _world_with_two_equal_mx(seed)
+        submit(world, ["bob@example.net"])
+        world.run_queues()
+        opened = [e.server_host for e in world.trace.events
+                  if isinstance(e, ConnectionOpened) and e.port == 25]
+        again = _world_with_two_equal_mx(seed)
+        submit(again, ["bob@example.net"])
+        again.run_queues()
+        assert opened == [e.server_host for e in again.trace.events
+                          if isinstance(e, ConnectionOpened) and e.port == 25]  # same seed, same order
+        first_tried.add(opened[0])
+    assert first_tried == {"mx.example.net", "mx2.example.net"}  # RFC 5321 5.1: ties randomised
+
+
+def test_unusable_mx_is_a_permanent_error() -> None:
+    spec = DEFAULT_SPEC.copy()
+    net = spec.domain("example.net")
+    assert net is not None
+    net.mx = [(10, "gone.example.net")]  # no A record anywhere
+    world = MailWorld(spec)
+    submit(world, ["bob@example.net"])
+    world.run_queues()
+    assert len(world.mailhosts["mail.example.org"].queue) == 0
+    (bounce,) = inbox(world, "alice@example.org")
+    assert b"Status: 5.4.4" in bounce
