@@ -614,13 +614,13 @@ class Player:
         parts: list[str] = []
         if step.step_id in ("setup", "all", "empty") and index == 0:
             if self.lesson is not None:
-                parts.append(f"# {self.lesson.title}\n\n{self.lesson.intro.strip()}")
+                parts.append(f"**{md_escape(self.lesson.title)}**\n\n{self.lesson.intro.strip()}")
                 if self.lesson.objectives:
                     parts.append("**You will learn**\n\n" + "\n".join(f"- {o}" for o in self.lesson.objectives))
             elif self.scenario is not None:
-                parts.append(f"# {self.scenario.title}\n\n{self.scenario.summary.strip()}")
+                parts.append(f"**{md_escape(self.scenario.title)}**\n\n{self.scenario.summary.strip()}")
             else:
-                parts.append(f"# {self.trace.meta.get('title', 'Trace')}")
+                parts.append(f"**{md_escape(str(self.trace.meta.get('title', 'Trace')))}**")
             parts.append("*Press → or Space to take the first step.*")
         else:
             parts.append(f"**{md_escape(step.title or step.step_id)}**")
@@ -631,11 +631,11 @@ class Player:
             parts.append(result.markdown())
         for event in self.trace.events[step.start : step.end]:
             if isinstance(event, FaultInjected):
-                parts.append(f"> ⚡ **Fault injected** ({event.fault}): {event.detail}")
+                parts.append(f"⚡ **Fault injected** ({event.fault}): {event.detail}")
             elif isinstance(event, Note):
-                parts.append(f"> ✎ {event.text}")
+                parts.append(f"✎ *{event.text}*")
             elif isinstance(event, ExpectationChecked) and not event.ok:
-                parts.append(f"> ✗ **Expectation failed** ({event.what}): {event.detail}")
+                parts.append(f"✗ **Expectation failed** ({event.what}): {event.detail}")
         if index == self.count - 1 and index > 0:
             if self.lesson is not None:
                 parts.append(f"---\n\n**Summary.** {self.lesson.summary.strip()}")

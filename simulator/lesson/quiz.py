@@ -24,10 +24,11 @@ class QuizResult:
     why: str = ""
 
     def markdown(self) -> str:
+        mark = "✓" if self.correct else "✗"
         verdict = "right" if self.correct else f"not quite: the answer is **{self.expected}**"
-        text = f"> **You predicted** `{self.given or '(nothing)'}`: {verdict}."
+        text = f"{mark} **You predicted** `{self.given or '(nothing)'}`: {verdict}."
         if self.why:
-            text += f"\n>\n> {self.why.strip()}"
+            text += f" {self.why.strip()}"
         return text
 
 

@@ -55,7 +55,7 @@ class MailsimApp(App):
     def __init__(self, *, mode: str = "picker", target: Path | None = None, present: bool = False,
                  lessons: Path | None = None, scenarios: Path | None = None,
                  progress: ProgressStore | None = None, theme: str | None = None,
-                 protocol: str = "smtp", screenshot_dir: Path | None = None) -> None:
+                 protocol: str = "smtp", screenshot_dir: Path | None = None, player=None) -> None:
         super().__init__()
         self.mode = mode
         self.target = target
@@ -66,6 +66,7 @@ class MailsimApp(App):
         self.protocol = protocol
         self.screenshot_dir = screenshot_dir
         self._library: Library | None = None
+        self.player = player  # mode "player": show this Player (benchmarks, embedding)
         self.theme = theme or os.environ.get("MAILSIM_THEME") or DEFAULT_THEME
 
     @property
@@ -77,7 +78,11 @@ class MailsimApp(App):
         return self._library
 
     def on_mount(self) -> None:
-        if self.mode == "play" and self.target is not None:
+        if self.mode == "player" and self.player is not None:
+            from simulator.tui.screens.lesson import LessonScreen
+
+            self.push_screen(LessonScreen(self.player, present=self.present, progress=self.progress))
+        elif self.mode == "play" and self.target is not None:
             if not self.open_path(self.target):
                 self.push_screen(self.picker())
         elif self.mode == "sandbox":

@@ -41,6 +41,20 @@ TAB_ORDER = ("pane-diagram", "pane-states", "pane-transcript", "pane-wire", "pan
              "pane-checks", "pane-mailboxes", "pane-events", "pane-diff")
 
 
+PANES = {  # tab pane id -> (tab title, widget factory); built on first show
+    "pane-diagram": ("Diagram", lambda: SequenceDiagram(id="diagram-tabbed")),
+    "pane-states": ("States", lambda: StatePane(id="states-tabbed", fit=False)),
+    "pane-transcript": ("Transcript", lambda: TranscriptView(id="transcript")),
+    "pane-wire": ("Wire", lambda: WirePane(id="wire")),
+    "pane-message": ("Message", lambda: MessagePane(id="message")),
+    "pane-dns": ("DNS", lambda: DnsPane(id="dns")),
+    "pane-checks": ("Checks", lambda: ChecksPane(id="checks")),
+    "pane-mailboxes": ("Mailboxes", lambda: MailboxesPane(id="mailboxes")),
+    "pane-events": ("Events", lambda: EventsPane(id="events")),
+    "pane-diff": ("Diff", lambda: DiffPane(id="diff")),
+}
+
+
 class LessonScreen(Screen):
     CSS_PATH = "lesson.tcss"
 
@@ -79,6 +93,8 @@ class LessonScreen(Screen):
         self._narrow: bool | None = None
         self._resume_after_quiz = False
         self._previous_tab = "pane-transcript"
+        self._view = None
+        self._ends: tuple[bool, bool] | None = None
 
     # --- layout -----------------------------------------------------------------
 
@@ -89,37 +105,29 @@ class LessonScreen(Screen):
                 yield SequenceDiagram(id="diagram")
                 yield StatePane(id="states")
             yield Narration(id="narration")
-        with TabbedContent(id="tabs", initial="pane-diff" if self.diff is not None else "pane-transcript"):
-            with TabPane("Diagram", id="pane-diagram"):
-                yield SequenceDiagram(id="diagram-tabbed")
-            with TabPane("States", id="pane-states"):
-                yield StatePane(id="states-tabbed")
-            with TabPane("Transcript", id="pane-transcript"):
-                yield TranscriptView(id="transcript")
-            with TabPane("Wire", id="pane-wire"):
-                yield WirePane(id="wire")
-            with TabPane("Message", id="pane-message"):
-                yield MessagePane(id="message")
-            with TabPane("DNS", id="pane-dns"):
-                yield DnsPane(id="dns")
-            with TabPane("Checks", id="pane-checks"):
-                yield ChecksPane(id="checks")
-            with TabPane("Mailboxes", id="pane-mailboxes"):
-                yield MailboxesPane(id="mailboxes")
-            with TabPane("Events", id="pane-events"):
-                yield EventsPane(id="events")
-            if self.diff is not None:
-                with TabPane("Diff", id="pane-diff"):
-                    yield DiffPane(id="diff")
+        initial = "pane-diff" if self.diff is not None else "pane-transcript"
+        with TabbedContent(id="tabs", initial=initial):
+            for pane_id in TAB_ORDER:
+                if pane_id == "pane-diff" and self.diff is None:
+                    continue
+                title, factory = PANES[pane_id]
+                with TabPane(title, id=pane_id):
+                    if pane_id == initial:  # the others are built when first shown
+                        yield factory()
         yield Footer()
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane
+        if pane.id in PANES and not pane.children:
+            await pane.mount(PANES[pane.id][1]())
+        self._update_pane(pane.id or "")
 
     def on_mount(self) -> None:
         self.set_class(self.present, "-present")
         self.set_class(self.branch is not None, "-branch")
         self.player.go(self.start)
         self._apply_size(self.app.size.width, self.app.size.height)
-        if self.diff is not None:
-            self.query_one(DiffPane).show((f"What if: {self._branch_title()}", self.diff))
         self.refresh_view()
 
     def on_resize(self, event: Resize) -> None:
@@ -141,6 +149,8 @@ class LessonScreen(Screen):
             tabs.active = "pane-diagram"
         elif not narrow and tabs.active in WIDE_ONLY_HIDDEN:
             tabs.active = "pane-transcript"
+        if self._view is not None:
+            self.refresh_view()
 
     # --- the view -----------------------------------------------------------------
 
@@ -149,31 +159,56 @@ class LessonScreen(Screen):
         return getattr(fault, "title", "") or str(fault or "")
 
     def refresh_view(self) -> None:
+        """Push the current step into the widgets that are on screen (the others catch up when shown)."""
         p = self.player
-        view = p.view()
-        i = p.index
+        self._view = view = p.view()
         self.query_one(StepBar).show(
-            title=self.lesson_title, index=i, count=p.count, step_title=view.step.title or view.step.step_id,
-            playing=self.playing, speed=SPEEDS[self.speed], branch=self._branch_title() if self.branch else "")
-        arrows_upto, arrows_from = p.upto("arrows"), p.since("arrows")
-        for diagram in self.query(SequenceDiagram):
-            diagram.show(p.hosts, p.arrows, arrows_upto, arrows_from, i)
+            title=self.lesson_title, index=p.index, count=p.count,
+            step_title=view.step.title or view.step.step_id, playing=self.playing, speed=SPEEDS[self.speed],
+            branch=self._branch_title() if self.branch else "")
         self.query_one(Narration).show(view.narration)
-        for pane in self.query(StatePane):
-            pane.show(view.machines)
-        self.query_one(TranscriptView).show(p.transcript, p.upto("transcript"), p.since("transcript"))
-        wire_from, wire_upto = p.since("wire"), p.upto("wire")
-        current = wire_upto > wire_from
-        chunks = p.wire[wire_from:wire_upto] if current else p.wire[max(0, wire_upto - 1):wire_upto]
-        self.query_one(WirePane).show(WireModel(chunks, current, p.tls[: p.upto("tls")], i))
-        delivered, message, count, new = p.message()
-        self.query_one(MessagePane).show(MessageModel(delivered, message, count, new))
-        self.query_one(DnsPane).show((p.dns_records, p.dns[: p.upto("dns")], i))
-        self.query_one(ChecksPane).show((p.checks[: p.upto("checks")], i))
-        self.query_one(MailboxesPane).show((view.mailboxes, view.queues))
-        title = f"Step {i}: {view.step.title or view.step.step_id}"
-        self.query_one(EventsPane).show((title, _LazyLines(view.events)))
-        self.refresh_bindings()
+        if not self._narrow or self.present:
+            self.query_one("#diagram", SequenceDiagram).show(
+                p.hosts, p.arrows, p.upto("arrows"), p.since("arrows"), p.index)
+            if not self.present:
+                self.query_one("#states", StatePane).show(view.machines)
+        if not self.present:
+            self._update_pane(self.query_one("#tabs", TabbedContent).active)
+        ends = (p.at_start, p.at_end)
+        if ends != self._ends:  # the footer greys out Back / Next at the ends
+            self._ends = ends
+            self.refresh_bindings()
+
+    def _update_pane(self, pane_id: str) -> None:
+        p, view = self.player, self._view
+        if view is None:
+            return
+        i = p.index
+        for widget in self.query_one("#tabs", TabbedContent).query(f"#{pane_id} > *"):
+            if isinstance(widget, SequenceDiagram):
+                widget.show(p.hosts, p.arrows, p.upto("arrows"), p.since("arrows"), i)
+            elif isinstance(widget, StatePane):
+                widget.show(view.machines)
+            elif isinstance(widget, TranscriptView):
+                widget.show(p.transcript, p.upto("transcript"), p.since("transcript"))
+            elif isinstance(widget, WirePane):
+                wire_from, wire_upto = p.since("wire"), p.upto("wire")
+                current = wire_upto > wire_from
+                chunks = p.wire[wire_from:wire_upto] if current else p.wire[max(0, wire_upto - 1):wire_upto]
+                widget.show(WireModel(chunks, current, p.tls[: p.upto("tls")], i))
+            elif isinstance(widget, MessagePane):
+                delivered, message, count, new = p.message()
+                widget.show(MessageModel(delivered, message, count, new))
+            elif isinstance(widget, DnsPane):
+                widget.show((p.dns_records, p.dns[: p.upto("dns")], i))
+            elif isinstance(widget, ChecksPane):
+                widget.show((p.checks[: p.upto("checks")], i))
+            elif isinstance(widget, MailboxesPane):
+                widget.show((view.mailboxes, view.queues))
+            elif isinstance(widget, EventsPane):
+                widget.show((f"Step {i}: {view.step.title or view.step.step_id}", _LazyLines(view.events)))
+            elif isinstance(widget, DiffPane):
+                widget.show((f"What if: {self._branch_title()}", self.diff))
 
     # --- stepping -------------------------------------------------------------------
 
@@ -322,10 +357,10 @@ class LessonScreen(Screen):
 
     def action_lens(self) -> None:
         tabs = self.query_one("#tabs", TabbedContent)
-        wire = self.query_one(WirePane)
         if tabs.active != "pane-wire":
             tabs.active = "pane-wire"
             return
+        wire = self.query_one(WirePane)
         wire.set_lens(LENSES[(LENSES.index(wire.lens) + 1) % len(LENSES)])
 
     def action_help(self) -> None:

@@ -131,7 +131,7 @@ class PickerScreen(Screen):
             if p.done:
                 state = "done"
             elif p.started:
-                state = f"started (reached step {p.last_step})"
+                state = f"started (reached step {p.last_step})" if p.last_step else "started"
             else:
                 state = "not started"
             score = f", quiz {p.right}/{p.answered} right" if p.answered else ""

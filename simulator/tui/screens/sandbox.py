@@ -52,7 +52,7 @@ class SandboxScreen(Screen):
                 yield Input(placeholder="type a command and press Enter (↑/↓: history)", id="command")
             with TabbedContent(id="side"):
                 with TabPane("State machine", id="side-state"):
-                    yield StatePane(id="states", note_missing_client=False)
+                    yield StatePane(id="states", note_missing_client=False, fit=False)
                 with TabPane("Mailboxes", id="side-mailboxes"):
                     yield MailboxesPane(id="mailboxes")
         yield Footer()

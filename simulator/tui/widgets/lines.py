@@ -1,17 +1,24 @@
-"""A scrolling view that renders only the lines on screen (Textual's line API).
+"""Scrolling views that render only the lines on screen (Textual's line API).
 
-Subclasses say how many lines there are and build one line on demand, so a
-trace of ten thousand events costs no more to show than one of ten.
+:class:`LinesView` asks a subclass for one line at a time, so a trace of ten
+thousand events costs no more to show than one of ten. :class:`RichLinesView`
+renders a Rich renderable once per change (and per width) and then serves the
+cached lines. Both change their scrollable height without asking the screen
+for a new layout, so stepping repaints only what changed.
 """
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
+
+from simulator.tui.widgets.palette import palette
 
 
 class LinesView(ScrollView, can_focus=True):
@@ -25,37 +32,48 @@ class LinesView(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.line_count = 0
-        self.content_width = 0
+
+    def set_height(self, count: int) -> None:
+        """Set the scrollable height; only a scrollbar appearing or going needs a layout."""
+        self.line_count = count
+        size = Size(0, count)
+        if size != self.virtual_size:
+            if self.is_mounted and self.size.height:
+                self.set_reactive(Widget.virtual_size, size)
+                self._scroll_update(size)
+            else:
+                self.virtual_size = size
+        self.refresh()
 
     def set_line_count(self, count: int, *, follow: int | None = None) -> None:
-        """Change how many lines there are; ``follow`` scrolls so that line shows (near the bottom)."""
-        self.line_count = count
-        self.virtual_size = Size(self.content_width, count)
-        self.refresh()
+        self.set_height(count)
         if follow is not None:
-            self.call_after_refresh(self.show_line, follow)
+            self.show_line(follow)
 
     def show_line(self, y: int) -> None:
-        height = self.scrollable_content_region.height or 1
-        if y < self.scroll_y or y >= self.scroll_y + height:
-            self.scroll_to(y=max(0, y - height + 2), animate=False, immediate=True)
+        self.show_range(y, y)
 
     def show_range(self, first: int, last: int) -> None:
         """Scroll the least amount that shows ``last`` and, if it fits, ``first``."""
-        height = self.scrollable_content_region.height or 1
-        top = self.scroll_y
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            self.call_after_refresh(self.show_range, first, last)
+            return
+        top = int(self.scroll_y)
         if last >= top + height:
             top = last - height + 1
         if first < top:
             top = first
-        if top != self.scroll_y:
-            self.scroll_to(y=max(0, top), animate=False, immediate=True)
+        top = max(0, min(top, max(0, self.line_count - height)))
+        if top != int(self.scroll_y):
+            self.scroll_y = top
 
     def build_line(self, y: int, width: int) -> Text:  # pragma: no cover - overridden
         return Text("")
 
-    def component_style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+    def style_of(self, name: str) -> Style:
+        """A style of the current theme's palette (see :mod:`.palette`)."""
+        return palette(self.app).get(name, Style())
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -72,5 +90,58 @@ class LinesView(ScrollView, can_focus=True):
         strip = Strip(segments)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def refresh_line_region(self, y: int) -> None:
-        self.refresh(Region(0, y - int(self.scroll_y), self.size.width, 1))
+
+class RichLinesView(LinesView):
+    """A Rich renderable, rendered once per change and width, shown line by line."""
+
+    DEFAULT_CSS = """
+    RichLinesView { scrollbar-gutter: stable; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._renderable: RenderableType | None = None
+        self._strips: list[Strip] = []
+        self._rendered_width = -1
+
+    def set_renderable(self, renderable: RenderableType | None, *, home: bool = False) -> None:
+        self._renderable = renderable
+        self._rendered_width = -1
+        self._render_now()
+        if home and self.scroll_y:
+            self.scroll_y = 0
+
+    def _render_now(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            self.set_height(0)
+            return
+        self._rendered_width = width
+        if self._renderable is None:
+            self._strips = []
+        else:
+            console = self.app.console
+            options = console.options.update(width=width, height=None, highlight=False)
+            lines = console.render_lines(self._renderable, options, pad=False, new_lines=False)
+            base = self.rich_style
+            self._strips = [Strip(line).apply_style(base).crop_extend(0, width, base) for line in lines]
+        self.lines_changed(len(self._strips))
+        self.set_height(len(self._strips))
+
+    def lines_changed(self, count: int) -> None:
+        """Hook: the rendered height changed (a pane sizing itself to fit overrides this)."""
+
+    def on_resize(self) -> None:
+        if self.scrollable_content_region.width != self._rendered_width:
+            self._render_now()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        index = scroll_y + y
+        base = self.rich_style
+        if width != self._rendered_width and width > 0:
+            self._render_now()
+        if index >= len(self._strips) or width <= 0:
+            return Strip.blank(max(0, width), base)
+        return self._strips[index]

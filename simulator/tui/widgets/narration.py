@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from textual.containers import VerticalScroll
-from textual.widgets import Markdown
+from simulator.tui.widgets.lines import RichLinesView
 
 _BLOCK_START = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|>|#|\||```|~~~|---\s*$)")
 
@@ -31,22 +30,24 @@ def unwrap(markdown: str) -> str:
     return "\n".join(out)
 
 
-class Narration(VerticalScroll):
+class Narration(RichLinesView):
+    """The step's Markdown, rendered by Rich once per step and shown line by line."""
+
     DEFAULT_CSS = """
-    Narration { height: 1fr; padding: 0 1; }
-    Narration > Markdown { margin: 0; padding: 0; }
+    Narration { height: 1fr; padding: 0 1; overflow-y: scroll; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.markdown = ""
 
-    def compose(self):
-        yield Markdown()
-
     def show(self, text: str) -> None:
         if text == self.markdown:
             return
         self.markdown = text
-        self.query_one(Markdown).update(unwrap(text))
-        self.scroll_home(animate=False)
+        from rich.markdown import Markdown
+
+        dark = bool(getattr(self.app.current_theme, "dark", True))
+        theme = "monokai" if dark else "default"
+        self.set_renderable(Markdown(unwrap(text), code_theme=theme, inline_code_theme=theme, hyperlinks=False),
+                            home=True)

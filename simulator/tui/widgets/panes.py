@@ -16,22 +16,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from simulator.lesson.player import CheckRow, DnsRow, MessageRow, QueueRow
+from simulator.tui.widgets.palette import palette
 
 PANE_CSS = """
 {name} {{ height: 1fr; padding: 0 1; }}
-{name} > .pane--title {{ text-style: bold; color: $text; }}
-{name} > .pane--muted {{ color: $text-muted; }}
-{name} > .pane--current {{ background: $accent 25%; }}
-{name} > .pane--good {{ color: $success; text-style: bold; }}
-{name} > .pane--bad {{ color: $error; text-style: bold; }}
-{name} > .pane--warn {{ color: $warning; }}
-{name} > .pane--client {{ color: $primary; }}
-{name} > .pane--server {{ color: $success; }}
-{name} > .pane--key {{ color: $secondary; }}
 """
-
-PANE_CLASSES = {"pane--title", "pane--muted", "pane--current", "pane--good", "pane--bad", "pane--warn",
-                "pane--client", "pane--server", "pane--key"}
 
 GOOD = {"pass", "ok", "delivered", "sent", "none"}
 BAD = {"fail", "permerror", "temperror", "softfail", "bounced", "failed", "reject", "quarantine"}
@@ -40,7 +29,6 @@ BAD = {"fail", "permerror", "temperror", "softfail", "bounced", "failed", "rejec
 class RichPane(VerticalScroll):
     """A scrolling pane whose body is one Static, redrawn from the last view model."""
 
-    COMPONENT_CLASSES = PANE_CLASSES
     DEFAULT_CSS = PANE_CSS.format(name="RichPane")
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -52,7 +40,7 @@ class RichPane(VerticalScroll):
         yield Static(classes="pane-body")
 
     def s(self, name: str):
-        return self.get_component_rich_style(f"pane--{name}", partial=True)
+        return palette(self.app)[name]
 
     def show(self, model: Any) -> None:
         self._model = model

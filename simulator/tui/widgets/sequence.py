@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual import events
-from textual.geometry import Size
 
 from simulator.lesson.player import Arrow, HostColumn
 from simulator.tui.messages import StepRequested
@@ -35,41 +34,14 @@ def _fit(text: str, n: int) -> str:
 
 
 class SequenceDiagram(LinesView):
-    COMPONENT_CLASSES = {
-        "sequence--header",
-        "sequence--address",
-        "sequence--lifeline",
-        "sequence--gutter",
-        "sequence--c2s",
-        "sequence--s2c",
-        "sequence--connect",
-        "sequence--refused",
-        "sequence--close",
-        "sequence--note",
-        "sequence--dns",
-        "sequence--tls",
-        "sequence--fault",
-        "sequence--current",
-        "sequence--empty",
+    KIND_STYLE = {
+        "header": "title", "address": "muted", "lifeline": "disabled", "gutter": "muted",
+        "c2s": "client", "s2c": "server", "connect": "key", "refused": "bad", "close": "muted",
+        "note": "warn", "dns": "key_italic", "tls": "accent", "fault": "fault", "empty": "muted",
     }
 
     DEFAULT_CSS = """
     SequenceDiagram { height: 1fr; overflow-x: hidden; }
-    SequenceDiagram > .sequence--header { text-style: bold; color: $text; }
-    SequenceDiagram > .sequence--address { color: $text-muted; }
-    SequenceDiagram > .sequence--lifeline { color: $text-disabled; }
-    SequenceDiagram > .sequence--gutter { color: $text-muted; }
-    SequenceDiagram > .sequence--c2s { color: $primary; }
-    SequenceDiagram > .sequence--s2c { color: $success; }
-    SequenceDiagram > .sequence--connect { color: $secondary; }
-    SequenceDiagram > .sequence--refused { color: $error; }
-    SequenceDiagram > .sequence--close { color: $text-muted; }
-    SequenceDiagram > .sequence--note { color: $warning; }
-    SequenceDiagram > .sequence--dns { color: $secondary; text-style: italic; }
-    SequenceDiagram > .sequence--tls { color: $accent; }
-    SequenceDiagram > .sequence--fault { color: $error; text-style: bold; }
-    SequenceDiagram > .sequence--current { background: $accent 15%; text-style: bold; }
-    SequenceDiagram > .sequence--empty { color: $text-muted; text-style: italic; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -82,6 +54,8 @@ class SequenceDiagram(LinesView):
         self._centers: list[int] = []
         self._width = 0
         self._index: dict[str, int] = {}
+        self._cache: dict[tuple, object] = {}
+        self._cache_key: tuple = ()
 
     def show(self, hosts: Sequence[HostColumn], arrows: Sequence[Arrow], visible: int, current_from: int,
              current_step: int) -> None:
@@ -94,12 +68,17 @@ class SequenceDiagram(LinesView):
         self.shown_count = visible
         self.current_from = current_from
         self.current_step = current_step
-        self.virtual_size = Size(0, visible + HEADER_ROWS)
-        self.line_count = visible + HEADER_ROWS
-        self.refresh()
-        self.call_after_refresh(self._follow)
+        self.set_height(visible + HEADER_ROWS)
+        self._follow()
+
+    def on_resize(self) -> None:
+        self._width = 0
+        self._follow()
 
     def _follow(self) -> None:
+        if self.scrollable_content_region.height <= 0:
+            self.call_after_refresh(self._follow)
+            return
         body = max(1, self.scrollable_content_region.height - HEADER_ROWS)
         first, last = self.current_from, max(self.current_from, self.shown_count - 1)
         top = int(self.scroll_y)
@@ -107,8 +86,9 @@ class SequenceDiagram(LinesView):
             top = last - body + 1
         if first < top:
             top = first
+        top = max(0, min(top, max(0, self.line_count - self.scrollable_content_region.height)))
         if top != int(self.scroll_y):
-            self.scroll_to(y=max(0, top), animate=False, immediate=True)
+            self.scroll_y = top
 
     def _layout(self, width: int) -> None:
         if width != self._width:
@@ -123,12 +103,22 @@ class SequenceDiagram(LinesView):
         if width <= 0:
             return Strip.blank(width, base)
         self._layout(width)
+        row = int(self.scroll_y) + y - HEADER_ROWS
+        is_arrow = y >= HEADER_ROWS and 0 <= row < self.shown_count
+        key = (y, width) if y < HEADER_ROWS else ("arrow", row, width, self.arrows[row].step == self.current_step) \
+            if is_arrow else ("empty", width, bool(self.hosts), y == HEADER_ROWS)
+        context = (id(self.hosts), id(self.arrows), self.app.theme, base)
+        if context != self._cache_key:
+            self._cache_key = context
+            self._cache.clear()
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         if y < HEADER_ROWS:
             text = self._header(y, width)
         else:
-            row = int(self.scroll_y) + y - HEADER_ROWS
             if not self.hosts and y == HEADER_ROWS:
-                text = Text(" No exchanges yet: press → to take a step.", self.component_style("sequence--empty"))
+                text = Text(" No exchanges yet: press → to take a step.", self.style_of("muted"))
             elif row >= self.shown_count:
                 text = self._lifelines_only(width)
             else:
@@ -140,13 +130,17 @@ class SequenceDiagram(LinesView):
 
         segments = [Segment(s.text, base + s.style if s.style else base)
                     for s in text.render(self.app.console) if s.text != "\n"]
-        return Strip(segments, width)
+        strip = Strip(segments, width)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[key] = strip
+        return strip
 
     def _header(self, y: int, width: int) -> Text:
         n = len(self.hosts)
         slot = max(1, (width - GUTTER) // max(1, n)) - 1
         chars = [" "] * width
-        style = self.component_style("sequence--header" if y == 0 else "sequence--address")
+        style = self.style_of("title" if y == 0 else "muted")
         for host, center in zip(self.hosts, self._centers, strict=False):
             label = _fit(host.name if y == 0 else host.address, slot)
             start = max(0, min(width - len(label), center - len(label) // 2))
@@ -160,7 +154,7 @@ class SequenceDiagram(LinesView):
         for c in self._centers:
             if c < width:
                 chars[c] = "│"
-        return Text("".join(chars), self.component_style("sequence--lifeline"))
+        return Text("".join(chars), self.style_of("disabled"))
 
     def _arrow_line(self, row: int, width: int) -> Text:
         arrow = self.arrows[row]
@@ -215,13 +209,12 @@ class SequenceDiagram(LinesView):
                 run_kind, run = k, [ch]
         text.append("".join(run), self._style(run_kind))
         if current:
-            text.stylize(self.component_style("sequence--current"))
+            text.stylize(self.style_of("current_bold"))
         return text
 
     def _style(self, kind: str):
-        if not kind or f"sequence--{kind}" not in self.COMPONENT_CLASSES:
-            return ""
-        return self.component_style(f"sequence--{kind}")
+        name = self.KIND_STYLE.get(kind)
+        return self.style_of(name) if name else ""
 
     @staticmethod
     def _put(chars: list[str], kinds: list[str], start: int, text: str, kind: str, width: int,

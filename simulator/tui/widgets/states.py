@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from simulator.lesson.player import MachineView
 from simulator.protocols.machine import TABLES, StateTable
+from simulator.tui.widgets.lines import RichLinesView
+from simulator.tui.widgets.palette import palette
 
 
 def _transitions_from(table: StateTable, state: str) -> list[str]:
@@ -36,7 +36,7 @@ class MachineDrawing:
     def __init__(self, styles: dict[str, object]) -> None:
         self.styles = styles
 
-    def render(self, view: MachineView, *, compact: bool = False) -> Text:
+    def render(self, view: MachineView, *, compact: bool = False) -> Text:  # noqa: D401
         table = TABLES.get(view.machine)
         st = self.styles
         out = Text()
@@ -90,68 +90,64 @@ class MachineDrawing:
         return Text("   │", style)
 
 
-class StatePane(VerticalScroll):
-    """Both ends of the current connection, side by side."""
-
-    COMPONENT_CLASSES = {
-        "states--title",
-        "states--state",
-        "states--current",
-        "states--current-marker",
-        "states--lit",
-        "states--muted",
-        "states--next",
-    }
+class StatePane(RichLinesView):
+    """Both ends of the current connection, side by side; as tall as its drawing."""
 
     DEFAULT_CSS = """
-    StatePane { height: auto; max-height: 16; }
-    StatePane > Static { width: 1fr; }
-    StatePane > .states--title { text-style: bold; color: $text; }
-    StatePane > .states--state { color: $text-muted; }
-    StatePane > .states--current { background: $accent; color: $text; text-style: bold; }
-    StatePane > .states--current-marker { color: $accent; text-style: bold; }
-    StatePane > .states--lit { color: $warning; text-style: bold; }
-    StatePane > .states--muted { color: $text-muted; }
-    StatePane > .states--next { color: $secondary; }
+    StatePane { height: auto; max-height: 16; scrollbar-gutter: auto; }
+    StatePane.-fit { overflow-y: hidden; }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None, note_missing_client: bool = True) -> None:
+    def __init__(self, *, id: str | None = None, classes: str | None = None, note_missing_client: bool = True,
+                 fit: bool = True) -> None:
         super().__init__(id=id, classes=classes)
         self.note_missing_client = note_missing_client
+        self.fit = fit
+        self.set_class(fit, "-fit")
         self._machines: Sequence[MachineView] = ()
-
-    def compose(self):
-        yield Static(id="states-body")
+        self._drawn_for: tuple | None = None
+        self._fitted = -1
 
     def _styles(self) -> dict[str, object]:
-        def s(name: str):
-            return self.get_component_rich_style(f"states--{name}", partial=True)
-
-        return {"title": s("title"), "state": s("state"), "current": s("current"),
-                "current_marker": s("current-marker"), "lit": s("lit"), "muted": s("muted"),
-                "next": s("next")}
+        p = palette(self.app)
+        return {"title": p["title"], "state": p["muted"], "current": p["state_current"],
+                "current_marker": p["accent"], "lit": p["lit"], "muted": p["muted"], "next": p["key"]}
 
     def show(self, machines: Sequence[MachineView]) -> None:
         self._machines = machines
-        if self.is_mounted:
-            self._draw()
+        self._draw()
 
     def on_mount(self) -> None:
         self._draw()
 
+    def lines_changed(self, count: int) -> None:
+        # Grow to fit, never shrink: a pane that jumps by a line on every step
+        # would make the diagram above it jump too (and cost a layout each time).
+        if self.fit and count > self._fitted:
+            self._fitted = count
+            self.styles.height = max(1, count)
+
     def on_resize(self) -> None:
-        self._draw()
+        if self.scrollable_content_region.width != self._rendered_width:
+            self._drawn_for = None
+            self._draw()
 
     def _draw(self) -> None:
-        body = self.query_one("#states-body", Static)
+        if not self.is_mounted:
+            return
+        width = self.scrollable_content_region.width or self.size.width
+        key = (tuple(self._machines), width, self.app.theme)
+        if key == self._drawn_for:
+            return
+        self._drawn_for = key
+        self.set_renderable(self._drawing(width))
+
+    def _drawing(self, width: int):
         styles = self._styles()
         drawing = MachineDrawing(styles)
         machines = list(self._machines)
         if not machines:
-            body.update(Text(" No connection yet: the state machines appear when a client connects.",
-                             styles["muted"]))
-            return
-        compact = False
+            return Text(" No connection yet: the state machines appear when a client connects.", styles["muted"])
         cells: list[Text] = []
         if self.note_missing_client and not any(m.machine.endswith(".client") for m in machines):
             note = Text()
@@ -159,13 +155,11 @@ class StatePane(VerticalScroll):
             note.append("\n The lines are typed by the\n scenario itself, as with telnet:\n"
                         " no client machine runs here.", styles["muted"])
             cells.append(note)
-        cells += [drawing.render(m, compact=bool(compact)) for m in machines]
-        wide = self.size.width >= 70 or len(cells) == 1
-        if wide:
+        cells += [drawing.render(m) for m in machines]
+        if width >= 70 and len(cells) > 1:
             grid = Table.grid(expand=True, padding=(0, 2))
             for _ in cells:
                 grid.add_column(ratio=1)
             grid.add_row(*cells)
-            body.update(grid)
-        else:
-            body.update(Group(*cells))
+            return grid
+        return Group(*cells)

@@ -11,24 +11,6 @@ from simulator.tui.widgets.lines import LinesView
 
 
 class TranscriptView(LinesView):
-    COMPONENT_CLASSES = {
-        "transcript--client",
-        "transcript--server",
-        "transcript--remark",
-        "transcript--conn",
-        "transcript--current",
-        "transcript--empty",
-    }
-
-    DEFAULT_CSS = """
-    TranscriptView > .transcript--client { color: $primary; }
-    TranscriptView > .transcript--server { color: $success; }
-    TranscriptView > .transcript--remark { color: $text-muted; text-style: italic; }
-    TranscriptView > .transcript--conn { color: $text-muted; }
-    TranscriptView > .transcript--current { background: $accent 15%; }
-    TranscriptView > .transcript--empty { color: $text-muted; text-style: italic; }
-    """
-
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.items: Sequence[TranscriptLine] = ()
@@ -42,24 +24,27 @@ class TranscriptView(LinesView):
         self.items = lines
         self.shown_count = visible
         self.current_from = current_from
-        self.set_line_count(max(1, visible))
-        last = max(current_from, visible - 1)
-        self.call_after_refresh(self.show_range, current_from, last)
+        self.set_height(max(1, visible))
+        self.show_range(current_from, max(current_from, visible - 1))
+
+    def on_resize(self) -> None:
+        if self.shown_count:
+            self.show_range(self.current_from, max(self.current_from, self.shown_count - 1))
 
     def build_line(self, y: int, width: int) -> Text:
         if self.shown_count == 0:
-            return Text(" Nothing has crossed the network yet.", self.component_style("transcript--empty"))
+            return Text(" Nothing has crossed the network yet.", self.style_of("muted"))
         line = self.items[y]
         text = Text()
         if self.multi_conn:
-            text.append(f"{line.conn or '':>3} ", self.component_style("transcript--conn"))
+            text.append(f"{line.conn or '':>3} ", self.style_of("muted"))
         if line.side == "C":
-            text.append("C: " + line.text, self.component_style("transcript--client"))
+            text.append("C: " + line.text, self.style_of("client"))
         elif line.side == "S":
-            text.append("S: " + line.text, self.component_style("transcript--server"))
+            text.append("S: " + line.text, self.style_of("server"))
         else:
-            text.append("   " + line.text, self.component_style("transcript--remark"))
+            text.append("   " + line.text, self.style_of("muted"))
         if y >= self.current_from:
             text.pad_right(max(0, width - text.cell_len))
-            text.stylize(self.component_style("transcript--current"))
+            text.stylize(self.style_of("current"))
         return text
