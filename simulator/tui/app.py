@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from simulator.lesson.library import Library, load_library
 from simulator.lesson.progress import ProgressStore
 from simulator.tui.messages import LessonChosen, SandboxChosen
+
+if TYPE_CHECKING:
+    from simulator.lesson.library import Library
 
 DEFAULT_THEME = "textual-dark"
 
@@ -55,7 +58,8 @@ class MailsimApp(App):
     def __init__(self, *, mode: str = "picker", target: Path | None = None, present: bool = False,
                  lessons: Path | None = None, scenarios: Path | None = None,
                  progress: ProgressStore | None = None, theme: str | None = None,
-                 protocol: str = "smtp", screenshot_dir: Path | None = None, player=None) -> None:
+                 protocol: str = "smtp", screenshot_dir: Path | None = None, player=None,
+                 exit_on_load_error: bool = False, load_in_background: bool = True) -> None:
         super().__init__()
         self.mode = mode
         self.target = target
@@ -67,11 +71,14 @@ class MailsimApp(App):
         self.screenshot_dir = screenshot_dir
         self._library: Library | None = None
         self.player = player  # mode "player": show this Player (benchmarks, embedding)
+        self.exit_on_load_error = exit_on_load_error  # `mailsim play`: print the errors and exit 2
+        self.load_in_background = load_in_background  # tests load in the foreground, for stable frames
         self.theme = theme or os.environ.get("MAILSIM_THEME") or DEFAULT_THEME
 
     @property
     def library(self) -> Library:
         if self._library is None:
+            from simulator.lesson.library import load_library
             from simulator.lesson.sandbox import available_protocols
 
             self._library = load_library(self.lessons_dir, self.scenarios_dir, sandboxes=available_protocols())
@@ -83,7 +90,11 @@ class MailsimApp(App):
 
             self.push_screen(LessonScreen(self.player, present=self.present, progress=self.progress))
         elif self.mode == "play" and self.target is not None:
-            if not self.open_path(self.target):
+            if self.load_in_background:
+                self.open_in_background(self.target)
+            elif not self.open_path(self.target):
+                if self.exit_on_load_error:
+                    return
                 self.push_screen(self.picker())
         elif self.mode == "sandbox":
             from simulator.tui.screens.sandbox import SandboxScreen
@@ -108,6 +119,41 @@ class MailsimApp(App):
         self.push_screen(LessonScreen(player, title=title, lesson_id=lesson_id or found_id,
                                       present=self.present, progress=self.progress))
         return True
+
+    def open_in_background(self, path: Path) -> None:
+        """Paint a first frame at once; load and run the scenario in a thread, then show it."""
+        from simulator.tui.screens.loading import LoadingScreen
+
+        self.push_screen(LoadingScreen(path.stem))
+
+        def work() -> None:
+            import simulator.tui.screens.lesson  # noqa: F401  (its imports, off the UI thread)
+
+            try:
+                loaded = load_player(path)
+            except LoadError as exc:
+                self.call_from_thread(self._load_failed, path, str(exc))
+                return
+            self.call_from_thread(self._loaded, loaded)
+
+        # Start loading once the first frame is out: the import and the run would
+        # otherwise compete with it for the interpreter.
+        self.call_after_refresh(lambda: self.run_worker(work, thread=True, name="load-lesson",
+                                                        exit_on_error=False))
+
+    def _loaded(self, loaded) -> None:
+        from simulator.tui.screens.lesson import LessonScreen
+
+        player, title, lesson_id = loaded
+        self.switch_screen(LessonScreen(player, title=title, lesson_id=lesson_id, present=self.present,
+                                        progress=self.progress))
+
+    def _load_failed(self, path: Path, errors: str) -> None:
+        if self.exit_on_load_error:
+            self.exit(return_code=2, message=errors)
+            return
+        self.notify(errors, title=f"Cannot open {path.name}", severity="error", timeout=10)
+        self.switch_screen(self.picker())
 
     @on(LessonChosen)
     def _lesson_chosen(self, message: LessonChosen) -> None:

@@ -55,18 +55,13 @@ def cmd_play(args: argparse.Namespace) -> int:
     if path is None:
         print(f"mailsim play: {args.file}: no such file, lesson or scenario", file=sys.stderr)
         return 2
-    from simulator.scenario.loader import ContentErrors, kind_of, load_lesson, load_scenario
-
-    try:  # report content mistakes on the terminal, as `mailsim run` does, before any screen
-        load_lesson(path) if kind_of(path) == "lesson" else load_scenario(path)
-    except ContentErrors as exc:
-        for err in exc.errors:
-            print(err, file=sys.stderr)
-        return 2
     from simulator.tui.app import create_app
 
-    create_app(mode="play", target=path, present=args.present).run()
-    return 0
+    # The first frame comes at once; the scenario loads behind it. A mistake in
+    # the file ends the app and is printed as file:line:column, as `mailsim run` does.
+    app = create_app(mode="play", target=path, present=args.present, exit_on_load_error=True)
+    app.run()
+    return app.return_code or 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ def make_app(tmp_path: Path):
         kwargs.setdefault("theme", THEME)
         kwargs.setdefault("progress", ProgressStore(tmp_path / "progress.json"))
         kwargs.setdefault("screenshot_dir", tmp_path)
+        kwargs.setdefault("load_in_background", False)
         return create_app(mode=mode, target=target, **kwargs)
 
     return make

@@ -294,3 +294,26 @@ async def test_a_broken_file_opens_the_picker_with_the_error(make_app, tmp_path:
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen)
+
+
+async def test_play_paints_at_once_and_loads_behind(make_app, fixtures: Path) -> None:
+    app = make_app("play", _typed(fixtures), load_in_background=True)
+    async with app.run_test(size=WIDE) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, LessonScreen):
+                break
+        assert isinstance(app.screen, LessonScreen)
+        assert app.screen.player.scenario.id == "typed-session"
+
+
+async def test_play_of_a_broken_file_exits_with_its_errors(make_app, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\ntitle: x\nsteps:\n  - id: a\n    action: nope\n")
+    app = make_app("play", bad, load_in_background=True, exit_on_load_error=True)
+    async with app.run_test(size=WIDE) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.return_code is not None:
+                break
+    assert app.return_code == 2

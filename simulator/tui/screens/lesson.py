@@ -57,6 +57,7 @@ PANES = {  # tab pane id -> (tab title, widget factory); built on first show
 
 class LessonScreen(Screen):
     CSS_PATH = "lesson.tcss"
+    AUTO_FOCUS = None  # every key is a screen binding; focusing a pane would only rebuild the footer
 
     BINDINGS = [
         Binding("right,space", "step('next')", "Next", id="step-next", priority=True),
@@ -127,6 +128,7 @@ class LessonScreen(Screen):
         self.set_class(self.present, "-present")
         self.set_class(self.branch is not None, "-branch")
         self.player.go(self.start)
+        self._ends = (self.player.at_start, self.player.at_end)  # the footer is composed with these
         self._apply_size(self.app.size.width, self.app.size.height)
         self.refresh_view()
 
