@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from simulator.scenario.runner import RunResult
 
 MAX_LABEL = 60  # characters of a line kept in an arrow label
+CHECKPOINT = 32  # steps between the world states the player keeps
 
 
 # --- display helpers (bytes to lines; no protocol parsing) --------------------
@@ -379,7 +380,8 @@ class Player:
         self.index = 0
         self.answers: dict[str, QuizResult] = {}
         self._initial = initial_states()
-        self._folds: list[Fold] = []
+        self._folds: list[Fold] = []  # checkpoints, see fold()
+        self._last_fold: tuple[int, Fold] | None = None
         self._parsed: dict[int, MessageView] = {}
         self._asks = ({s.id: s.ask for s in scenario.steps if s.ask is not None}
                       if scenario is not None and asks else {})
@@ -596,17 +598,35 @@ class Player:
         index = self.index if index is None else index
         return self.upto(kind, index - 1)
 
-    def fold(self, index: int | None = None) -> Fold:
-        """The world state after step ``index``, re-derived from the trace (memoised)."""
-        index = self.index if index is None else index
-        while len(self._folds) <= index:
-            n = len(self._folds)
-            fold = self._folds[-1].copy() if self._folds else Fold()
+    def _fold_steps(self, fold: Fold, first: int, last: int) -> Fold:
+        for n in range(first, last + 1):
             s = self.steps[n]
             for event in self.trace.events[s.start : s.end]:
                 fold.apply(event, n, self._initial)
+        return fold
+
+    def fold(self, index: int | None = None) -> Fold:
+        """The world state after step ``index``, re-derived from the trace.
+
+        Checkpoints every :data:`CHECKPOINT` steps keep a long trace cheap in
+        both directions: the state at any step is the nearest earlier checkpoint
+        folded forward, never an undo.
+        """
+        index = self.index if index is None else index
+        if self._last_fold is not None and self._last_fold[0] == index:
+            return self._last_fold[1]
+        base = index // CHECKPOINT
+        while len(self._folds) <= base:  # checkpoint k is the state after step k * CHECKPOINT
+            k = len(self._folds)
+            if k == 0:
+                fold = self._fold_steps(Fold(), 0, 0)
+            else:
+                fold = self._fold_steps(self._folds[-1].copy(), (k - 1) * CHECKPOINT + 1, k * CHECKPOINT)
             self._folds.append(fold)
-        return self._folds[index]
+        start = base * CHECKPOINT
+        fold = self._folds[base] if index == start else self._fold_steps(self._folds[base].copy(), start + 1, index)
+        self._last_fold = (index, fold)
+        return fold
 
     def narration(self, index: int | None = None) -> str:
         index = self.index if index is None else index

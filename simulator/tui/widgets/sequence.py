@@ -131,7 +131,7 @@ class SequenceDiagram(LinesView):
         segments = [Segment(s.text, base + s.style if s.style else base)
                     for s in text.render(self.app.console) if s.text != "\n"]
         strip = Strip(segments, width)
-        if len(self._cache) > 4096:
+        if len(self._cache) > 512:
             self._cache.clear()
         self._cache[key] = strip
         return strip
