@@ -301,7 +301,7 @@ async def test_play_paints_at_once_and_loads_behind(make_app, fixtures: Path) ->
     async with app.run_test(size=WIDE) as pilot:
         for _ in range(100):
             await pilot.pause(0.02)
-            if isinstance(app.screen, LessonScreen):
+            if isinstance(app.screen, LessonScreen) and app.screen._view is not None:
                 break
         assert isinstance(app.screen, LessonScreen)
         assert app.screen.player.scenario.id == "typed-session"

@@ -16,6 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
@@ -130,8 +131,11 @@ class LessonScreen(Screen):
         self.set_class(self.branch is not None, "-branch")
         self.player.go(self.start)
         self._ends = (self.player.at_start, self.player.at_end)  # the footer is composed with these
-        self._apply_size(self.app.size.width, self.app.size.height)
-        self.refresh_view()
+        try:
+            self._apply_size(self.app.size.width, self.app.size.height)
+            self.refresh_view()
+        except NoMatches:  # the app is closing while this screen was still being built
+            return
         # The trace and its views live as long as the screen: move them out of the
         # cyclic collector's way, or a full collection every few hundred steps
         # walks them all and a step now and then takes 150 ms instead of 15.
@@ -148,11 +152,16 @@ class LessonScreen(Screen):
         self._narrow = narrow
         self.set_class(narrow, "-narrow")
         tabs = self.query_one("#tabs", TabbedContent)
-        for pane in WIDE_ONLY_HIDDEN:
-            if narrow:
-                tabs.show_tab(pane)
-            else:
-                tabs.hide_tab(pane)
+        try:
+            for pane in WIDE_ONLY_HIDDEN:
+                if narrow:
+                    tabs.show_tab(pane)
+                else:
+                    tabs.hide_tab(pane)
+        except NoMatches:  # the tab strip is not composed yet: try again after this frame
+            self._narrow = None
+            self.call_after_refresh(lambda: self._apply_size(self.app.size.width, self.app.size.height))
+            return
         if narrow and self.diff is None:
             tabs.active = "pane-diagram"
         elif not narrow and tabs.active in WIDE_ONLY_HIDDEN:
