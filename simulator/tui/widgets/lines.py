@@ -9,6 +9,8 @@ for a new layout, so stepping repaints only what changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+
 from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
@@ -103,9 +105,17 @@ class RichLinesView(LinesView):
         self._renderable: RenderableType | None = None
         self._strips: list[Strip] = []
         self._rendered_width = -1
+        self._key: Hashable = None
+        self._cache: dict[Hashable, list[Strip]] = {}
 
-    def set_renderable(self, renderable: RenderableType | None, *, home: bool = False) -> None:
+    CACHE_SIZE = 64
+
+    def set_renderable(self, renderable: RenderableType | Callable[[], RenderableType] | None, *,
+                       home: bool = False, key: Hashable = None) -> None:
+        """Show a renderable (or a factory of one). With a ``key``, the rendered lines are
+        kept, so showing the same thing again (stepping back) costs nothing."""
         self._renderable = renderable
+        self._key = key
         self._rendered_width = -1
         self._render_now()
         if home and self.scroll_y:
@@ -117,14 +127,23 @@ class RichLinesView(LinesView):
             self.set_height(0)
             return
         self._rendered_width = width
-        if self._renderable is None:
+        base = self.rich_style
+        cache_key = None if self._key is None else (self._key, width, base, self.app.theme)
+        cached = self._cache.get(cache_key) if cache_key is not None else None
+        if cached is not None:
+            self._strips = cached
+        elif self._renderable is None:
             self._strips = []
         else:
+            renderable = self._renderable() if callable(self._renderable) else self._renderable
             console = self.app.console
             options = console.options.update(width=width, height=None, highlight=False)
-            lines = console.render_lines(self._renderable, options, pad=False, new_lines=False)
-            base = self.rich_style
+            lines = console.render_lines(renderable, options, pad=False, new_lines=False)
             self._strips = [Strip(line).apply_style(base).crop_extend(0, width, base) for line in lines]
+            if cache_key is not None:
+                if len(self._cache) >= self.CACHE_SIZE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[cache_key] = self._strips
         self.lines_changed(len(self._strips))
         self.set_height(len(self._strips))
 

@@ -45,9 +45,11 @@ class Narration(RichLinesView):
         if text == self.markdown:
             return
         self.markdown = text
-        from rich.markdown import Markdown
+        def build():
+            from rich.markdown import Markdown
 
-        dark = bool(getattr(self.app.current_theme, "dark", True))
-        theme = "monokai" if dark else "default"
-        self.set_renderable(Markdown(unwrap(text), code_theme=theme, inline_code_theme=theme, hyperlinks=False),
-                            home=True)
+            dark = bool(getattr(self.app.current_theme, "dark", True))
+            theme = "monokai" if dark else "default"
+            return Markdown(unwrap(text), code_theme=theme, inline_code_theme=theme, hyperlinks=False)
+
+        self.set_renderable(build, home=True, key=text)

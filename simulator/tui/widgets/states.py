@@ -140,7 +140,8 @@ class StatePane(RichLinesView):
         if key == self._drawn_for:
             return
         self._drawn_for = key
-        self.set_renderable(self._drawing(width))
+        machines = tuple(self._machines)
+        self.set_renderable(lambda: self._drawing(width), key=(machines, self.note_missing_client))
 
     def _drawing(self, width: int):
         styles = self._styles()
