@@ -44,12 +44,13 @@ class QuizScreen(ModalScreen[QuizResult | None]):
             if self.choices:
                 yield OptionList(*[Option(Content(c), id=f"choice-{i}") for i, c in enumerate(self.choices)],
                                  id="choices")
+                yield Static(id="verdict")
                 yield Label(Content.from_markup("[$text-muted]↑/↓ to choose, Enter to answer, Escape: not now[/]"),
                             id="quiz-help")
             else:
                 yield Input(placeholder="type your answer (a reply code, a state...) and press Enter", id="typed")
+                yield Static(id="verdict")
                 yield Label(Content.from_markup("[$text-muted]Enter to answer, Escape: not now[/]"), id="quiz-help")
-            yield Static(id="verdict")
             yield Button("Continue", id="continue", variant="primary")
 
     @on(OptionList.OptionSelected, "#choices")

@@ -9,6 +9,17 @@ from simulator.tui.widgets.lines import RichLinesView
 _BLOCK_START = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|>|#|\||```|~~~|---\s*$)")
 
 
+_ANGLE = re.compile(r"<([^<>\s`]+)>")
+
+
+def keep_angles(line: str) -> str:
+    """``<bob@example.net>`` is an SMTP path, not a Markdown autolink: keep the brackets."""
+    parts = line.split("`")
+    for n in range(0, len(parts), 2):  # outside inline code only
+        parts[n] = _ANGLE.sub(r"\\<\1\\>", parts[n])
+    return "`".join(parts)
+
+
 def unwrap(markdown: str) -> str:
     """Join soft-wrapped paragraph lines (a soft break can lose its space when rendered)."""
     out: list[str] = []
@@ -19,6 +30,9 @@ def unwrap(markdown: str) -> str:
             fenced = not fenced
             out.append(line)
             continue
+        if not fenced:
+            line = keep_angles(line)
+            stripped = line.strip()
         joinable = (out and not fenced and stripped and out[-1].strip()
                     and not _BLOCK_START.match(line)
                     and not out[-1].endswith("  ")

@@ -204,9 +204,10 @@ class DiffPane(RichPane):
         summary = diff.summary() if hasattr(diff, "summary") else ""
         if summary:
             parts.append(Text(summary))
-        first = getattr(diff, "first_divergent_step", None)
-        parts.append(Text("The timelines never part." if first is None
-                          else f"The timelines part at step {first}.", self.s("warn")))
+        if not summary:
+            first = getattr(diff, "first_divergent_step", None)
+            parts.append(Text("The timelines never part." if first is None
+                              else f"The timelines part at step {first}.", self.s("warn")))
         lines = list(getattr(diff, "lines", []))
         if lines:
             t = self.table("step", "what", "main timeline", "what if")
