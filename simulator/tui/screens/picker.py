@@ -135,7 +135,7 @@ class PickerScreen(Screen):
             else:
                 state = "not started"
             score = f", quiz {p.right}/{p.answered} right" if p.answered else ""
-            lines.append(Content.from_markup("[$secondary]Progress: $s$q[/]", s=state, q=score))
+            lines.append(Content.from_markup("[$text-success]Progress: $s$q[/]", s=state, q=score))
         lines.append(Content(""))
         if e.intro:
             lines.append(Content(e.intro))

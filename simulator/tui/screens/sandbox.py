@@ -70,6 +70,12 @@ class SandboxScreen(Screen):
         self.set_class(event.size.width < 100, "-narrow")
 
     def _add(self, side: str, text: str) -> None:
+        if side == "*" and len(text) > 72:  # remarks wrap; protocol lines stay as they were sent
+            import textwrap
+
+            for part in textwrap.wrap(text, 72):
+                self.lines.append(TranscriptLine(0, "", side, part))
+            return
         self.lines.append(TranscriptLine(0, "", side, text))
 
     def _take(self, outputs) -> None:
@@ -79,7 +85,7 @@ class SandboxScreen(Screen):
     def _refresh(self) -> None:
         self.query_one(TranscriptView).show(self.lines, len(self.lines), self._last_from)
         hint = self.sandbox.hint()
-        self.query_one("#hint", Static).update(Content.from_markup("[$secondary]$h[/]", h=hint))
+        self.query_one("#hint", Static).update(Content.from_markup("[$text-accent]$h[/]", h=hint))
         self.query_one(StatePane).show(self.sandbox.machines())
         self.query_one(MailboxesPane).show((self.sandbox.mailboxes(), ()))
 
