@@ -258,6 +258,10 @@ async def test_expand_shows_raw_events_and_back(make_app, fixtures: Path) -> Non
         await pilot.press("e")
         await pilot.pause()
         assert tabs.active == "pane-events"
+        from simulator.tui.widgets.panes import EventsPane
+
+        shown = app.screen.query_one(EventsPane).plain_text()
+        assert "net:connection_opened" in shown and "protocol:reply" in shown
         await pilot.press("e")
         await pilot.pause()
         assert tabs.active == "pane-transcript"
@@ -317,3 +321,44 @@ async def test_play_of_a_broken_file_exits_with_its_errors(make_app, tmp_path: P
             if app.return_code is not None:
                 break
     assert app.return_code == 2
+
+
+async def test_every_tab_shows_the_step(make_app, fixtures: Path) -> None:
+    from simulator.tui.widgets.message import MessagePane
+    from simulator.tui.widgets.panes import ChecksPane, DnsPane, MailboxesPane
+    from simulator.tui.widgets.transcript import TranscriptView
+    from simulator.tui.widgets.wire import WirePane
+
+    app = make_app("play", fixtures / "lessons" / "relay-mini.yaml")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        player = screen.player
+        relay = [s.step_id for s in player.steps].index("relay")
+        player.answer(relay, "MX")
+        screen.go(relay)
+        await pilot.pause()
+        tabs = screen.query_one("#tabs", TabbedContent)
+
+        async def body(pane_id: str, widget_type) -> str:
+            tabs.active = pane_id
+            await pilot.pause()
+            return screen.query_one(widget_type).plain_text()
+
+        assert "Delivered to bob@example.net/INBOX" in await body("pane-message", MessagePane)
+        assert "example.net MX?" in await body("pane-dns", DnsPane)
+        assert "No SPF, DKIM or DMARC check" in await body("pane-checks", ChecksPane)
+        assert "Test message" in await body("pane-mailboxes", MailboxesPane)
+        wire = await body("pane-wire", WirePane)
+        assert "readable by anyone" in wire
+        screen.query_one(WirePane).set_lens("eavesdropper")
+        await pilot.pause()
+        assert "every word is readable" in screen.query_one(WirePane).plain_text()
+        tabs.active = "pane-transcript"
+        await pilot.pause()
+        transcript = screen.query_one(TranscriptView)
+        assert transcript.shown_count == player.upto("transcript")
+        # Back to the start: the mailboxes are empty again (re-derived, not undone).
+        screen.go(0)
+        await pilot.pause()
+        assert "Test message" not in await body("pane-mailboxes", MailboxesPane)

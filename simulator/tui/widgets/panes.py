@@ -35,6 +35,7 @@ class RichPane(VerticalScroll):
         super().__init__(id=id, classes=classes)
         self._model: Any = None
         self._dirty = False
+        self.rendered: RenderableType = Text("")
 
     def compose(self):
         yield Static(classes="pane-body")
@@ -57,7 +58,18 @@ class RichPane(VerticalScroll):
 
     def _draw(self) -> None:
         self._dirty = False
-        self.query_one(".pane-body", Static).update(self.render_model(self._model))
+        self.rendered = self.render_model(self._model)
+        self.query_one(".pane-body", Static).update(self.rendered)
+
+    def plain_text(self, width: int = 120) -> str:
+        """What the pane shows, as plain text (for tests and copying)."""
+        import io
+
+        from rich.console import Console
+
+        console = Console(width=width, file=io.StringIO(), color_system=None, record=True)
+        console.print(self.rendered)
+        return console.export_text()
 
     def render_model(self, model: Any) -> RenderableType:  # pragma: no cover - overridden
         return Text("")
