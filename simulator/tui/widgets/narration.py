@@ -48,7 +48,10 @@ class Narration(RichLinesView):
     """The step's Markdown, rendered by Rich once per step and shown line by line."""
 
     DEFAULT_CSS = """
-    Narration { height: 1fr; padding: 0 1; overflow-y: scroll; }
+    Narration {
+        height: 1fr; padding: 0 1; overflow-y: scroll;
+        scrollbar-size-vertical: 1; scrollbar-background: $background; scrollbar-background-hover: $background;
+    }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
