@@ -2,7 +2,7 @@
 
 Run by hand (this is not a test)::
 
-    python benchmarks/tui_latency.py [--runs 5] [--events 10000] [--size 120x40]
+    python benchmarks/tui_latency.py [--runs 5] [--events 10000] [--size 120x40] [--walks 5]
 
 * **Cold start.** A fresh interpreter runs ``mailsim play`` on the longest
   bundled lesson (the one whose trace has the most events) until its first
@@ -17,7 +17,7 @@ Run by hand (this is not a test)::
   run of each (so bytecode is compiled, as in an installed package, even
   when ``PYTHONDONTWRITEBYTECODE`` is set). Goal: within 1.5x the empty app.
 * **Step render.** In one app of ``--size``, every step of that lesson is
-  shown forwards then backwards, and the same for a synthetic trace of
+  shown forwards then backwards (``--walks`` times), and once for a synthetic trace of
   ``--events`` events; each step is timed from the key's action until the
   screen is idle again (widgets updated, layout and paint done). Questions
   are answered beforehand so the player never stops. The render figure is
@@ -121,7 +121,7 @@ def longest_lesson() -> tuple[str, int]:
     return best
 
 
-async def step_latencies(player, size: tuple[int, int]) -> tuple[list[float], list[float], float]:
+async def step_latencies(player, size: tuple[int, int], walks: int = 1) -> tuple[list[float], list[float], float]:
     """Per step: CPU ms from the action until the app is idle again, and wall ms; idle baseline."""
     from simulator.lesson.progress import ProgressStore
     from simulator.tui.app import create_app
@@ -143,7 +143,7 @@ async def step_latencies(player, size: tuple[int, int]) -> tuple[list[float], li
                 c = time.process_time()
                 await pilot.pause()
                 idle.append((time.process_time() - c) * 1000)
-            for target in ["next"] * (player.count - 1) + ["back"] * (player.count - 1):
+            for target in (["next"] * (player.count - 1) + ["back"] * (player.count - 1)) * walks:
                 t, c = time.perf_counter(), time.process_time()
                 screen.go(target)
                 await pilot.pause()
@@ -161,6 +161,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--size", default="120x40")
+    parser.add_argument("--walks", type=int, default=5, help="walks forward and back through the lesson")
     args = parser.parse_args()
     size = tuple(int(x) for x in args.size.split("x"))
 
@@ -192,7 +193,7 @@ def main() -> int:
     from simulator.tui.app import load_player
 
     player, _title, _id = load_player(Path(lesson))
-    cpu, wall, idle = asyncio.run(step_latencies(player, size))
+    cpu, wall, idle = asyncio.run(step_latencies(player, size, walks=args.walks))
     name = Path(lesson).stem
     print(f"step render CPU, {name}: {fmt(cpu)}")
     print(f"step wall time,  {name}: {fmt(wall)}   (includes Textual's frame pacing)")

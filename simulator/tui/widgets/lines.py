@@ -34,6 +34,18 @@ class LinesView(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.line_count = 0
+        self._base_style: Style | None = None
+
+    @property
+    def base_style(self) -> Style:
+        """The widget's own Rich style (colours and background), kept until the CSS changes."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
+
+    def notify_style_update(self) -> None:
+        self._base_style = None
+        super().notify_style_update()
 
     def set_height(self, count: int) -> None:
         """Set the scrollable height; only a scrollbar appearing or going needs a layout."""
@@ -81,7 +93,7 @@ class LinesView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         index = scroll_y + y
-        base = self.rich_style
+        base = self.base_style
         if index >= self.line_count or width <= 0:
             return Strip.blank(width, base)
         text = self.build_line(index, width)
@@ -127,7 +139,7 @@ class RichLinesView(LinesView):
             self.set_height(0)
             return
         self._rendered_width = width
-        base = self.rich_style
+        base = self.base_style
         cache_key = None if self._key is None else (self._key, width, base, self.app.theme)
         cached = self._cache.get(cache_key) if cache_key is not None else None
         if cached is not None:
@@ -158,7 +170,7 @@ class RichLinesView(LinesView):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         index = scroll_y + y
-        base = self.rich_style
+        base = self.base_style
         if width != self._rendered_width and width > 0:
             self._render_now()
         if index >= len(self._strips) or width <= 0:

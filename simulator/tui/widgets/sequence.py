@@ -99,7 +99,7 @@ class SequenceDiagram(LinesView):
         from textual.strip import Strip
 
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         if width <= 0:
             return Strip.blank(width, base)
         self._layout(width)
