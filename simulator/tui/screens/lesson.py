@@ -139,8 +139,7 @@ class LessonScreen(Screen):
         # The trace and its views live as long as the screen: move them out of the
         # cyclic collector's way, or a full collection every few hundred steps
         # walks them all and a step now and then takes 150 ms instead of 15.
-        gc.collect()
-        gc.freeze()
+        self.call_after_refresh(gc.freeze)
 
     def on_resize(self, event: Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
