@@ -1,0 +1,43 @@
+"""The TUI's commands, short of opening a terminal: argument checks and refusals."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import pytest
+
+from simulator.cli import main
+from simulator.tui.launch import is_loopback, web_command
+
+
+@pytest.mark.parametrize(("host", "ok"), [("127.0.0.1", True), ("::1", True), ("[::1]", True),
+                                          ("localhost", True), ("127.0.0.53", True), ("0.0.0.0", False),
+                                          ("192.0.2.1", False), ("example.org", False)])
+def test_loopback_hosts(host: str, ok: bool) -> None:
+    assert is_loopback(host) is ok
+
+
+def test_web_refuses_a_public_address_without_public(capsys) -> None:
+    assert main(["web", "--host", "0.0.0.0"]) == 2
+    assert "--public" in capsys.readouterr().err
+
+
+def test_web_command_runs_this_interpreter() -> None:
+    assert shlex.split(web_command(None, False)) == [sys.executable, "-m", "simulator.cli"]
+    assert shlex.split(web_command("/x/l.yaml", True))[-3:] == ["play", "/x/l.yaml", "--present"]
+
+
+def test_play_of_a_missing_file(capsys) -> None:
+    assert main(["play", "no-such-lesson"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("protocol", "why"), [("imap", "not built yet"), ("gopher", "not a protocol")])
+def test_sandbox_refuses_protocols_that_do_not_exist(protocol: str, why: str, capsys) -> None:
+    from simulator.lesson.sandbox import available_protocols
+
+    if protocol in available_protocols():
+        pytest.skip(f"{protocol} exists now")
+    assert main(["sandbox", protocol]) == 2
+    assert why in capsys.readouterr().err
