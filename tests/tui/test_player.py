@@ -169,3 +169,18 @@ def test_state_changes_are_rows_of_the_table(fixtures: Path) -> None:
             assert TABLES[event.machine].lookup(event.from_state, event.trigger) is not None
         if isinstance(event, MailboxChanged):
             assert event.host
+
+
+def test_narration_keeps_smtp_paths_visible() -> None:
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from simulator.lesson.player import md_escape
+    from simulator.tui.widgets.narration import unwrap
+
+    text = "**" + md_escape("C: MAIL FROM:<alice@example.org>") + "**\n\nRCPT TO:<bob@example.net> then `<x@y>`."
+    console = Console(width=100, color_system=None, record=True)
+    console.print(Markdown(unwrap(text)))
+    out = console.export_text()
+    assert "C: MAIL FROM:<alice@example.org>" in out
+    assert "RCPT TO:<bob@example.net>" in out and "\\" not in out

@@ -411,6 +411,10 @@ class LessonScreen(Screen):
         self._stop_autoplay()
         options = branching.fault_options(p.scenario, index)
         step = p.steps[p.index]
+        if not options:
+            self.notify("No fault fits this step. Try a step where a connection opens, a command is "
+                        "sent or a message is relayed.", title="What if…", timeout=5)
+            return
 
         def chosen(fault_id: str | None) -> None:
             if fault_id is None:

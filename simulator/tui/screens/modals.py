@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, Markdown, OptionList
+from textual.widgets import Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 HELP = """\
@@ -83,8 +83,9 @@ class WhatIfScreen(ModalScreen[str | None]):
                 yield Label(Content.from_markup(
                     "[$text-muted]Enter forks the lesson here with that fault; Escape cancels[/]"))
             else:
-                yield Label(Content.from_markup("[$text-muted]No fault fits this step. Try a step where "
-                                                "a connection is open or a message is on its way.[/]"))
+                yield Static(Content.from_markup("[$text-muted]No fault fits this step. Try a step where "
+                                                 "a connection is open or a message is on its way. "
+                                                 "Escape closes.[/]"))
 
     @on(OptionList.OptionSelected, "#faults")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -9,7 +9,7 @@ from simulator.tui.widgets.lines import RichLinesView
 _BLOCK_START = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|>|#|\||```|~~~|---\s*$)")
 
 
-_ANGLE = re.compile(r"<([^<>\s`]+)>")
+_ANGLE = re.compile(r"(?<!\\)<([^<>\s`\\]+)>")
 
 
 def keep_angles(line: str) -> str:
