@@ -104,9 +104,12 @@ class MailsimApp(App):
             self.push_screen(self.picker())
 
     def picker(self) -> Screen:
+        """The picker; its first frame comes before the lessons are loaded (in a thread)."""
         from simulator.tui.screens.picker import PickerScreen
 
-        return PickerScreen(self.library, self.progress)
+        if self._library is not None or not self.load_in_background:
+            return PickerScreen(self.library, self.progress)
+        return PickerScreen(None, self.progress, loader=lambda: self.library)
 
     def open_path(self, path: Path, lesson_id: str = "") -> bool:
         from simulator.tui.screens.lesson import LessonScreen

@@ -6,6 +6,9 @@ keyboard alone; the mouse works too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,9 +19,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from simulator.lesson.library import Entry, Library
 from simulator.lesson.progress import ProgressStore
 from simulator.tui.messages import LessonChosen, SandboxChosen
+
+if TYPE_CHECKING:
+    from simulator.lesson.library import Entry, Library
 
 
 class PickerScreen(Screen):
@@ -34,9 +39,12 @@ class PickerScreen(Screen):
         Binding("f1", "help", "Help"),
     ]
 
-    def __init__(self, library: Library, progress: ProgressStore | None = None) -> None:
+    def __init__(self, library: Library | None, progress: ProgressStore | None = None, *,
+                 loader: Callable[[], Library] | None = None) -> None:
         super().__init__()
         self.library = library
+        self.loading_lessons = library is None and loader is not None
+        self.loader = loader
         self.progress = progress
         self.shown: list[Entry] = []
 
@@ -52,7 +60,27 @@ class PickerScreen(Screen):
 
     def on_mount(self) -> None:
         self._fill("")
-        if self.library.errors:
+        if self.loading_lessons:
+            loader = self.loader
+            assert loader is not None
+
+            def work() -> None:
+                library = loader()
+                self.app.call_from_thread(self._loaded, library)
+
+            self.call_after_refresh(lambda: self.run_worker(work, thread=True, name="load-lessons"))
+            return
+        self._warn_errors()
+
+    def _loaded(self, library: Library) -> None:
+        self.library = library
+        self.loading_lessons = False
+        if self.is_mounted:
+            self._fill(self.query_one("#filter", Input).value)
+            self._warn_errors()
+
+    def _warn_errors(self) -> None:
+        if self.library is not None and self.library.errors:
             self.notify(f"{len(self.library.errors)} content file(s) failed to load; "
                         "`mailsim validate lessons scenarios` shows why.", severity="warning", timeout=6)
 
@@ -87,7 +115,7 @@ class PickerScreen(Screen):
         lessons.clear_options()
         self.shown = []
         options: list[Option] = []
-        for topic, entries in self.library.topics().items():
+        for topic, entries in (self.library.topics() if self.library is not None else {}).items():
             matching = [e for e in entries if e.matches(query)]
             if not matching:
                 continue
@@ -95,7 +123,9 @@ class PickerScreen(Screen):
             for e in matching:
                 options.append(Option(self._label(e), id=f"{e.kind}:{e.key}"))
                 self.shown.append(e)
-        if not options:
+        if not options and self.loading_lessons:
+            options.append(Option(Content.from_markup("[$text-muted]Loading the lessons…[/]"), disabled=True))
+        elif not options:
             options.append(Option(Content.from_markup("[$text-muted]Nothing matches “$q”.[/]", q=query),
                                   disabled=True))
         lessons.add_options(options)
