@@ -362,3 +362,17 @@ async def test_every_tab_shows_the_step(make_app, fixtures: Path) -> None:
         screen.go(0)
         await pilot.pause()
         assert "Test message" not in await body("pane-mailboxes", MailboxesPane)
+
+
+async def test_picker_paints_at_once_and_lists_lessons_when_loaded(make_app) -> None:
+    app = make_app("picker", load_in_background=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        for _ in range(100):
+            if picker.shown:
+                break
+            await pilot.pause(0.02)
+        assert [e.key for e in picker.shown][:1] == ["relay-mini"]
+        assert not picker.loading_lessons
