@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submission-port", type=int, metavar="PORT", help="submission to mail.example.org (default 2587; 0 = any free port)")
     p.add_argument("--smtp-port", type=int, metavar="PORT", help="SMTP to mx.example.net (default 2525; 0 = any free port)")
     p.add_argument("--world", metavar="FILE", help="use the world of this scenario or lesson instead of the default")
-    p.add_argument("--max-connections", type=int, metavar="N", help="open sessions allowed at once (default 20)")
+    p.add_argument("--max-connections", type=int, metavar="N", help="open sessions allowed at once (default 200)")
     p.add_argument("--idle-timeout", type=float, metavar="SECONDS", help="close a silent session after this long (default 300)")
     p.add_argument("--trace-json", metavar="PATH", help="write the trace as JSON to PATH at exit")
     p.add_argument("-v", "--verbose", action="store_true", help="also show state changes")

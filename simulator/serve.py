@@ -12,10 +12,14 @@ Mail accepted on submission is relayed through the virtual world at once,
 after the 250 reply has been written, as a queueing MTA would.
 
 Limits: loopback only; at most ``max_connections`` sessions (then ``421
-4.7.0``); an idle timeout (``421 4.4.2``); the machine's line limits (RFC
-5321 4.5.3.1) and the world's message size; at most :data:`MAX_HELD` bytes
-held per connection before they are fed to the machine. A client that drops
-mid-DATA delivers nothing: the machine is told the peer closed.
+4.7.0``), with a listen backlog that queues a whole class connecting at once;
+an idle timeout (``421 4.4.2``); the machine's line limits (RFC 5321
+4.5.3.1) and the world's message size. Of a line without CRLF at most
+:data:`MAX_HELD` bytes are held and fed to the machine (which refuses it);
+the rest of it is dropped as it is read and a Note in the trace says how
+much, so a line bomb costs no memory. A logged line is cut at
+:data:`LOG_LINE_LIMIT` characters. A client that drops mid-DATA delivers
+nothing: the machine is told the peer closed.
 """
 
 from __future__ import annotations
@@ -38,20 +42,37 @@ from simulator.mail.message import header
 from simulator.net.connection import Connection
 from simulator.protocols.smtp.replies import R
 from simulator.protocols.smtp.states import IN_DATA
-from simulator.trace import ConnectionOpened, ConnectionRefused, Event
+from simulator.trace import ConnectionOpened, ConnectionRefused, Event, Note
 
 # The real client, as the virtual world sees it (RFC 5737 TEST-NET-1).
 REAL_CLIENT = "real-client"
 REAL_CLIENT_SPEC = HostSpec(REAL_CLIENT, ["192.0.2.200"], "real-client.example", role="client")
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_MAX_CONNECTIONS = 20
+DEFAULT_MAX_CONNECTIONS = 200  # a class of students, each with a client or two
 DEFAULT_IDLE_TIMEOUT = 300.0  # RFC 5321 4.5.3.2.7 asks a server to wait 5 minutes for a command
 READ_SIZE = 64 * 1024  # bytes asked of the socket at a time
 STREAM_LIMIT = 64 * 1024  # asyncio stops reading the socket when this much is unread
-MAX_HELD = 64 * 1024  # bytes without a CRLF held back before the machine gets them anyway
+# Bytes of one line held before the machine gets them anyway: more than any line
+# limit of the machines (SMTP 512 and 1000, RFC 5321 4.5.3.1.4-6; the 8192 octets
+# RFC 7162 section 4 asks IMAP servers to accept). Past it the rest of the line is
+# dropped as it is read, never held, so a line bomb costs at most this per session.
+MAX_HELD = 8 * 1024
 DATA_CHUNK = 1024 * 1024  # message text held back at most, so a message shows as one burst
 CLOSE_GRACE = 2.0  # seconds a closing socket may take to flush before it is aborted
+MIN_BACKLOG = 1024  # connections the kernel queues for accept(); see listen_backlog()
+LOG_LINE_LIMIT = 200  # characters of one logged line; the rest is counted, not printed
+
+
+def listen_backlog(max_connections: int) -> int:
+    """The listen(2) backlog for ``max_connections`` sessions.
+
+    A connection the kernel cannot queue is not refused: its SYN is dropped and
+    the client retries 1, 3, 7 ... seconds later, so a class connecting at once
+    would wait for its greeting. The queue holds the whole cap twice over (the
+    refused get their 421 through it too); the kernel may lower it to somaxconn.
+    """
+    return max(MIN_BACKLOG, 2 * max_connections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +190,7 @@ class Bridge:
         self._t0 = 0.0
         self._closing = False
         self._queue_runner: asyncio.Task | None = None
+        self.held_peak = 0  # the most bytes one session held unfed (at most MAX_HELD + READ_SIZE)
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -185,6 +207,7 @@ class Bridge:
                     server = await asyncio.start_server(
                         lambda r, w, li=li: self._on_client(li, r, w),
                         self.host, port, limit=STREAM_LIMIT,
+                        backlog=listen_backlog(self.max_connections),
                     )
                 except OSError as exc:
                     raise ServeError(
@@ -340,6 +363,7 @@ class Bridge:
             session.abort()
         finally:
             self._sessions.pop(task, None)
+            session._end_drop(ended=False)
             await _close_writer(writer)
             if not conn.closed:  # cancelled mid-way: the world must still see the end
                 conn.close("client", "connection lost")
@@ -357,6 +381,10 @@ class _Session:
         self._held = bytearray()  # bytes read but not yet given to the machine
         self._scanned = 0  # of _held, known to hold no end of message
         self._hinted = False
+        # An overlong line being dropped as it is read: octets dropped so far (None: not
+        # dropping), and whether the last one was a CR that may begin the CRLF.
+        self._dropped: int | None = None
+        self._dropped_cr = False
 
     async def run(self) -> None:
         self._write()
@@ -366,6 +394,7 @@ class _Session:
                 data = await asyncio.wait_for(self.reader.read(READ_SIZE), self.bridge.idle_timeout)
             except TimeoutError:
                 self.bridge._tick()
+                self._end_drop(ended=False)
                 self.conn.interrupt(self.conn.machine.timeout(), "idle timeout")
                 self._write()
                 return
@@ -375,6 +404,7 @@ class _Session:
                 return
             self.bridge._tick()
             if not data:
+                self._end_drop(ended=False)
                 if self._held:
                     self.conn.send(bytes(self._held))  # what came before the drop, for the trace
                     self._held.clear()
@@ -387,26 +417,76 @@ class _Session:
             await self._drain()
 
     def _feed(self, data: bytes) -> None:
+        if self._dropped is not None:
+            data = self._drop(data)
+            if not data:
+                return
         self._held += data
+        if len(self._held) > self.bridge.held_peak:
+            self.bridge.held_peak = len(self._held)
         while not self.conn.closed:
             cut = self._cut()
             if not cut:
                 break
-            chunk = bytes(self._held[:cut])
-            del self._held[:cut]
-            self._scanned = 0
-            self.conn.send(chunk)
+            self._send(cut)
+        if not self.conn.closed:
+            self._cut_overlong()
         if not self._hinted and b"\n" in self._held and b"\r\n" not in self._held:
             self._hinted = True  # the classic: nc sends LF, SMTP waits for CRLF
             self.bridge._log(f"{self.conn.id} sent a line ending in LF alone; SMTP lines end in CRLF "
                              "(RFC 5321 2.3.8), so the server waits for more. With nc, use nc -C.")
+
+    def _send(self, n: int) -> None:
+        chunk = bytes(self._held[:n])
+        del self._held[:n]
+        self._scanned = 0
+        self.conn.send(chunk)
+
+    def _cut_overlong(self) -> None:
+        """A line longer than MAX_HELD: the machine gets its start (and refuses it), the rest is dropped."""
+        held = self._held
+        last = held.rfind(b"\r\n")
+        start = last + 2 if last >= 0 else 0
+        if len(held) - start <= MAX_HELD:
+            return
+        keep = start + MAX_HELD
+        self._dropped = len(held) - keep
+        self._dropped_cr = held.endswith(b"\r")
+        del held[keep:]
+        self._send(keep)
+
+    def _drop(self, data: bytes) -> bytes:
+        """Drop ``data`` up to the CRLF that ends the overlong line; what follows it is returned."""
+        assert self._dropped is not None
+        if self._dropped_cr and data.startswith(b"\n"):
+            self._dropped -= 1  # that CR began the CRLF: give it back
+            self._end_drop(ended=True)
+            return b"\r" + data
+        idx = data.find(b"\r\n")
+        if idx < 0:
+            self._dropped += len(data)
+            self._dropped_cr = data.endswith(b"\r")
+            return b""
+        self._dropped += idx
+        self._end_drop(ended=True)
+        return data[idx:]
+
+    def _end_drop(self, *, ended: bool) -> None:
+        """Say in the trace how much of an overlong line never reached the machine (or the trace)."""
+        if self._dropped is None:
+            return
+        dropped, self._dropped, self._dropped_cr = self._dropped, None, False
+        how = "before its CRLF" if ended else "before the session ended"
+        self.bridge.world.net.record(Note(text=(
+            f"{self.conn.id}: a line longer than {MAX_HELD} octets; its first {MAX_HELD} went to the "
+            f"server, the other {dropped} were dropped as they arrived, {how}, and are not in this trace")))
 
     def _cut(self) -> int:
         """How many held bytes the machine gets now: whole lines, and a message as a whole."""
         held = self._held
         last = held.rfind(b"\r\n")
         if last < 0:
-            return len(held) if len(held) > MAX_HELD else 0  # an overlong line: let the machine refuse it
+            return 0  # a partial line; _cut_overlong() deals with one that grows too long
         end = last + 2
         if getattr(self.conn.machine, "state", None) != IN_DATA or len(held) >= DATA_CHUNK:
             return end
@@ -455,6 +535,13 @@ async def _close_writer(writer: asyncio.StreamWriter) -> None:
         writer.transport.abort()
 
 
+def cap_line(line: str, limit: int = LOG_LINE_LIMIT) -> str:
+    """``line`` cut to ``limit`` characters, saying how many more there were."""
+    if len(line) <= limit:
+        return line
+    return f"{line[:limit]}... ({len(line) - limit} more characters not shown)"
+
+
 class _LiveTranscript:
     """A trace listener: each event printed as ``mailsim run`` prints it, as it happens."""
 
@@ -466,7 +553,7 @@ class _LiveTranscript:
 
     def __call__(self, event: Event) -> None:
         for line in render_event(event, self.conns, verbose=self.verbose):
-            self.say(line)
+            self.say(cap_line(line))
         if isinstance(event, ConnectionOpened) and self.pending_note:
             self.say(f"{'':10} {event.conn} is {self.pending_note}")
 

@@ -28,7 +28,14 @@ import pytest
 
 from simulator.agents.world import DEFAULT_SPEC, UserSpec
 from simulator.serve import REAL_CLIENT, Bridge, ServeError, load_world, loopback_host, serve_world
-from simulator.trace import ConnectionClosed, ConnectionOpened, ConnectionRefused, QueueChanged
+from simulator.trace import (
+    BytesSent,
+    ConnectionClosed,
+    ConnectionOpened,
+    ConnectionRefused,
+    Note,
+    QueueChanged,
+)
 
 WAIT = 10.0  # seconds any single wait may take before the test fails
 HELO = "smtplib.example"
@@ -446,6 +453,107 @@ def test_a_drop_mid_data_delivers_nothing(serve, listener, how):
     assert not tb.world.trace.of_type(QueueChanged)
     [closed] = tb.world.trace.of_type(ConnectionClosed)
     assert closed.by == "client"
+
+
+def c2s_bytes(tb, conn: str | None = None) -> int:
+    """Client bytes the in-memory trace holds (all connections, or one)."""
+    return tb.call(lambda: sum(len(e.plaintext) for e in tb.world.trace.of_type(BytesSent)
+                               if e.direction == "c2s" and conn in (None, e.conn)))
+
+
+def test_line_bombs_are_dropped_as_they_are_read(serve):
+    """Issue 7 item 24: twenty command lines of 2 MiB without CRLF, then each its CRLF."""
+    from simulator.serve import MAX_HELD, READ_SIZE
+
+    tb = serve()
+    socks = [connect(tb.smtp) for _ in range(20)]
+    for sock in socks:
+        read_replies(sock)
+    piece = b"x" * (256 * 1024)
+    for _ in range(8):  # interleaved, so all twenty are mid-line at once
+        for sock in socks:
+            sock.sendall(piece)
+    for sock in socks:
+        sock.sendall(b"\r\nNOOP\r\n")
+    for sock in socks:
+        replies = read_replies(sock, 2)
+        assert replies[0].startswith("500 5.5.2 Line too long")
+        assert replies[1].startswith("250 ")
+    # What the server held of one line, and what its trace keeps, stays near the limit.
+    assert tb.bridge.held_peak <= MAX_HELD + READ_SIZE
+    assert c2s_bytes(tb) <= 20 * (MAX_HELD + 64)
+    notes = [e.text for e in tb.world.trace.of_type(Note) if "dropped as they arrived" in e.text]
+    assert len(notes) == 20
+    assert all(f"the other {2 * 1024 * 1024 - MAX_HELD} were dropped" in n for n in notes)
+    for sock in socks:
+        sock.close()
+
+
+def test_a_line_bomb_in_data_is_dropped_too(serve):
+    from simulator.serve import MAX_HELD
+
+    tb = serve()
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    sock.sendall(b"EHLO raw.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
+    assert read_replies(sock, 4)[-1].startswith("354")
+    sock.sendall(b"Subject: bomb\r\n\r\n")
+    for _ in range(16):
+        sock.sendall(b"y" * 65536 + b"\r" * (_ % 2))  # a CR now and then, never followed by LF
+    sock.sendall(b"\r\n.\r\n")
+    reply = read_replies(sock)[-1]
+    assert reply[0] == "5" and "Line too long" in reply  # refused at the dot (RFC 5321 4.5.3.1.6)
+    sock.close()
+    assert tb.count("bob@example.net") == 0
+    assert c2s_bytes(tb) < 2 * MAX_HELD
+
+
+def test_a_crlf_split_across_reads_ends_a_dropped_line(serve):
+    tb = serve()
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    sock.sendall(b"z" * 100_000 + b"\r")
+    time.sleep(0.2)  # let the bridge read the CR on its own
+    sock.sendall(b"\nNOOP\r\n")
+    replies = read_replies(sock, 2)
+    assert replies[0].startswith("500 ") and replies[1].startswith("250 ")
+    sock.close()
+
+
+def test_a_refused_line_prints_a_capped_line(serve):
+    from simulator.serve import LOG_LINE_LIMIT
+
+    tb = serve()
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    sock.sendall(b"q" * 1_000_000 + b"\r\n")
+    assert read_replies(sock)[0].startswith("500 ")
+    sock.close()
+    tb.wait_until(lambda: tb.bridge.open_sessions == 0, "the session is gone")
+    longest = max(len(line) for line in tb.lines)
+    assert longest <= LOG_LINE_LIMIT + 60
+    assert sum(len(line) for line in tb.lines) < 20_000
+    assert any("more characters not shown" in line for line in tb.lines)
+
+
+def test_a_class_fits_by_default(serve):
+    """Issue 7 item 26: 200 sessions at once, each greeted; the listen backlog holds them."""
+    from simulator.serve import DEFAULT_MAX_CONNECTIONS, listen_backlog
+
+    assert DEFAULT_MAX_CONNECTIONS >= 200
+    assert listen_backlog(DEFAULT_MAX_CONNECTIONS) >= 2 * DEFAULT_MAX_CONNECTIONS
+    tb = serve()
+    assert tb.bridge.max_connections == DEFAULT_MAX_CONNECTIONS
+    socks = [socket.create_connection(("127.0.0.1", tb.smtp), timeout=WAIT) for _ in range(200)]
+    try:
+        for sock in socks:
+            sock.settimeout(WAIT)
+            assert read_replies(sock)[0].startswith("220 mx.example.net")
+        assert tb.bridge.open_sessions == 200
+        assert not tb.world.trace.of_type(ConnectionRefused)
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def test_stopping_sends_421_and_closes_the_sockets(serve):

@@ -4,7 +4,9 @@ Only CRLF ends a line (RFC 5321 section 2.3.8): a bare CR or LF is data. The
 buffer remembers where it last searched so that feeding a long stream one
 byte at a time stays linear (after h11 ``_receivebuffer.py``). A line longer
 than the limit is not returned: the buffer discards up to the next CRLF and
-reports :data:`TOO_LONG` once in its place.
+reports :data:`TOO_LONG` once in its place. While it discards, :meth:`feed`
+keeps nothing but the CRLF that ends the line (and a trailing CR that may
+begin it), so an overlong line costs no memory however long it grows.
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ class LineBuffer:
         return len(self._data)
 
     def feed(self, data: bytes) -> None:
+        if self._discarding and self._data.find(CRLF) < 0 and not (
+                self._data.endswith(b"\r") and data.startswith(b"\n")):
+            # Still inside an overlong line: drop what belongs to it as it arrives.
+            idx = data.find(CRLF)
+            self._data.clear()
+            self._searched = 0
+            if idx < 0:
+                if data.endswith(b"\r"):
+                    self._data += b"\r"  # it may pair with an LF that has not come yet
+                return
+            data = data[idx:]
         self._data += data
 
     def next_line(self, limit: int) -> bytes | _TooLong | None:

@@ -82,13 +82,31 @@ def test_discarded_cr_followed_by_data_does_not_end_line():
 
 def test_take_all_returns_the_rest_and_resets():
     buf = LineBuffer()
-    buf.feed(b"x" * 20)
-    assert buf.next_line(5) is None  # now discarding
-    buf.feed(b"tail")
+    buf.feed(b"ok\r\ntail")
+    assert buf.next_line(5) == b"ok\r\n"
     assert buf.take_all() == b"tail"
     assert len(buf) == 0
+    buf.feed(b"x" * 20)
+    assert buf.next_line(5) is None  # now discarding
+    buf.feed(b"more of the overlong line")
+    assert buf.take_all() == b""  # dropped as it came
     buf.feed(b"ok\r\n")
     assert buf.next_line(5) == b"ok\r\n"  # no longer discarding
+
+
+def test_feed_drops_an_overlong_line_as_it_arrives():
+    """Past the limit nothing of the line is kept, even between calls to next_line."""
+    buf = LineBuffer()
+    buf.feed(b"x" * 600)
+    assert buf.next_line(512) is None
+    for _ in range(100):
+        buf.feed(b"y" * 100_000)  # no next_line in between: feed itself discards
+        assert len(buf) == 0
+    buf.feed(b"z" * 99 + b"\r")
+    assert len(buf) == 1  # the CR that may begin the CRLF
+    buf.feed(b"\nNOOP\r\nQU")
+    assert drain(buf, 512) == [TOO_LONG, b"NOOP\r\n"]
+    assert buf.peek() == b"QU"
 
 
 def reference_lines(data: bytes, limit: int) -> list[object]:
