@@ -9,7 +9,9 @@ Three calls make the whole API (the TUI codes against them):
 
 * :func:`fault_options` -- the faults that fit a step, as :class:`FaultOption`;
 * :func:`fork` -- a :class:`Branch`: the modified scenario and its run;
-* :func:`diff` -- a :class:`TimelineDiff` of two traces, with a ``summary()``.
+* :func:`diff` -- a :class:`TimelineDiff` of two traces, with a ``summary()``
+  (it lives in :mod:`simulator.replay.diff`, the one reader of traces; this
+  module re-exports it).
 
 ``step_index`` always indexes ``scenario.steps``. ``Trace.steps()`` may start
 with a "setup" step for the events the world recorded while it was built, so
@@ -26,15 +28,15 @@ table with ``available=False``; those issues implement them and switch them on.
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from simulator.protocols.smtp.replies import R, Reply
+from simulator.replay.diff import DiffLine, TimelineDiff, diff
 from simulator.scenario import models as m
 from simulator.scenario.runner import RunResult, run_scenario
 from simulator.scenario.world import scenario_spec
@@ -42,10 +44,7 @@ from simulator.trace import (
     CheckStep,
     CommandReceived,
     ConnectionOpened,
-    ConnectionRefused,
     Event,
-    ExpectationChecked,
-    MailboxChanged,
     QueueChanged,
     ReplySent,
     Step,
@@ -99,107 +98,6 @@ class Branch:
 
     def diff_from(self, base: Trace) -> TimelineDiff:
         return diff(base, self.result.trace)
-
-
-DiffKind = Literal["reply", "mailbox", "queue", "verdict", "step"]
-
-
-@dataclass(frozen=True, slots=True)
-class DiffLine:
-    kind: DiffKind
-    base: str  # "" when the base timeline has nothing here
-    branch: str  # "" when the branch has nothing here
-    step_id: str  # the step where the difference shows
-    what: str = ""  # what differs: a host, a mailbox, a queue entry, a check
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineDiff:
-    """How a branch differs from its base.
-
-    ``first_divergent_step`` indexes ``base.steps()`` (``branch_divergent_step``
-    the same point in ``branch.steps()``): the first step whose events differ,
-    comparing events without ``seq`` and ``t``. Expectation verdicts are left
-    out of that comparison, because a branch drops its expectations on purpose;
-    steps only the branch has (the injected what-if steps) are reported as
-    ``step`` lines rather than as the parting point.
-    """
-
-    first_divergent_step: int | None
-    lines: list[DiffLine] = field(default_factory=list)
-    branch_divergent_step: int | None = None
-    divergent_step_id: str = ""
-    divergent_step_title: str = ""
-
-    @property
-    def identical(self) -> bool:
-        return self.first_divergent_step is None and not self.lines
-
-    def of_kind(self, kind: DiffKind) -> list[DiffLine]:
-        return [line for line in self.lines if line.kind == kind]
-
-    def summary(self, max_replies: int = 3) -> str:
-        if self.identical:
-            return "The two timelines are identical."
-        out: list[str] = []
-        if self.first_divergent_step is not None:
-            title = f" ({self.divergent_step_title})" if self.divergent_step_title else ""
-            out.append(f"The timelines part at step '{self.divergent_step_id}'{title}.")
-        else:
-            out.append("The timelines never part: the steps they share have the same events.")
-        injected = [line.branch for line in self.of_kind("step") if line.branch]
-        if injected:
-            out.append("Only in the branch: " + "; ".join(injected) + ".")
-        dropped = [line.base for line in self.of_kind("step") if line.base and not line.branch]
-        if dropped:
-            out.append("Only in the base: " + "; ".join(dropped) + ".")
-        replies = self.of_kind("reply")
-        if replies:
-            shown = [f"{r.what}: {_or_none(_after_label(r.base))} → {_or_none(_after_label(r.branch))} "
-                     f"(step '{r.step_id}')" for r in replies[:max_replies]]
-            more = f"; and {len(replies) - max_replies} more" if len(replies) > max_replies else ""
-            out.append("Replies: " + "; ".join(shown) + more + ".")
-        boxes = self.of_kind("mailbox")
-        if boxes:
-            out.append("Mailboxes: " + "; ".join(_mailbox_change(b) for b in boxes) + ".")
-        queues = self.of_kind("queue")
-        if queues:
-            out.append("Queues: " + "; ".join(
-                f"{q.what}: {_or_none(_after_label(q.base))} → {_or_none(_after_label(q.branch))}"
-                for q in queues) + ".")
-        verdicts = self.of_kind("verdict")
-        if verdicts:
-            out.append("Checks: " + "; ".join(
-                f"{v.what}: {_or_none(_after_label(v.base))} → {_or_none(_after_label(v.branch))}"
-                for v in verdicts) + ".")
-        return "\n".join(out)
-
-
-def _or_none(text: str) -> str:
-    return text or "(nothing)"
-
-
-def _after_label(text: str) -> str:
-    return text.split(": ", 1)[1] if ": " in text else text
-
-
-def _mailbox_change(line: DiffLine) -> str:
-    before, after = _count_of(line.base), _count_of(line.branch)
-    note = ""
-    if "(a bounce)" in line.branch and "(a bounce)" not in line.base:
-        note = " (a bounce)"
-    elif "(a bounce)" in line.base and "(a bounce)" not in line.branch:
-        note = " (no bounce)"
-    return f"{line.what}: {_plural(before, 'message')} → {after}{note}"
-
-
-def _count_of(text: str) -> int:
-    match = re.search(r": (\d+) message", text)
-    return int(match.group(1)) if match else 0
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 # --- the base run and the reach of a step ---------------------------------------
@@ -705,200 +603,6 @@ def fork(scenario: m.Scenario, step_index: int, fault_id: str) -> Branch:
         raise FaultDoesNotFit(_does_not_fit(fault_id, scenario, step_index))
     branched = spec.edit(r)
     return Branch(scenario=branched, result=run_scenario(branched), step_index=step_index, fault=option)
-
-
-# --- diffing two timelines ----------------------------------------------------------
-
-_IGNORED = (ExpectationChecked,)
-
-
-def _signature(events: list[Event]) -> list[dict]:
-    out = []
-    for e in events:
-        if isinstance(e, _IGNORED):
-            continue
-        data = e.to_json()
-        data.pop("seq", None)
-        data.pop("t", None)
-        out.append(data)
-    return out
-
-
-def _step_events(trace: Trace, step: Step) -> list[Event]:
-    return trace.events[step.start:step.end]
-
-
-def _reply_lines(trace: Trace, step: Step, conns: dict[str, ConnectionOpened]) -> list[str]:
-    out = []
-    for e in _step_events(trace, step):
-        if isinstance(e, ReplySent):
-            host = conns[e.conn].server_host if e.conn in conns else e.machine
-            first = e.text[0] if e.text else ""
-            text = " ".join(x for x in (e.code, e.enhanced, first) if x)
-            if len(e.text) > 1:
-                text += f" (+{len(e.text) - 1} more lines)"
-            out.append(f"{host}: {text}")
-        elif isinstance(e, ConnectionRefused):
-            out.append(f"{e.server_host}: no answer on port {e.port} ({e.reason})")
-    return out
-
-
-def _is_bounce(e: MailboxChanged) -> bool:
-    head = e.raw.split(b"\r\n\r\n", 1)[0].lower()
-    return b"multipart/report" in head and b"delivery-status" in head
-
-
-@dataclass
-class _Box:
-    messages: dict[int, tuple[str, bool]] = field(default_factory=dict)  # uid -> (subject, bounce)
-    history: list[tuple[str, str, int]] = field(default_factory=list)  # (action, subject, seq)
-
-
-def _mailboxes(trace: Trace) -> dict[str, _Box]:
-    boxes: dict[str, _Box] = {}
-    for e in trace.events:
-        if not isinstance(e, MailboxChanged):
-            continue
-        box = boxes.setdefault(f"{e.user} {e.folder}", _Box())
-        if e.action == "delivered":
-            box.messages[e.uid] = (e.subject, _is_bounce(e))
-        elif e.action == "expunged":
-            box.messages.pop(e.uid, None)
-        if e.action != "created":
-            box.history.append((e.action, e.subject, e.seq))
-    return boxes
-
-
-def _describe_box(what: str, box: _Box | None) -> str:
-    messages = list(box.messages.values()) if box else []
-    if not messages:
-        return f"{what}: 0 messages"
-    items = ", ".join(f"'{subject}'" + (" (a bounce)" if bounce else "") for subject, bounce in messages)
-    return f"{what}: {_plural(len(messages), 'message')}: {items}"
-
-
-def _queues(trace: Trace) -> dict[str, list[tuple[str, int]]]:
-    out: dict[str, list[tuple[str, int]]] = {}
-    for e in trace.events:
-        if isinstance(e, QueueChanged):
-            for rcpt in e.recipients:
-                label = e.action + (f" ({e.detail})" if e.detail and e.action != "queued" else "")
-                out.setdefault(f"{rcpt} (queue of {e.host})", []).append((label, e.seq))
-    return out
-
-
-def _verdicts(trace: Trace) -> dict[str, list[tuple[str, int]]]:
-    out: dict[str, list[tuple[str, int]]] = {}
-    for e in trace.events:
-        if isinstance(e, CheckStep) and e.result:
-            out.setdefault(f"{e.check} at {e.host}", []).append((e.result, e.seq))
-    return out
-
-
-def _step_id_at(steps: list[Step], seq: int) -> str:
-    for s in steps:
-        if s.start <= seq < s.end:
-            return s.step_id
-    return ""
-
-
-def _first_difference(a: list[tuple], b: list[tuple]) -> int:
-    n = 0
-    while n < len(a) and n < len(b) and a[n][:-1] == b[n][:-1]:
-        n += 1
-    return n
-
-
-def _history_lines(kind: DiffKind, base: dict[str, list[tuple[str, int]]],
-                   branch: dict[str, list[tuple[str, int]]], base_steps: list[Step],
-                   branch_steps: list[Step]) -> list[DiffLine]:
-    out = []
-    for key in _ordered_keys(base, branch):
-        a, b = base.get(key, []), branch.get(key, [])
-        if [x[0] for x in a] == [x[0] for x in b]:
-            continue
-        n = _first_difference(a, b)
-        step_id = (_step_id_at(branch_steps, b[n][-1]) if n < len(b)
-                   else _step_id_at(base_steps, a[n][-1]))
-        out.append(DiffLine(kind, _history_text(key, a), _history_text(key, b), step_id, key))
-    return out
-
-
-def _history_text(key: str, items: list[tuple[str, int]]) -> str:
-    return f"{key}: " + ", ".join(x[0] for x in items) if items else ""
-
-
-def _ordered_keys(base: dict, branch: dict) -> list[str]:
-    keys = list(base)
-    keys += [k for k in branch if k not in base]
-    return keys
-
-
-def diff(base: Trace, branch: Trace) -> TimelineDiff:
-    """What differs between two timelines: where they part, replies, mailboxes, queues, checks."""
-    bsteps, rsteps = base.steps(), branch.steps()
-    bconns = {e.conn: e for e in base.events if isinstance(e, ConnectionOpened)}
-    rconns = {e.conn: e for e in branch.events if isinstance(e, ConnectionOpened)}
-    matcher = difflib.SequenceMatcher(None, [s.step_id for s in bsteps], [s.step_id for s in rsteps],
-                                      autojunk=False)
-    lines: list[DiffLine] = []
-    first: tuple[int, int | None, Step] | None = None
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for bi, ri in zip(range(i1, i2), range(j1, j2), strict=True):
-                bs, rs = bsteps[bi], rsteps[ri]
-                if _signature(_step_events(base, bs)) == _signature(_step_events(branch, rs)):
-                    continue
-                if first is None:
-                    first = (bi, ri, bs)
-                lines += _reply_diff(_reply_lines(base, bs, bconns), _reply_lines(branch, rs, rconns),
-                                     bs.step_id)
-            continue
-        for bi in range(i1, i2):  # steps only the base has
-            bs = bsteps[bi]
-            if first is None:
-                first = (bi, j1 if j1 < len(rsteps) else None, bs)
-            lines.append(DiffLine("step", _step_label(bs), "", bs.step_id, bs.step_id))
-            lines += _reply_diff(_reply_lines(base, bs, bconns), [], bs.step_id)
-        for ri in range(j1, j2):  # steps only the branch has: the injected what-ifs
-            rs = rsteps[ri]
-            lines.append(DiffLine("step", "", _step_label(rs), rs.step_id, rs.step_id))
-            lines += _reply_diff([], _reply_lines(branch, rs, rconns), rs.step_id)
-    bboxes, rboxes = _mailboxes(base), _mailboxes(branch)
-    for key in _ordered_keys(bboxes, rboxes):
-        a, b = bboxes.get(key), rboxes.get(key)
-        if _describe_box(key, a) == _describe_box(key, b):
-            continue
-        ha, hb = (a.history if a else []), (b.history if b else [])
-        n = _first_difference(ha, hb)
-        step_id = _step_id_at(rsteps, hb[n][-1]) if n < len(hb) else (
-            _step_id_at(bsteps, ha[n][-1]) if n < len(ha) else "")
-        lines.append(DiffLine("mailbox", _describe_box(key, a), _describe_box(key, b), step_id, key))
-    lines += _history_lines("queue", _queues(base), _queues(branch), bsteps, rsteps)
-    lines += _history_lines("verdict", _verdicts(base), _verdicts(branch), bsteps, rsteps)
-    if first is None:
-        return TimelineDiff(None, lines)
-    bi, ri, step = first
-    return TimelineDiff(bi, lines, ri, step.step_id, step.title)
-
-
-def _step_label(step: Step) -> str:
-    return step.title or step.step_id
-
-
-def _reply_diff(a: list[str], b: list[str], step_id: str) -> list[DiffLine]:
-    out = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        left, right = a[i1:i2], b[j1:j2]
-        for n in range(max(len(left), len(right))):
-            x = left[n] if n < len(left) else ""
-            y = right[n] if n < len(right) else ""
-            what = (x or y).split(": ", 1)[0]
-            out.append(DiffLine("reply", x, y, step_id, what))
-    return out
 
 
 __all__ = [
