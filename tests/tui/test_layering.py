@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -43,25 +44,41 @@ def test_no_tui_module_imports_machines_or_the_network_directly() -> None:
             assert not name.startswith(FORBIDDEN), f"{path.relative_to(TUI)} imports {name}"
 
 
-def test_the_lesson_model_does_not_import_textual() -> None:
-    code = (
-        "import sys\n"
+def _loaded_textual(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; it must exit 0 and end by printing the JSON list
+    of Textual/Rich modules loaded. A crash or a missing report fails the test."""
+    code += (
+        "\nimport json, sys\n"
+        "print('LOADED ' + json.dumps(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('textual', 'rich'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    last = out.stdout.strip().splitlines()[-1:]
+    assert last and last[0].startswith("LOADED "), out.stdout
+    return json.loads(last[0].removeprefix("LOADED "))
+
+
+def test_the_lesson_model_and_the_launcher_do_not_import_textual() -> None:
+    # Everything below the faces is walked in tests/test_layers.py; the launcher is a face
+    # module that the CLI imports for every command, so it must stay Textual-free too.
+    assert _loaded_textual(
         "import simulator.lesson.player, simulator.lesson.quiz, simulator.lesson.progress\n"
         "import simulator.lesson.sandbox, simulator.lesson.library, simulator.lesson.message_view\n"
         "import simulator.tui.launch\n"
-        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.strip() == ""
+    ) == []
 
 
 def test_mailsim_run_does_not_load_textual() -> None:
-    code = (
-        "import sys, io, contextlib\n"
+    assert _loaded_textual(
+        "import io, contextlib\n"
         "import simulator.cli as cli\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    cli.main(['run', 'smtp-basics', '-q'])\n"
-        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'textual')))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout
+        "buf = io.StringIO()\n"
+        "with contextlib.redirect_stdout(buf):\n"
+        "    status = cli.main(['run', 'smtp-basics', '-q'])\n"
+        "assert status == 0, (status, buf.getvalue())\n"
+    ) == []
+
+
+def test_the_textual_check_fails_when_textual_is_loaded() -> None:
+    assert "textual.app" in _loaded_textual("import textual.app\n")
