@@ -7,39 +7,34 @@ import json
 import sys
 from pathlib import Path
 
-from simulator import content
 
-
-def _load_for_run(name: str):
-    from simulator.scenario.loader import kind_of, load_lesson, load_scenario
-
-    path = content.resolve(name)
-    if not path.is_file():
-        raise FileNotFoundError(f"{name}: no such file, lesson or scenario")
-    if kind_of(path) == "lesson":
-        return load_lesson(path)[1]
-    return load_scenario(path)
+def _print_errors(exc) -> None:
+    for err in exc.errors:
+        print(err, file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from simulator.export.transcript import render
+    from simulator.scenario.launch import load_run
     from simulator.scenario.loader import ContentErrors
-    from simulator.scenario.runner import run_scenario
 
     try:
-        scenario = _load_for_run(args.file)
+        loaded = load_run(args.file)
     except ContentErrors as exc:
-        for err in exc.errors:
-            print(err, file=sys.stderr)
+        _print_errors(exc)
         return 2
-    except FileNotFoundError as exc:
-        print(f"mailsim run: {exc}", file=sys.stderr)
-        return 2
-    result = run_scenario(scenario)
+    result, scenario = loaded.result, loaded.scenario
+    json_to_stdout = args.json == "-"
+    # With --json -, standard output carries the JSON alone (for a pipe); the verdict goes to stderr.
+    out = sys.stderr if json_to_stdout else sys.stdout
     if args.json:
-        Path(args.json).write_text(result.trace.dumps(), encoding="utf-8")
-    if not args.quiet:
-        print(f"# {scenario.title}  ({scenario.id}, seed {scenario.seed})")
+        if json_to_stdout:
+            sys.stdout.write(result.trace.dumps())
+            sys.stdout.write("\n")
+        else:
+            Path(args.json).write_text(result.trace.dumps(), encoding="utf-8")
+    if not args.quiet and not json_to_stdout:
+        print(f"# {loaded.title}  ({scenario.id}, seed {scenario.seed})")
         for line in render(result.trace, verbose=args.verbose):
             print(line)
         print()
@@ -47,9 +42,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         for failure in result.failures:
             print(f"FAILED {failure}", file=sys.stderr)
         return 1
-    steps = len(scenario.steps)
-    print(f"OK: {steps} steps, every expectation met")
+    print(f"OK: {_count(len(scenario.steps), 'step')}, every expectation met", file=out)
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -59,9 +57,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for err in errors:
         print(err, file=sys.stderr)
     if errors:
-        print(f"{len(errors)} error(s) in {count} file(s)", file=sys.stderr)
+        checked = f"{_count(count, 'file')} checked" if count else "no scenario or lesson file was checked"
+        print(f"{_count(len(errors), 'error')}; {checked}", file=sys.stderr)
         return 1
-    print(f"{count} file(s) valid")
+    print(f"{_count(count, 'file')} valid")
     return 0
 
 
@@ -101,14 +100,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         source = load_source(args.file)
     except ContentErrors as exc:
-        for err in exc.errors:
-            print(err, file=sys.stderr)
+        _print_errors(exc)
         return 2
     except (FileNotFoundError, NotATrace) as exc:
         print(f"mailsim export: {exc}", file=sys.stderr)
         return 2
     text = export_text(source, args.format or guess_format(args.output))
-    if args.output:
+    if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
@@ -117,13 +115,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailsim", description="Step through how e-mail really works.")
+    parser.add_argument("--version", action="version", version=f"mailsim {_version()}")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("run", help="run a scenario or lesson headless and print its transcript")
     p.add_argument("file", help="scenario or lesson file, or a bundled name such as smtp-basics")
     p.add_argument("-v", "--verbose", action="store_true", help="also show state changes and whole messages")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
-    p.add_argument("--json", metavar="PATH", help="write the trace as JSON to PATH")
+    p.add_argument("--json", metavar="PATH", help="write the trace as JSON to PATH (- for standard output, then without the transcript)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check scenario and lesson files")
@@ -156,19 +155,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="scenario or lesson file, bundled name, or a trace JSON from mailsim run --json")
     p.add_argument("-f", "--format", choices=["markdown", "mermaid", "html"],
                    help="output format (default: from the -o file name, else markdown)")
-    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output (- is standard output)")
     p.set_defaults(func=cmd_export)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        from simulator.tui.launch import open_picker
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-        return open_picker()
-    return int(args.func(args) or 0)
+    try:
+        return version("mailsim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            from simulator.tui.launch import open_picker
+
+            return open_picker()
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``mailsim run X | head -3``): stop quietly, as cat does."""
+    import os
+
+    # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the closed pipe
 
 
 if __name__ == "__main__":

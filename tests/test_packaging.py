@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -30,11 +31,12 @@ def test_wheel_ships_content_and_installed_copy_runs(tmp_path: Path) -> None:
     subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True, timeout=300)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the installed copy alone
     where = subprocess.run([str(py), "-c", "import simulator.content as c; print(c.scenarios_dir())"],
-                           cwd=elsewhere, capture_output=True, text=True, check=True, timeout=60)
+                           cwd=elsewhere, capture_output=True, text=True, check=True, timeout=60, env=env)
     assert str(venv) in where.stdout  # the installed copy, not this source tree
     mailsim = venv / "bin" / "mailsim"
     run = subprocess.run([str(mailsim), "run", "-q", "smtp-basics"], cwd=elsewhere,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 0, run.stderr
     assert "every expectation met" in run.stdout

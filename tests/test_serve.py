@@ -13,7 +13,6 @@ import concurrent.futures
 import os
 import queue
 import re
-import shutil
 import signal
 import smtplib
 import socket
@@ -354,19 +353,12 @@ def test_a_bare_lf_gets_a_hint_in_the_log(serve):
 # --- swaks and curl ------------------------------------------------------------------
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed; the interop tests need it (apt-get install {name})")
-    return path
-
-
 @pytest.mark.parametrize("listener", ["submission", "smtp"])
-def test_swaks_delivers(serve, listener):
+def test_swaks_delivers(serve, listener, os_client):
     tb = serve()
     port = tb.submission if listener == "submission" else tb.smtp
     proc = subprocess.run(
-        [_tool("swaks"), "--to", "bob@example.net", "--from", "alice@example.org",
+        [os_client("swaks"), "--to", "bob@example.net", "--from", "alice@example.org",
          "--server", f"127.0.0.1:{port}", "--pipeline", "--helo", "swaks.example",
          "--header", f"Subject: swaks via {listener}", "--timeout", "10"],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
@@ -381,13 +373,13 @@ def test_swaks_delivers(serve, listener):
 
 
 @pytest.mark.parametrize("listener", ["submission", "smtp"])
-def test_curl_delivers(serve, listener, tmp_path):
+def test_curl_delivers(serve, listener, tmp_path, os_client):
     tb = serve()
     port = tb.submission if listener == "submission" else tb.smtp
     upload = tmp_path / "message.txt"
     upload.write_bytes(message(f"curl via {listener}"))
     proc = subprocess.run(
-        [_tool("curl"), "--silent", "--show-error", "--max-time", "20",
+        [os_client("curl"), "--silent", "--show-error", "--max-time", "20",
          f"smtp://127.0.0.1:{port}/curl.example",
          "--mail-from", "alice@example.org", "--mail-rcpt", "bob@example.net",
          "--mail-rcpt", "carol@example.net", "-T", str(upload)],

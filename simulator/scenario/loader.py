@@ -7,6 +7,9 @@ positions. A teacher sees where the mistake is, never a traceback.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,11 +26,13 @@ Path_ = tuple[Any, ...]
 @dataclass(frozen=True, slots=True)
 class ContentError:
     file: str
-    line: int  # 1-based
-    column: int  # 1-based
+    line: int  # 1-based; 0 when the error is about the whole path (missing, unreadable)
+    column: int  # 1-based; 0 with line 0
     message: str
 
     def __str__(self) -> str:
+        if self.line <= 0:
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
 
@@ -60,51 +65,228 @@ class Located:
         return ContentError(self.file, line + 1, col + 1, message)
 
 
+MAX_FILE_BYTES = 2 * 1024 * 1024  # the bundled lessons are a few kB; a teacher's file is never this big
+MAX_DEPTH = 100  # nesting of lists and mappings; a scenario needs fewer than ten
+MAX_VALUES = 100_000  # values after expanding aliases: refuses an "alias bomb" (billion laughs)
+
+_MERGE = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+# What YAML allows in a document (YAML 1.1, section 5.1): everything else, NUL and ESC
+# included, is refused by the reader, which cannot say where.
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CONTROL_NAMES = {0: "NUL", 0x1B: "ESC", 0x7F: "DEL", 0x08: "backspace", 0x0C: "form feed"}
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line, node.start_mark.column)
 
 
-def parse_yaml(text: str, file: str) -> Located:
-    """Parse YAML keeping positions; raises ContentErrors on syntax errors or duplicate keys."""
+class _Limit(yaml.MarkedYAMLError):
+    """A document past one of the limits above, with the place where it went past."""
+
+
+class _ComposingLoader(yaml.SafeLoader):
+    """SafeLoader's composer, refusing nesting deeper than MAX_DEPTH (it recurses per level)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Limit(problem=f"lists and mappings are nested more than {MAX_DEPTH} deep here",
+                             problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of the character at ``index``."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def decode(data: bytes, file: str) -> str:
+    """The text of a YAML file, or ContentErrors saying why it is not a UTF-8 text file, and where."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ContentErrors([ContentError(file, 0, 0, "this is a PNG image, not a YAML text file")])
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                      (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if data.startswith(bom):
+            raise ContentErrors([ContentError(
+                file, 0, 0, f"the file is {name} (it starts with a byte-order mark); save it as UTF-8")])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start].decode("utf-8")
+        line, col = _position(good + "?", len(good))
+        binary = b"\x00" in data[:4096]
+        what = "a binary file, not text" if binary else "not UTF-8"
+        raise ContentErrors([ContentError(
+            file, line, col, f"{what}: byte 0x{data[exc.start]:02x} cannot start a UTF-8 character here; "
+            "save the file as UTF-8 (Latin-1 and Windows code pages are not read)")]) from None
+    return text.removeprefix("\ufeff")
+
+
+def read_text(path: str | Path) -> str:
+    """Read a content file: size-limited, decoded, checked for characters YAML refuses."""
+    file = str(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except IsADirectoryError:
+        raise ContentErrors([ContentError(file, 0, 0, "is a directory, not a file")]) from None
+    except OSError as exc:
+        raise ContentErrors([ContentError(file, 0, 0, f"cannot read: {exc.strerror or exc}")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ContentErrors([ContentError(
+            file, 0, 0, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
+            "scenario and lesson files are a few kB (split it, or check it is the file you meant)")])
+    return decode(data, file)
+
+
+def _kind(node: yaml.Node) -> str:
+    return {"MappingNode": "a mapping", "SequenceNode": "a list"}.get(type(node).__name__, "a value")
+
+
+def parse_yaml(text: str, file: str) -> Located:
+    """Parse YAML keeping positions; raises ContentErrors on syntax errors, duplicate keys,
+    tags, keys that are not text, and documents past the limits above."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ContentErrors([ContentError(file, 0, 0, f"the text is larger than {MAX_FILE_BYTES} characters")])
+    if (bad := _NOT_PRINTABLE.search(text)) is not None:
+        line, col = _position(text, bad.start())
+        code = ord(bad.group())
+        raise ContentErrors([ContentError(
+            file, line, col,
+            f"{_CONTROL_NAMES.get(code, 'a control character')} (U+{code:04X}) is not allowed in a YAML file; delete it")])
+    loader = _ComposingLoader(text)
+    try:
+        root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ContentErrors([ContentError(file, line, col, f"YAML syntax: {problem}")]) from None
+        prefix = "" if isinstance(exc, _Limit) else "YAML syntax: "
+        raise ContentErrors([ContentError(file, line, col, f"{prefix}{problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise ContentErrors([ContentError(file, 0, 0, f"YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
     if root is None:
         raise ContentErrors([ContentError(file, 1, 1, "the file is empty")])
     constructor = yaml.SafeLoader("")
     positions: dict[Path_, _Pos] = {(): _Pos(_mark(root), _mark(root))}
     errors: list[ContentError] = []
+    budget = [MAX_VALUES]
 
-    def walk(node: yaml.Node, path: Path_) -> Any:
+    def error(node: yaml.Node, message: str) -> None:
+        line, col = _mark(node)
+        errors.append(ContentError(file, line + 1, col + 1, message))
+
+    class _Stop(Exception):
+        pass
+
+    def scalar(node: yaml.Node) -> tuple[bool, Any]:
+        try:
+            return True, constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            problem = exc.problem or "cannot read this value"
+            if "could not determine a constructor" in problem:
+                problem = (f"unknown tag {node.tag!r}: mailsim files are plain YAML, without tags "
+                           "(quote the value if the ! belongs to it)")
+            error(node, f"YAML: {problem}")
+        except ValueError as exc:  # 2026-02-30, an integer of thousands of digits, ...
+            what = "date" if node.tag.endswith(":timestamp") else "number" if node.tag.endswith(
+                (":int", ":float")) else "value"
+            detail = str(exc).split(";")[0]
+            if "digits" in detail or "limit" in detail:
+                detail = f"it has {len(str(node.value))} characters, too many for a number"
+            error(node, f"not a valid {what}: {node.value!r} ({detail})")
+        return False, None
+
+    def key_of(key_node: yaml.Node) -> tuple[bool, Any]:
+        if not isinstance(key_node, yaml.ScalarNode):
+            error(key_node, f"a key must be a plain text, not {_kind(key_node)}")
+            return False, None
+        ok, key = scalar(key_node)
+        if ok and not isinstance(key, str):
+            error(key_node, f"a key must be text, not {type(key).__name__} {key!r}; quote it "
+                  f"(write '{key_node.value}')")
+            return False, None
+        return ok, key
+
+    def entries(node: yaml.MappingNode, active: tuple[int, ...]) -> list[tuple[yaml.Node, Any, yaml.Node]]:
+        """The (key node, key, value node) pairs of a mapping, merge keys (<<) applied."""
+        explicit: list[tuple[yaml.Node, Any, yaml.Node]] = []
+        sources: list[yaml.MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                if isinstance(value_node, yaml.MappingNode):
+                    sources.append(value_node)
+                elif isinstance(value_node, yaml.SequenceNode) and all(
+                        isinstance(v, yaml.MappingNode) for v in value_node.value):
+                    sources += value_node.value
+                else:
+                    error(value_node, "'<<' merges a mapping into this one: give it an alias of a "
+                          f"mapping (<<: *defaults) or a list of them, not {_kind(value_node)}")
+                continue
+            ok, key = key_of(key_node)
+            if not ok:
+                continue
+            if any(k == key for _, k, _ in explicit):
+                error(key_node, f"duplicate key {key!r}")
+            explicit.append((key_node, key, value_node))
+        out = list(explicit)
+        have = {k for _, k, _ in explicit}
+        for source in sources:
+            if id(source) in active:
+                error(source, "recursive alias: this mapping merges itself")
+                continue
+            for item in entries(source, (*active, id(source))):
+                if item[1] not in have:
+                    have.add(item[1])
+                    out.append(item)
+        return out
+
+    def walk(node: yaml.Node, path: Path_, active: tuple[int, ...]) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            error(node, f"this document expands to more than {MAX_VALUES} values (aliases that "
+                  "repeat aliases?); mailsim refuses it")
+            raise _Stop
+        if id(node) in active:
+            error(node, "recursive alias: this value contains itself")
+            return None
+        if len(active) >= MAX_DEPTH:
+            error(node, f"lists and mappings are nested more than {MAX_DEPTH} deep here (aliases included)")
+            return None
+        inner = (*active, id(node))
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            error(node, f"unknown tag {node.tag!r}: mailsim files are plain YAML, without tags")
+            return None
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = constructor.construct_object(key_node, deep=True)
+            for key_node, key, value_node in entries(node, inner):
                 sub = (*path, key)
-                if key in out:
-                    line, col = _mark(key_node)
-                    errors.append(ContentError(file, line + 1, col + 1, f"duplicate key {key!r}"))
-                positions[sub] = _Pos(_mark(key_node), _mark(value_node))
-                out[key] = walk(value_node, sub)
+                positions.setdefault(sub, _Pos(_mark(key_node), _mark(value_node)))
+                out[key] = walk(value_node, sub, inner)
             return out
         if isinstance(node, yaml.SequenceNode):
             items = []
             for n, item in enumerate(node.value):
-                positions[(*path, n)] = _Pos(_mark(item), _mark(item))
-                items.append(walk(item, (*path, n)))
+                positions.setdefault((*path, n), _Pos(_mark(item), _mark(item)))
+                items.append(walk(item, (*path, n), inner))
             return items
-        try:
-            return constructor.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError as exc:
-            line, col = _mark(node)
-            errors.append(ContentError(file, line + 1, col + 1, f"YAML: {exc.problem}"))
-            return None
+        return scalar(node)[1]
 
-    data = walk(root, ())
+    try:
+        data = walk(root, (), ())
+    except _Stop:
+        data = None
     if errors:
         raise ContentErrors(errors)
     return Located(file, data, positions)
@@ -152,10 +334,7 @@ def validation_errors(doc: Located, exc: ValidationError) -> list[ContentError]:
 def load_model(path: str | Path, model: type[M], text: str | None = None) -> tuple[M, Located]:
     file = str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ContentErrors([ContentError(file, 1, 1, f"cannot read: {exc}")]) from None
+        text = read_text(path)
     doc = parse_yaml(text, file)
     if not isinstance(doc.data, dict):
         raise ContentErrors([doc.error((), "the top level must be a mapping of keys to values")])
@@ -185,10 +364,10 @@ def load_lesson(path: str | Path) -> tuple[Lesson, Scenario]:
 
 
 def kind_of(path: str | Path) -> str:
-    """"scenario", "lesson" or "" for a YAML file, by its top-level keys."""
+    """"scenario", "lesson" or "" for a YAML file, by its top-level keys ("" also when unreadable)."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except Exception:
+        data = parse_yaml(read_text(path), str(path)).data
+    except ContentErrors:
         return ""
     if isinstance(data, dict):
         if "steps" in data:
@@ -198,27 +377,79 @@ def kind_of(path: str | Path) -> str:
     return ""
 
 
-def validate_paths(paths: list[str | Path]) -> tuple[int, list[ContentError]]:
-    """Validate files and folders of scenarios and lessons; returns (files checked, errors)."""
+def _is_yaml_name(path: Path) -> bool:
+    return path.suffix.lower() in (".yaml", ".yml")
+
+
+def _broken_link(path: Path) -> ContentError | None:
+    """An error for a symbolic link that points nowhere or at itself, else None."""
+    if not path.is_symlink() or path.exists():
+        return None
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return ContentError(str(path), 0, 0, f"symbolic link loop (it points at {target})")
+    return ContentError(str(path), 0, 0, f"dangling symbolic link: {target} does not exist")
+
+
+def _files_in(folder: Path, errors: list[ContentError]) -> list[Path]:
+    """The YAML files under ``folder``; paths that look like YAML but are not files become errors."""
     files: list[Path] = []
-    errors: list[ContentError] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml"))
+    for p in sorted(folder.rglob("*")):
+        if not _is_yaml_name(p):
+            continue
+        if (broken := _broken_link(p)) is not None:
+            errors.append(broken)
+        elif p.is_dir():
+            errors.append(ContentError(str(p), 0, 0, "is a folder whose name ends in .yaml; skipped"))
         elif p.is_file():
             files.append(p)
         else:
-            errors.append(ContentError(str(p), 1, 1, "no such file or folder"))
+            errors.append(ContentError(str(p), 0, 0, "is not a regular file; skipped"))
+    if not files and not errors:
+        errors.append(ContentError(str(folder), 0, 0, "no scenario or lesson files here (no *.yaml or *.yml)"))
+    return files
+
+
+def validate_file(path: Path) -> list[ContentError]:
+    """The errors of one scenario or lesson file (none when it is valid)."""
+    kind = kind_of(path)
+    try:
+        if kind == "lesson":
+            load_lesson(path)
+        elif kind == "scenario" or path.parent.name == "scenarios":
+            load_scenario(path)
+        else:
+            doc = parse_yaml(read_text(path), str(path))
+            if isinstance(doc.data, dict):
+                return [doc.error((), "neither a scenario (it has no 'steps') nor a lesson (no 'scenario')")]
+            return [doc.error((), "the top level must be a mapping of keys to values")]
+    except ContentErrors as exc:
+        return list(exc.errors)
+    return []
+
+
+def validate_paths(paths: list[str | Path]) -> tuple[int, list[ContentError]]:
+    """Validate files and folders of scenarios and lessons; returns (files checked, errors).
+
+    Every path gets its own errors and the walk goes on: one bad file never hides the others.
+    """
+    files: list[Path] = []
+    errors: list[ContentError] = []
+    for p in map(Path, paths):
+        if (broken := _broken_link(p)) is not None:
+            errors.append(broken)
+        elif p.is_dir():
+            files += _files_in(p, errors)
+        elif p.is_file():
+            files.append(p)
+        else:
+            errors.append(ContentError(str(p), 0, 0, "no such file or folder"))
     for f in files:
-        kind = kind_of(f)
-        try:
-            if kind == "lesson":
-                load_lesson(f)
-            elif kind == "scenario" or f.parent.name == "scenarios":
-                load_scenario(f)
-            else:
-                doc = parse_yaml(f.read_text(encoding="utf-8"), str(f))
-                errors.append(doc.error((), "neither a scenario (it has no 'steps') nor a lesson (no 'scenario')"))
-        except ContentErrors as exc:
-            errors += exc.errors
+        errors += validate_file(f)
     return len(files), errors

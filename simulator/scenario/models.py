@@ -8,16 +8,53 @@ script of steps. Each step has an ``id``, an ``action``, optional Markdown
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 FORMAT_VERSION = 1
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+
+
+def _address(value: str) -> str:
+    if not _ADDRESS.fullmatch(value):
+        raise ValueError(f"{value!r} is not a mail address: write it as local-part@domain, "
+                         "e.g. bob@example.net, without spaces or <>")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_address),
+                    WithJsonSchema({"type": "string", "pattern": _ADDRESS.pattern})]
+
+
+def reply_code(value: Any) -> int:
+    """A reply code as a teacher may write it: 250 or "250"; anything else is a clear error."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[2-5][0-9][0-9]\s*", value):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 200 <= value <= 599:
+        return value
+    raise ValueError(f"a reply code is three digits from 200 to 599, such as 250; not {value!r}")
+
+
+ReplyCode = Annotated[int, PlainValidator(reply_code),
+                      WithJsonSchema({"type": "integer", "minimum": 200, "maximum": 599})]
 
 
 # --- the world ----------------------------------------------------------------
@@ -50,7 +87,7 @@ class HostModel(Model):
 
 
 class UserModel(Model):
-    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    address: Address
     password: str
     name: str = ""
 
@@ -116,13 +153,13 @@ class Ask(Model):
 
 
 class ExpectReply(Model):
-    code: int | str | None = None
+    code: ReplyCode | None = None
     enhanced: str | None = None
     contains: str | None = None
 
 
 class ExpectMailbox(Model):
-    user: str
+    user: Address
     folder: str = "INBOX"
     count: int = Field(ge=0)
 
@@ -133,24 +170,30 @@ class ExpectQueue(Model):
 
 
 class ExpectDelivery(Model):
-    recipient: str
+    recipient: Address
     outcome: Literal["delivered", "deferred", "failed"]
 
 
 class ExpectState(Model):
-    machine: Literal["smtp.server", "smtp.client"] = "smtp.server"
-    state: str
-    conn: str = "main"
+    machine: str = Field("smtp.server", description="A machine of the protocol registry, e.g. smtp.server")
+    state: str = Field(description="A state of that machine's table (checked when the file is validated)")
+    conn: str = Field("main", description="A connection opened by a connect step before")
 
 
 class Expect(Model):
-    reply: int | ExpectReply | None = None
-    replies: list[int] | None = Field(None, description="One code per reply, for pipelined lines")
+    reply: ReplyCode | ExpectReply | None = None
+    replies: list[ReplyCode] | None = Field(None, description="One code per reply, for pipelined lines")
     mailbox: list[ExpectMailbox] | ExpectMailbox | None = None
     queue: list[ExpectQueue] | ExpectQueue | None = None
     delivery: list[ExpectDelivery] | ExpectDelivery | None = None
     state: ExpectState | None = None
     closed: bool | None = Field(None, description="Whether the connection is closed after the step")
+
+    @field_validator("reply", mode="before")
+    @classmethod
+    def _code_or_mapping(cls, value: Any) -> Any:
+        # One clear message for "reply: two-fifty" instead of one per alternative of the union.
+        return value if value is None or isinstance(value, dict | ExpectReply) else reply_code(value)
 
 
 # --- steps ----------------------------------------------------------------------
@@ -200,15 +243,20 @@ class SendMessageStep(StepBase):
 
     action: Literal["send_message"]
     from_: str = Field(alias="from", description="The client host")
-    sender: str = Field(description="The From address and the envelope sender")
-    envelope_from: str | None = Field(None, description="MAIL FROM, if it differs from sender")
-    to: list[str] = Field(min_length=1)
-    cc: list[str] = []
+    sender: Address = Field(description="The From address and the envelope sender")
+    envelope_from: str | None = Field(None, description="MAIL FROM, if it differs from sender ('' for <>)")
+    to: list[Address] = Field(min_length=1)
+    cc: list[Address] = []
     subject: str
     body: str
     server: str | None = Field(None, description="Submission server; default: the sender's provider")
     port: int = 587
     use_pipelining: bool = True
+
+    @field_validator("envelope_from")
+    @classmethod
+    def _null_or_address(cls, value: str | None) -> str | None:
+        return value if not value else _address(value)
 
 
 class RunQueueStep(StepBase):
@@ -265,16 +313,7 @@ class Scenario(Model):
     seed: int = 1
     start: datetime = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
     world: WorldModel = WorldModel()
-    steps: list[Step] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique_step_ids(self) -> Scenario:
-        seen: set[str] = set()
-        for step in self.steps:
-            if step.id in seen:
-                raise ValueError(f"step id {step.id!r} is used twice")
-            seen.add(step.id)
-        return self
+    steps: list[Step] = Field(min_length=1, description="Step ids are unique (checked with the references)")
 
 
 # --- lessons --------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.agents.faults import ReplyFault
 from simulator.agents.world import MailWorld
@@ -16,6 +18,7 @@ from simulator.protocols.smtp.client import (
 )
 from simulator.protocols.smtp.replies import Reply
 from simulator.scenario import models as m
+from simulator.scenario import references as refs
 from simulator.scenario.world import scenario_spec
 from simulator.trace import (
     ClockAdvanced,
@@ -59,6 +62,7 @@ class Runner:
         self.world = MailWorld(scenario_spec(scenario), seed=scenario.seed, start=scenario.start)
         self.world.trace.meta.update({"scenario": scenario.id, "title": scenario.title, "seed": scenario.seed})
         self.conns: dict[str, Connection] = {}
+        self.conn_ids: dict[str, str] = {}  # script name -> connection id, kept after a close
         self.readers: dict[str, ReplyReader] = {}
         self.last_replies: list[Reply] = []
         self.last_results: list[MessageResult] = []
@@ -70,10 +74,11 @@ class Runner:
         return self.result
 
     def run_step(self, step: m.StepBase) -> None:
-        self.world.net.record(StepStarted(step_id=step.id, title=step.title or _default_title(step),
+        action = ACTIONS[step.action]
+        self.world.net.record(StepStarted(step_id=step.id, title=step.title or action.title(step),
                                           explain=step.explain))
         self.last_replies = []
-        getattr(self, "_do_" + step.action)(step)  # type: ignore[attr-defined]
+        action.run(self, step)
         if step.expect is not None:
             self._check(step, step.expect)
 
@@ -88,6 +93,7 @@ class Runner:
             self.conns.pop(step.conn, None)
             return
         self.conns[step.conn] = conn
+        self.conn_ids[step.conn] = conn.id
         self.readers[step.conn] = ReplyReader()
         self._read_replies(step.conn)
 
@@ -232,13 +238,18 @@ class Runner:
                           f"connection is {'closed' if closed else 'open'}")
 
     def _current_state(self, conn_name: str, machine: str) -> str:
-        conn = self.conns.get(conn_name)
-        if conn is not None and machine == "smtp.server":
-            return getattr(conn.machine, "state", "")
+        """The state of ``machine`` on the script's connection ``conn_name``, never another's."""
+        conn_id = self.conn_ids.get(conn_name)
+        if conn_id is None:
+            return ""
+        ran_here = False
         for event in reversed(self.world.trace.events):
-            if isinstance(event, StateChanged) and event.machine == machine:
-                return event.to_state
-        return ""
+            if getattr(event, "conn", None) == conn_id and getattr(event, "machine", None) == machine:
+                if isinstance(event, StateChanged):
+                    return event.to_state
+                ran_here = True
+        table = refs.machine_tables().get(machine)
+        return table.initial if ran_here and table is not None else ""
 
 
 def _as_list(value):
@@ -247,15 +258,43 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def _default_title(step: m.StepBase) -> str:
-    if isinstance(step, m.SendStep):
-        first = step.line if step.line is not None else (step.lines or [step.data or ""])[0]
-        return f"C: {first.splitlines()[0] if first else ''}"
-    if isinstance(step, m.ConnectStep):
-        return f"{step.from_} connects to {step.to}:{step.port}"
-    if isinstance(step, m.SendMessageStep):
-        return f"{step.sender} sends {step.subject!r}"
+def _send_title(step: m.SendStep) -> str:
+    first = step.line if step.line is not None else (step.lines or [step.data or ""])[0]
+    return f"C: {first.splitlines()[0] if first else ''}"
+
+
+def _plain_title(step: m.StepBase) -> str:
     return step.action.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One action of the scenario format: how it runs, its default title, what it must name."""
+
+    run: Callable[[Runner, Any], None]
+    title: Callable[[Any], str]
+    check: Callable[[refs.References, tuple[Any, ...], Any], None]
+
+
+ACTIONS: dict[str, Action] = {
+    "connect": Action(Runner._do_connect, lambda s: f"{s.from_} connects to {s.to}:{s.port}", refs.check_connect),
+    "send": Action(Runner._do_send, _send_title, refs.check_send),
+    "close": Action(Runner._do_close, _plain_title, refs.check_close),
+    "send_message": Action(Runner._do_send_message, lambda s: f"{s.sender} sends {s.subject!r}",
+                           refs.check_send_message),
+    "run_queue": Action(Runner._do_run_queue, _plain_title, refs.check_run_queue),
+    "advance_clock": Action(Runner._do_advance_clock, _plain_title, refs.check_nothing),
+    "fault": Action(Runner._do_fault, _plain_title, refs.check_fault),
+    "host_down": Action(Runner._do_host_down, _plain_title, refs.check_host),
+    "host_up": Action(Runner._do_host_up, _plain_title, refs.check_host),
+    "check": Action(Runner._do_check, _plain_title, refs.check_nothing),
+    "note": Action(Runner._do_note, _plain_title, refs.check_nothing),
+}
+
+
+def default_title(step: m.StepBase) -> str:
+    """The title a step without one is shown with."""
+    return ACTIONS[step.action].title(step)
 
 
 def run_scenario(scenario: m.Scenario) -> RunResult:

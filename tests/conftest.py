@@ -1,0 +1,26 @@
+"""Fixtures every test folder can use."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+
+import pytest
+
+# The OS package that provides each client the interop tests run (Debian/Ubuntu names).
+OS_PACKAGES = {"swaks": "swaks", "curl": "curl", "openssl": "openssl"}
+
+
+def find_os_client(name: str) -> str:
+    """The path of a client program from the OS; skips the test, saying how to install it, if absent."""
+    path = shutil.which(name)
+    if path is None:
+        package = OS_PACKAGES.get(name, name)
+        pytest.skip(f"{name} is not installed; this interop test needs it (apt-get install {package})")
+    return path
+
+
+@pytest.fixture
+def os_client() -> Callable[[str], str]:
+    """``os_client("swaks")``: the program's path, or the test is skipped with the reason."""
+    return find_os_client
