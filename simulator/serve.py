@@ -380,7 +380,6 @@ class _Session:
         self.writer = writer
         self._held = bytearray()  # bytes read but not yet given to the machine
         self._scanned = 0  # of _held, known to hold no end of message
-        self._hinted = False
         # An overlong line being dropped as it is read: octets dropped so far (None: not
         # dropping), and whether the last one was a CR that may begin the CRLF.
         self._dropped: int | None = None
@@ -431,10 +430,6 @@ class _Session:
             self._send(cut)
         if not self.conn.closed:
             self._cut_overlong()
-        if not self._hinted and b"\n" in self._held and b"\r\n" not in self._held:
-            self._hinted = True  # the classic: nc sends LF, SMTP waits for CRLF
-            self.bridge._log(f"{self.conn.id} sent a line ending in LF alone; SMTP lines end in CRLF "
-                             "(RFC 5321 2.3.8), so the server waits for more. With nc, use nc -C.")
 
     def _send(self, n: int) -> None:
         chunk = bytes(self._held[:n])
@@ -484,11 +479,14 @@ class _Session:
     def _cut(self) -> int:
         """How many held bytes the machine gets now: whole lines, and a message as a whole."""
         held = self._held
-        last = held.rfind(b"\r\n")
+        # Out of DATA a bare LF ends a command line too: the machine answers it with the
+        # CRLF rule (RFC 5321 2.3.8) instead of waiting, so nc without -C gets a reply.
+        in_data = getattr(self.conn.machine, "state", None) == IN_DATA
+        last = held.rfind(b"\r\n" if in_data else b"\n")
         if last < 0:
             return 0  # a partial line; _cut_overlong() deals with one that grows too long
-        end = last + 2
-        if getattr(self.conn.machine, "state", None) != IN_DATA or len(held) >= DATA_CHUNK:
+        end = last + (2 if in_data else 1)
+        if not in_data or len(held) >= DATA_CHUNK:
             return end
         if held.startswith(b".\r\n"):
             return end

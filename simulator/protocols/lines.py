@@ -47,14 +47,21 @@ class LineBuffer:
             data = data[idx:]
         self._data += data
 
-    def next_line(self, limit: int) -> bytes | _TooLong | None:
+    def next_line(self, limit: int, *, bare_lf_ends: bool = False) -> bytes | _TooLong | None:
         """The next line with its CRLF, TOO_LONG for a discarded one, None if incomplete.
 
-        ``limit`` counts the CRLF, as RFC 5321 section 4.5.3.1 does.
+        ``limit`` counts the CRLF, as RFC 5321 section 4.5.3.1 does. With
+        ``bare_lf_ends`` a bare LF also ends a line (returned ending in ``b"\n"``
+        alone), so a caller can answer a client that ends its lines wrongly
+        instead of waiting for a CRLF that never comes.
         """
         while True:
-            start = max(self._searched - 1, 0)
-            idx = self._data.find(CRLF, start)
+            if bare_lf_ends:
+                idx = self._data.find(b"\n", self._searched)
+                end = idx + 1
+            else:
+                idx = self._data.find(CRLF, max(self._searched - 1, 0))
+                end = idx + 2
             if idx < 0:
                 self._searched = len(self._data)
                 if self._discarding or len(self._data) > limit:
@@ -64,7 +71,6 @@ class LineBuffer:
                     self._searched = keep
                     self._discarding = True
                 return None
-            end = idx + 2
             line = bytes(self._data[:end])
             del self._data[:end]
             self._searched = 0

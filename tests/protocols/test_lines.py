@@ -131,3 +131,22 @@ def test_any_chunking_matches_a_reference_splitter(data, limit, cuts):
         buf.feed(data[a:b])
         got += drain(buf, limit)
     assert got == reference_lines(data, limit)
+
+
+def test_bare_lf_ends_a_line_only_when_asked():
+    # RFC 5321 2.3.8 says only CRLF ends a line; the server asks for bare-LF lines in
+    # command mode only, to refuse them with a reply instead of waiting for ever.
+    buf = LineBuffer()
+    buf.feed(b"NOOP\nQUIT\r\n")
+    assert buf.next_line(512) == b"NOOP\nQUIT\r\n"
+    buf.feed(b"NOOP\nQUIT\r\n")
+    assert buf.next_line(512, bare_lf_ends=True) == b"NOOP\n"
+    assert buf.next_line(512, bare_lf_ends=True) == b"QUIT\r\n"
+    assert buf.next_line(512, bare_lf_ends=True) is None
+
+
+def test_bare_lf_ends_keeps_the_length_limit():
+    buf = LineBuffer()
+    buf.feed(b"x" * 600 + b"\nNOOP\n")
+    assert buf.next_line(512, bare_lf_ends=True) is TOO_LONG
+    assert buf.next_line(512, bare_lf_ends=True) == b"NOOP\n"

@@ -10,7 +10,8 @@ from simulator.protocols.smtp.replies import R, Reply
 # --- the registry ---------------------------------------------------------------
 
 REGISTRY = {name: value for name, value in vars(R).items() if isinstance(value, Reply)}
-NO_ENHANCED = {"GREETING", "HELO"}  # RFC 2034 section 4
+# RFC 2034 section 4: not on the greeting "and any response to HELO or EHLO", refusals included
+NO_ENHANCED = {"GREETING", "HELO", "HELO_SYNTAX", "BAD_DOMAIN"}
 
 
 def test_registry_is_not_empty():

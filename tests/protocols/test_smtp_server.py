@@ -70,16 +70,41 @@ def test_ehlo_accepts_address_literals_and_simple_names(smtp, line):
     assert run.last.code == 250 and run.state == S.EXPECT_MAIL
 
 
+@pytest.mark.parametrize("name", ["DESKTOP_4F2K9", "my_pc.corp.example", "_gateway", "WIN-7_X"])
+def test_ehlo_accepts_underscores_as_deployed_servers_do(smtp, name):
+    # RFC 5321 4.1.1.1 asks for a domain, whose labels (RFC 1035 2.3.1) have no "_"; Windows
+    # hosts announce such names anyway and Postfix and Exim take them, so we do too.
+    run = smtp.run_server(smtp.cmds(f"EHLO {name}"))
+    assert run.lines[1] == f"250-mx.example.net greets {name}\r\n".encode()
+    assert run.state == S.EXPECT_MAIL and run.server.session.helo == name
+
+
 @pytest.mark.parametrize(
     "line",
-    ["EHLO", "EHLO ", "HELO", "EHLO bad_domain.example", "EHLO two words", "HELO -a.example",
-     "EHLO a..example", "EHLO [192.0.2.1", b"EHLO a\n.example", b"EHLO a\r.example"],
+    ["EHLO bad!name.example", "EHLO two words", "HELO -a.example", "EHLO a-.example", "EHLO a..example",
+     "EHLO [192.0.2.1", "EHLO <client.example.org>", "EHLO alice@example.org", b"EHLO a\r.example"],
 )
-def test_ehlo_with_a_bad_domain_gets_501(smtp, line):
+def test_ehlo_with_a_name_that_is_no_domain_or_literal_gets_501_without_enhanced_code(smtp, line):
+    # RFC 2034 section 4: no enhanced code on "any response to HELO or EHLO", refusals included
     run = smtp.run_server(smtp.cmds(line))
-    assert reply_tuple(run.last) == (501, "5.5.4")
+    assert reply_tuple(run.last) == (501, "")
+    assert run.last.text.startswith(f"Invalid domain name in {smtp.cmds(line)[:4].decode()}")
     assert run.state == S.EXPECT_EHLO
     assert run.states == []
+
+
+@pytest.mark.parametrize("line", ["EHLO", "EHLO ", "HELO", "helo  "])
+def test_ehlo_without_a_name_gets_501_syntax_without_enhanced_code(smtp, line):
+    run = smtp.run_server(smtp.cmds(line))
+    verb = line.split()[0].upper()
+    assert run.lines[-1] == f"501 Syntax: {verb} <domain or address literal>\r\n".encode()
+    assert run.state == S.EXPECT_EHLO
+
+
+def test_ehlo_refusal_after_a_session_opened_keeps_the_session_and_has_no_enhanced_code(smtp):
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, "EHLO two words", smtp.MAIL))
+    assert reply_tuple(run.replies[2]) == (501, "")
+    assert reply_tuple(run.last) == (250, "2.1.0") and run.state == S.EXPECT_RCPT
 
 
 def test_ehlo_mid_transaction_resets_it(smtp):
@@ -144,8 +169,9 @@ def test_mail_null_reverse_path(smtp):
         ("MAIL FROM:<alice>", (501, "5.1.7")),
         ("MAIL FROM:<alice@>", (501, "5.1.7")),
         ("MAIL FROM:<alice@example..org>", (501, "5.1.7")),
-        (b"MAIL FROM:<alice@example.org\n>", (501, "5.1.7")),
-        (b"MAIL FROM:<alice\n@example.org>", (501, "5.1.7")),
+        (b"MAIL FROM:<alice@example.org\n>", (500, "5.5.2")),  # bare LF: not run (RFC 5321 2.3.8)
+        (b"MAIL FROM:<alice\n@example.org>", (500, "5.5.2")),
+        ("MAIL FROM: <alice@example.org>", (250, "2.1.0")),  # space after the colon: see below
     ],
 )
 def test_mail_parameters_and_errors(smtp, line, expected):
@@ -234,7 +260,7 @@ def test_rcpt_policy_refusal_passes_through_unchanged(smtp, refusal):
         ("RCPT TO:<>", (553, "5.1.3")),
         ("RCPT TO:<bob@>", (553, "5.1.3")),
         ("RCPT TO:<bob@exa_mple.net>", (553, "5.1.3")),
-        (b"RCPT TO:<bob@example.net\n>", (553, "5.1.3")),
+        (b"RCPT TO:<bob@example.net\n>", (500, "5.5.2")),  # bare LF: not run (RFC 5321 2.3.8)
         ("RCPT TO:bob@example.net", (501, "5.5.4")),
         ("RCPT FROM:<bob@example.net>", (501, "5.5.4")),
         ("RCPT", (501, "5.5.4")),
@@ -376,7 +402,9 @@ def test_data_line_limit_does_not_count_the_stuffed_dot(smtp):
 
 
 @pytest.mark.parametrize("stuffed", [False, True])
-def test_data_line_over_the_limit_gets_500_at_the_final_dot_and_not_before(smtp, stuffed):
+def test_data_line_over_the_limit_gets_554_at_the_final_dot_and_not_before(smtp, stuffed):
+    # RFC 5321 4.5.3.1.6: a text line is at most 1000 octets with its CRLF. The verdict is an
+    # end-of-DATA reply of RFC 5321 4.3.2 ("E: 552, 554, 451, 452"), not the command-syntax 500.
     line = b"x" * (TEXT_LINE_LIMIT - 1) + b"\r\n"  # 1001 octets
     if stuffed:
         line = b".." + line[1:]  # 1001 octets once unstuffed
@@ -384,8 +412,10 @@ def test_data_line_over_the_limit_gets_500_at_the_final_dot_and_not_before(smtp,
     assert run.codes[-1] == 354
     assert run.state == S.IN_DATA
     run.feed(b".\r\n")
-    assert run.lines[-1] == R.DATA_LINE_TOO_LONG.to_bytes()
-    assert reply_tuple(run.last) == (500, "5.5.2")
+    assert run.lines[-1] == (
+        b"554 5.6.0 Message refused: a text line is longer than 1000 octets with its CRLF"
+        b" (RFC 5321 section 4.5.3.1.6)\r\n"
+    )
     assert run.policy.accepted == []
     assert run.state == S.EXPECT_MAIL
     run.feed(smtp.cmds("NOOP"))
@@ -398,8 +428,8 @@ def test_data_line_limit_with_a_huge_line_in_small_chunks(smtp):
         run.feed(b"y" * 997)
     assert run.codes[-1] == 354
     run.feed(b"\r\nok\r\n.\r\n")
-    assert reply_tuple(run.last) == (500, "5.5.2")
-    assert run.codes.count(500) == 1
+    assert reply_tuple(run.last) == (554, "5.6.0")
+    assert run.codes.count(554) == 1 and 500 not in run.codes
 
 
 def test_message_size_limit_gets_552_at_the_final_dot(smtp):
@@ -425,7 +455,7 @@ def test_message_size_counts_unstuffed_octets(smtp):
 def test_line_too_long_wins_over_size_and_bare_newline(smtp):
     body = b"a\nb\r\n" + b"x" * 2000 + b"\r\n"
     run = smtp.run_server(smtp.transaction(body + b".\r\n"), max_message_size=100)
-    assert reply_tuple(run.last) == (500, "5.5.2")
+    assert run.last == R.DATA_LINE_TOO_LONG
 
 
 def test_accept_message_verdict_passes_through(smtp):
@@ -565,7 +595,7 @@ def test_overlong_command_fed_bytewise_gets_one_500(smtp):
 
 
 def test_too_many_errors_gets_421_and_closes(smtp):
-    run = smtp.run_server(smtp.cmds("FOO", "MAIL FROM:<a@example.org>", "EHLO bad_name", "NOOP"), max_errors=3)
+    run = smtp.run_server(smtp.cmds("FOO", "MAIL FROM:<a@example.org>", "EHLO bad!name", "NOOP"), max_errors=3)
     assert run.codes == [220, 500, 503, 501, 421]
     assert run.lines[-1] == b"421 4.7.0 mx.example.net too many errors, closing connection\r\n"
     assert run.state == S.CLOSED
@@ -682,8 +712,9 @@ CORPUS = [
     b"MAIL FROM:<>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n" + b"x" * 500 + b"\r\n" * 2 + b".\r\n"
     b"MAIL FROM:<>\r\nRCPT TO:<nobody@example.net>\r\nDATA\r\nRSET\r\nNOOP\r\nVRFY x\r\nVRFY\r\nHELP\r\n"
     b"EXPN x\r\nFOO\r\n" + b"N" * 600 + b"\r\nRCPT TO:<b@example.net>\r\nHELO client.example.org\r\n"
-    b"MAIL FROM:<> SIZE=1\r\nQUIT\r\n",
-    b"MAIL FROM:<a@example.org>\r\nEHLO bad_\r\nHELO\r\nRSET\r\nEHLO client.example.org\r\n",
+    b"MAIL FROM: <> SIZE=1\r\nRCPT TO: <b@example.net>\r\nRCPT TO:<b@example.net>\r\nRSET x\r\nQUIT x\r\n"
+    b"NOOP\nEHLO a b\r\nEHLO\r\nQUIT\r\n",
+    b"MAIL FROM:<a@example.org>\r\nEHLO bad!\r\nHELO\r\nRSET\r\nEHLO client.example.org\r\n",
 ]
 
 
@@ -714,14 +745,17 @@ def test_corpus_covers_every_reply_class_and_most_of_the_registry(smtp):
 
 def test_every_reply_carries_an_enhanced_code_of_its_class_except_greeting_and_ehlo(smtp):
     for run in corpus_runs(smtp):
-        last_verb = ""
+        last_verb, answered = "", True
         for event in run.events:
             if isinstance(event, CommandReceived):
-                last_verb = event.verb
+                last_verb, answered = event.verb, False
                 continue
             if not isinstance(event, ReplySent):
                 continue
-            if event.code == "220" or (last_verb in ("EHLO", "HELO") and event.code == "250"):
+            # RFC 2034 section 4: "any response to HELO or EHLO", a refusal included; a
+            # 421 that follows it (too many errors) is a reply of its own and has one.
+            first_answer, answered = not answered, True
+            if event.code == "220" or (last_verb in ("EHLO", "HELO") and first_answer):
                 assert event.enhanced == "", event
             elif event.code.startswith("3"):
                 assert event.code == "354" and event.enhanced == "", event
@@ -732,3 +766,154 @@ def test_every_reply_carries_an_enhanced_code_of_its_class_except_greeting_and_e
         assert [(str(r.code), r.enhanced, r.lines) for r in run.replies] == [
             (e.code, e.enhanced, e.text) for e in run.sent
         ]
+
+
+# --- issue 7 fidelity: each case cites the RFC text it follows ---------------------------
+
+
+@pytest.mark.parametrize("line", ["RSET now", "RSET x y", "rset 1"])
+def test_rset_with_an_argument_gets_501_and_keeps_the_transaction(smtp, line):
+    # RFC 5321 4.1.1.5 (rset = "RSET" CRLF) and 4.3.2: commands "not accepting arguments
+    # (DATA, RSET, QUIT) SHOULD return a 501 message if arguments are supplied"
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, smtp.RCPT, line))
+    assert run.lines[-1] == b"501 5.5.4 Syntax: RSET takes no argument (RFC 5321 section 4.3.2)\r\n"
+    assert run.state == S.EXPECT_RCPT_OR_DATA
+    assert run.server.envelope.rcpt_to == ["bob@example.net"]
+    assert run.states[-1].trigger == "RCPT"  # no RSET transition was taken
+
+
+@pytest.mark.parametrize("line", ["QUIT now", "quit bye"])
+def test_quit_with_an_argument_gets_501_and_the_session_stays_open(smtp, line):
+    # RFC 5321 4.1.1.10 (quit = "QUIT" CRLF) and 4.3.2
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, line))
+    assert run.lines[-1] == b"501 5.5.4 Syntax: QUIT takes no argument (RFC 5321 section 4.3.2)\r\n"
+    assert run.state == S.EXPECT_MAIL and not run.server.closed
+    run.feed(smtp.cmds("QUIT"))
+    assert run.last.code == 221 and run.server.closed
+
+
+def test_rset_and_quit_with_trailing_spaces_only_are_accepted(smtp):
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, "RSET ", "QUIT  "))
+    assert run.codes[-2:] == [250, 221]
+
+
+def test_noop_still_ignores_its_argument(smtp):
+    # RFC 5321 4.1.1.9: noop = "NOOP" [ SP String ] CRLF; the string is ignored
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, "NOOP anything"))
+    assert reply_tuple(run.last) == (250, "2.0.0")
+
+
+def test_data_with_an_argument_names_the_rule(smtp):
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, smtp.RCPT, "DATA now"))
+    assert run.last == R.NO_ARGUMENT.format("DATA")
+
+
+BARE_LF_REPLY = (
+    b"500 5.5.2 Command line ended with a bare LF, not run: SMTP lines end with CRLF"
+    b" (RFC 5321 section 2.3.8; with nc, use nc -C)\r\n"
+)
+
+
+def test_command_ended_by_a_bare_lf_is_answered_not_run(smtp):
+    # RFC 5321 2.3.8: implementations "MUST NOT recognize ... any other character or
+    # character sequence as a line terminator". Unanswered, a plain nc session would hang.
+    run = smtp.run_server(b"EHLO client.example.org\n")
+    assert run.lines[-1] == BARE_LF_REPLY
+    assert run.state == S.EXPECT_EHLO and run.states == []
+    assert run.commands == [CommandReceived(machine="smtp.server", verb="EHLO", argument="client.example.org")]
+    run.feed(smtp.cmds(smtp.EHLO))  # the same command with CRLF works
+    assert run.last.code == 250 and run.state == S.EXPECT_MAIL
+
+
+def test_a_whole_nc_session_with_bare_lfs_gets_one_reply_per_line(smtp):
+    run = smtp.run_server(b"EHLO a.example\nMAIL FROM:<a@example.org>\nQUIT\n")
+    assert run.lines[1:] == [BARE_LF_REPLY] * 3
+    assert run.policy.senders == [] and not run.server.closed
+
+
+def test_bare_lf_inside_a_crlf_line_refuses_the_part_before_it(smtp):
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, b"RSET\nNOOP"))
+    assert run.lines[-2:] == [BARE_LF_REPLY, b"250 2.0.0 OK\r\n"]
+    assert run.state == S.EXPECT_MAIL
+
+
+def test_bare_lf_reply_does_not_depend_on_chunking(smtp):
+    whole = smtp.run_server(b"NOOP\nNOOP\r\n")
+    split = smtp.run_server(b"NO", b"OP", b"\n", b"NOOP\r", b"\n")
+    assert whole.output == split.output and whole.events == split.events
+
+
+def test_bare_lf_lines_count_as_errors(smtp):
+    run = smtp.run_server(b"NOOP\n" * 3, max_errors=3)
+    assert run.codes == [220, 500, 500, 500, 421] and run.server.closed
+
+
+def test_bare_lf_in_message_text_is_still_refused_at_the_final_dot(smtp):
+    # in DATA a bare LF is message text (the smuggling defence above), not a line end
+    run = smtp.run_server(smtp.transaction(b"a\nb\r\n.\r\n"))
+    assert run.last == R.BARE_NEWLINE and run.policy.accepted == []
+
+
+@pytest.mark.parametrize(
+    ("line", "wire"),
+    [
+        ("MAIL FROM: <alice@example.org>",
+         b"250 2.1.0 Sender <alice@example.org> OK (accepted, but RFC 5321 section 3.3 allows no space"
+         b" around the colon of FROM:)\r\n"),
+        ("MAIL FROM :<alice@example.org>",
+         b"250 2.1.0 Sender <alice@example.org> OK (accepted, but RFC 5321 section 3.3 allows no space"
+         b" around the colon of FROM:)\r\n"),
+        ("MAIL FROM:<alice@example.org>", b"250 2.1.0 Sender <alice@example.org> OK\r\n"),
+    ],
+)
+def test_space_around_the_colon_is_accepted_and_pointed_out(smtp, line, wire):
+    # RFC 5321 3.3: "spaces are not permitted on either side of the colon following FROM
+    # in the MAIL command or TO in the RCPT command"; deployed servers accept them anyway.
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, line))
+    assert run.lines[-1] == wire
+    assert run.state == S.EXPECT_RCPT and run.server.envelope.mail_from == "alice@example.org"
+
+
+def test_space_after_the_colon_of_rcpt_is_pointed_out(smtp):
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, "RCPT TO: <bob@example.net>"))
+    assert run.last == R.RECIPIENT_OK_SPACE.format("<bob@example.net>")
+    assert run.server.envelope.rcpt_to == ["bob@example.net"]
+
+
+def test_duplicate_recipients_are_acknowledged_and_kept_once(smtp):
+    # One message, one copy per mailbox (Postfix's cleanup collapses duplicates too). The
+    # domain is compared in any case, the local part as written (RFC 5321 2.4).
+    rcpts = ["bob@example.net"] * 100 + ["bob@EXAMPLE.NET", "Bob@example.net"]
+    run = smtp.run_server(smtp.transaction(BODY + b".\r\n", rcpts=rcpts), max_recipients=3)
+    assert run.replies[3] == R.RECIPIENT_OK.format("<bob@example.net>")
+    assert run.replies[4:104] == [R.RECIPIENT_DUPLICATE.format("<bob@example.net>")] * 99 + [
+        R.RECIPIENT_DUPLICATE.format("<bob@EXAMPLE.NET>")
+    ]
+    assert run.replies[104] == R.RECIPIENT_OK.format("<Bob@example.net>")
+    assert run.policy.recipients == ["bob@example.net", "Bob@example.net"]  # asked once each
+    assert run.policy.accepted[0].rcpt_to == ("bob@example.net", "Bob@example.net")
+    assert reply_tuple(run.last) == (250, "2.0.0")
+
+
+def test_duplicates_of_postmaster_collapse_in_any_case(smtp):
+    # RFC 5321 4.1.1.3: "Postmaster" without a domain is matched case-insensitively
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, "RCPT TO:<postmaster>", "RCPT TO:<Postmaster>"))
+    assert run.last == R.RECIPIENT_DUPLICATE.format("<Postmaster>")
+    assert run.server.envelope.rcpt_to == ["postmaster"]
+
+
+def test_refused_recipients_count_towards_the_error_limit(smtp):
+    # Postfix's smtpd_hard_error_limit counts every refused RCPT, so address probing ends.
+    refusals = {f"u{i}@example.net": R.NO_SUCH_USER.format(f"<u{i}@example.net>") for i in range(10)}
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, *(f"RCPT TO:<u{i}@example.net>" for i in range(10))),
+                          policy=smtp.Policy(recipients=refusals), max_errors=5)
+    assert run.codes == [220, 250, 250, 550, 550, 550, 550, 550, 421]
+    assert run.policy.recipients == [f"u{i}@example.net" for i in range(5)]
+    assert run.server.closed
+
+
+def test_too_many_recipients_452_counts_towards_the_error_limit(smtp):
+    rcpts = [f"RCPT TO:<u{i}@example.net>" for i in range(6)]
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, *rcpts), max_recipients=2, max_errors=3)
+    assert run.codes == [220, 250, 250, 250, 250, 452, 452, 452, 421]
+    assert run.server.closed

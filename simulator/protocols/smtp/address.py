@@ -31,6 +31,22 @@ def is_domain(text: str) -> bool:
     return all(_LABEL.match(label) and len(label.encode()) <= 63 for label in text.split("."))
 
 
+# A HELO/EHLO name as deployed servers take it: labels of letters, digits, "-" and "_".
+# RFC 5321 4.1.1.1 asks for a domain (or an address literal), whose labels (RFC 1035
+# 2.3.1) have no "_"; but Windows hosts name themselves DESKTOP_1 and so on, and Postfix
+# (valid_hostname) and Exim accept it, so refusing would only break real clients.
+_HELO_LABEL = re.compile(r"^[A-Za-z0-9_\u0080-\U0010ffff]([A-Za-z0-9_\-\u0080-\U0010ffff]*[A-Za-z0-9_\u0080-\U0010ffff])?\Z")
+
+
+def is_helo_name(text: str) -> bool:
+    """A name a server takes in EHLO/HELO: a domain (``_`` allowed) or an address literal."""
+    if not text or len(text) > MAX_DOMAIN:
+        return False
+    if _ADDRESS_LITERAL.match(text):
+        return True
+    return all(_HELO_LABEL.match(label) and len(label.encode()) <= 63 for label in text.split("."))
+
+
 def check_mailbox(mailbox: str) -> None:
     local, at, domain = mailbox.rpartition("@")
     if not at or not local:
@@ -49,6 +65,9 @@ class PathArgument:
 
     mailbox: str
     params: dict[str, str | None]
+    # "FROM: <a@b>" or "FROM :<a@b>": RFC 5321 3.3 says "spaces are not permitted on
+    # either side of the colon", but real servers accept them; kept so the reply can say so.
+    space_around_colon: bool = False
 
 
 def parse_path_argument(arg: str, keyword: str, *, allow_null: bool) -> PathArgument:
@@ -56,7 +75,9 @@ def parse_path_argument(arg: str, keyword: str, *, allow_null: bool) -> PathArgu
     head, colon, rest = arg.partition(":")
     if not colon or head.strip().upper() != keyword:
         raise SyntaxError(f"{keyword}:<address>")
-    rest = rest.lstrip(" ")  # tolerate "FROM: <a@b>", common in the wild
+    stripped = rest.lstrip(" ")  # tolerate "FROM: <a@b>", common in the wild (RFC 5321 3.3 forbids it)
+    space_around_colon = len(stripped) != len(rest) or head != head.rstrip(" ")
+    rest = stripped
     if not rest.startswith("<"):
         raise SyntaxError(f"{keyword}:<address> (the angle brackets are required)")
     close = rest.find(">")
@@ -83,7 +104,7 @@ def parse_path_argument(arg: str, keyword: str, *, allow_null: bool) -> PathArgu
         if not name or not re.match(r"^[A-Za-z0-9][A-Za-z0-9\-]*$", name):
             raise SyntaxError(f"bad parameter {token!r}")
         params[name.upper()] = value if eq else None
-    return PathArgument(path, params)
+    return PathArgument(path, params, space_around_colon)
 
 
 def domain_of(mailbox: str) -> str:

@@ -86,11 +86,23 @@ class R:
     TIMEOUT = r(421, "4.4.2", "{} idle timeout, closing connection")
     TOO_MANY_ERRORS = r(421, "4.7.0", "{} too many errors, closing connection")
     TOO_MANY_CONNECTIONS = r(421, "4.7.0", "{} too many connections, try again later")
-    # EHLO/HELO (RFC 5321 4.1.1.1; no enhanced code per RFC 2034 section 4)
+    # EHLO/HELO (RFC 5321 4.1.1.1). RFC 2034 section 4: enhanced codes "must appear in
+    # all 2xx, 4xx, and 5xx response lines other than initial greeting and any response
+    # to HELO or EHLO", so none here, the refusals included (Postfix: "501 Syntax: HELO hostname").
     HELO = r(250, "", "{} greets {}")
+    HELO_SYNTAX = r(501, "", "Syntax: {} <domain or address literal>")
+    BAD_DOMAIN = r(501, "", "Invalid domain name in {}: {}")
     # Transaction (RFC 5321 4.1.1.2 - 4.1.1.5)
     SENDER_OK = r(250, "2.1.0", "Sender {} OK")
+    # RFC 5321 3.3: "spaces are not permitted on either side of the colon following FROM
+    # in the MAIL command or TO in the RCPT command". Real servers accept them (so do we);
+    # the reply says so, for the student reading the transcript.
+    SENDER_OK_SPACE = r(250, "2.1.0", "Sender {} OK (accepted, but RFC 5321 section 3.3 allows no space around the colon of FROM:)")
     RECIPIENT_OK = r(250, "2.1.5", "Recipient {} OK")
+    RECIPIENT_OK_SPACE = r(250, "2.1.5", "Recipient {} OK (accepted, but RFC 5321 section 3.3 allows no space around the colon of TO:)")
+    # A recipient already in the envelope: acknowledged, and delivered once (Postfix's
+    # cleanup collapses duplicate recipients the same way).
+    RECIPIENT_DUPLICATE = r(250, "2.1.5", "Recipient {} OK (already given: one copy will be delivered)")
     START_DATA = r(354, "", "Start mail input; end with <CRLF>.<CRLF>")
     QUEUED = r(250, "2.0.0", "OK queued as {}")
     RESET = r(250, "2.0.0", "Reset OK")
@@ -100,11 +112,16 @@ class R:
     # Syntax and sequence (RFC 5321 4.2.2, 4.3.2)
     # RFC 3463 3.6: X.5.2 covers a command "unrecognized"; X.5.1 one out of sequence or unsupported.
     UNKNOWN_COMMAND = r(500, "5.5.2", "Command unrecognized: {}")
-    LINE_TOO_LONG = r(500, "5.5.2", "Line too long (RFC 5321 section 4.5.3.1.4)")
-    DATA_LINE_TOO_LONG = r(500, "5.5.2", "Line too long in message text (RFC 5321 section 4.5.3.1.6)")
+    LINE_TOO_LONG = r(500, "5.5.2", "Line too long: a command line is at most 512 octets with its CRLF (RFC 5321 section 4.5.3.1.4)")
+    # RFC 5321 2.3.8: only CRLF ends a line, so a command ended by a bare LF is not run.
+    # Postfix 3.9 with smtpd_forbid_bare_newline=yes answers "521 5.5.2 ... bare <LF>
+    # received" and hangs up; we answer and keep the session, so a student typing into a
+    # plain nc (which sends LF) learns why and can retry with nc -C.
+    BARE_LF_COMMAND = r(500, "5.5.2", "Command line ended with a bare LF, not run: SMTP lines end with CRLF (RFC 5321 section 2.3.8; with nc, use nc -C)")
     BAD_SYNTAX = r(501, "5.5.4", "Syntax: {}")
+    # RFC 5321 4.3.2: DATA, RSET and QUIT take no argument and SHOULD get 501 with one.
+    NO_ARGUMENT = r(501, "5.5.4", "Syntax: {} takes no argument (RFC 5321 section 4.3.2)")
     BAD_SENDER_SYNTAX = r(501, "5.1.7", "Bad sender address syntax: {}")
-    BAD_DOMAIN = r(501, "5.5.4", "Invalid domain name in {}")
     NOT_IMPLEMENTED = r(502, "5.5.1", "{} not implemented")
     BAD_SEQUENCE = r(503, "5.5.1", "Bad sequence of commands: {}")
     PARAM_NOT_IMPLEMENTED = r(504, "5.5.4", "Parameter value not implemented: {}")
@@ -120,8 +137,12 @@ class R:
     NO_VALID_RECIPIENTS = r(554, "5.5.1", "No valid recipients")
     LOCAL_ERROR = r(451, "4.3.0", "Local error in processing, try again later")
     INSUFFICIENT_STORAGE = r(452, "4.3.1", "Insufficient system storage")
-    # Size (RFC 1870 section 6; RFC 5321 4.5.3.1.10)
+    # Size (RFC 1870 section 6; RFC 5321 4.5.3.1.7 message content, 4.5.3.1.9 "552 Too much mail data")
     SIZE_EXCEEDED = r(552, "5.3.4", "Message size exceeds fixed maximum of {} octets")
-    # Message content (RFC 5321 2.3.8: only CRLF ends a line)
+    # Message content. Both are refused at the final dot with 554, one of the end-of-DATA
+    # replies of RFC 5321 4.3.2 ("E: 552, 554, 451, 452"); 5.6.0 is RFC 3463 3.7's
+    # "other or undefined media error" (the content, not a command, is at fault).
+    DATA_LINE_TOO_LONG = r(554, "5.6.0", "Message refused: a text line is longer than 1000 octets with its CRLF (RFC 5321 section 4.5.3.1.6)")
+    # RFC 5321 2.3.8: only CRLF ends a line
     BARE_NEWLINE = r(554, "5.6.0", "Message contains a bare CR or LF; only CRLF ends a line (RFC 5321 section 2.3.8)")
     TRANSACTION_FAILED = r(554, "5.0.0", "Transaction failed: {}")

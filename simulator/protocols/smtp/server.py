@@ -14,7 +14,13 @@ from typing import Protocol
 
 from simulator.protocols.lines import TOO_LONG, LineBuffer
 from simulator.protocols.smtp import states as S
-from simulator.protocols.smtp.address import PathError, is_ascii, is_domain, parse_path_argument
+from simulator.protocols.smtp.address import (
+    PathError,
+    domain_of,
+    is_ascii,
+    is_helo_name,
+    parse_path_argument,
+)
 from simulator.protocols.smtp.replies import R, Reply
 from simulator.trace import CommandReceived, Event, ReplySent, StateChanged
 
@@ -22,6 +28,8 @@ COMMAND_LINE_LIMIT = 512  # RFC 5321 4.5.3.1.4, counting CRLF
 TEXT_LINE_LIMIT = 1000  # RFC 5321 4.5.3.1.6, counting CRLF but not a stuffed dot
 DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_RECIPIENTS = 100  # RFC 5321 4.5.3.1.8 asks for at least 100
+# Every 4xx/5xx reply to a command counts, refused RCPTs included, so address probing
+# ends too (Postfix's smtpd_hard_error_limit, also 20).
 DEFAULT_MAX_ERRORS = 20
 # NOOP, RSET, VRFY and HELP past this count as errors (Postfix smtpd_junk_command_limit),
 # so a client cannot keep a session busy for ever without sending mail.
@@ -137,7 +145,9 @@ class SmtpServer:
                     break
                 self._data_line(line)
             else:
-                line = self._buffer.next_line(COMMAND_LINE_LIMIT)
+                # A bare LF ends a command line too, so that line can be refused rather
+                # than left unanswered (a plain nc sends LF; see _command_line).
+                line = self._buffer.next_line(COMMAND_LINE_LIMIT, bare_lf_ends=True)
                 if line is None:
                     break
                 self._command_line(line)
@@ -205,12 +215,27 @@ class SmtpServer:
             self._reply(R.TOO_MANY_ERRORS.format(self.config.hostname))
             self._transition(S.TOO_MANY_ERRORS)
 
+    def _refuse_bare_lf(self, content: bytes) -> None:
+        text = content.decode("utf-8", "replace").replace("\r", "\\r")
+        word = text.partition(" ")[0]
+        if word.isascii() and word.isalpha() and len(word) <= 20:
+            verb, arg = word.upper(), text[len(word):].removeprefix(" ")
+        else:
+            verb, arg = "?", text
+        self._events.append(CommandReceived(machine=MACHINE, verb=verb, argument=arg))
+        self._error(R.BARE_LF_COMMAND)
+
     def _command_line(self, raw: bytes | object) -> None:
         if raw is TOO_LONG:
             self._events.append(CommandReceived(machine=MACHINE, verb="?", argument="(line too long)"))
             self._error(R.LINE_TOO_LONG)
             return
         assert isinstance(raw, bytes)
+        if not raw.endswith(b"\r\n"):
+            # RFC 5321 2.3.8: only CRLF ends a line. Not run, but answered: unanswered,
+            # the client would wait for ever for the reply to a line we never saw end.
+            self._refuse_bare_lf(raw[:-1])
+            return
         try:
             line = raw[:-2].decode("utf-8")
         except UnicodeDecodeError:
@@ -236,9 +261,14 @@ class SmtpServer:
     # --- effects (one per table effect name) ------------------------------
 
     def _do_greet(self, verb: str, arg: str) -> None:
-        domain = arg.strip(" ")  # only spaces: a stray CR or LF makes the name invalid
-        if not domain or " " in domain or not is_domain(domain):
-            self._error(R.BAD_DOMAIN.format(verb))
+        # Replies to EHLO/HELO carry no enhanced code, errors included (RFC 2034 section 4).
+        domain = arg.strip(" ")  # only spaces: a stray CR makes the name invalid
+        if not domain:
+            self._error(R.HELO_SYNTAX.format(verb))
+            return
+        if " " in domain or not is_helo_name(domain):
+            shown = domain if domain.isprintable() and len(domain) <= 64 else "(unprintable or too long)"
+            self._error(R.BAD_DOMAIN.format(verb, shown))
             return
         self.session.helo = domain
         self.session.esmtp = verb == "EHLO"
@@ -268,7 +298,8 @@ class SmtpServer:
             self._error(refusal)
             return
         self.envelope = Envelope(mail_from=parsed.mailbox, params=params)
-        self._reply(R.SENDER_OK.format(f"<{parsed.mailbox}>"))
+        ok = R.SENDER_OK_SPACE if parsed.space_around_colon else R.SENDER_OK
+        self._reply(ok.format(f"<{parsed.mailbox}>"))
         self._transition(verb)
 
     def _check_mail_params(self, params: dict[str, str | None]) -> Reply | None:
@@ -308,15 +339,21 @@ class SmtpServer:
         if not is_ascii(rcpt) and not self.envelope.smtputf8:
             self._error(R.NON_ASCII_NEEDS_SMTPUTF8.format(f"<{rcpt}>"))
             return
+        if _recipient_key(rcpt) in map(_recipient_key, self.envelope.rcpt_to):
+            # Acknowledged but kept once, so one message is delivered once per mailbox.
+            self._reply(R.RECIPIENT_DUPLICATE.format(f"<{rcpt}>"))
+            self._transition(verb)
+            return
         if len(self.envelope.rcpt_to) >= self.config.max_recipients:
-            self._reply(R.TOO_MANY_RECIPIENTS)
+            self._error(R.TOO_MANY_RECIPIENTS)  # RFC 5321 4.5.3.1.10: 452
             return
         refusal = self.policy.check_recipient(self.session, self.envelope, rcpt)
         if refusal is not None:
-            self._reply(refusal)
+            self._error(refusal)  # counted, so a client cannot probe addresses without end
             return
         self.envelope.rcpt_to.append(rcpt)
-        self._reply(R.RECIPIENT_OK.format(f"<{rcpt}>"))
+        ok = R.RECIPIENT_OK_SPACE if parsed.space_around_colon else R.RECIPIENT_OK
+        self._reply(ok.format(f"<{rcpt}>"))
         self._transition(verb)
 
     def _do_refuse_no_recipients(self, verb: str, arg: str) -> None:
@@ -325,7 +362,7 @@ class SmtpServer:
 
     def _do_start_data(self, verb: str, arg: str) -> None:
         if arg.strip():
-            self._error(R.BAD_SYNTAX.format("DATA takes no argument"))
+            self._error(R.NO_ARGUMENT.format("DATA"))
             return
         self._body.clear()
         self._data_size = 0
@@ -416,6 +453,9 @@ class SmtpServer:
             self._count_error()
 
     def _do_reset(self, verb: str, arg: str) -> None:
+        if arg.strip(" "):  # RFC 5321 4.1.1.5: rset = "RSET" CRLF; 4.3.2: 501 with an argument
+            self._error(R.NO_ARGUMENT.format("RSET"))
+            return
         self.envelope = Envelope()
         self._reply(R.RESET)
         self._transition(verb)
@@ -440,8 +480,18 @@ class SmtpServer:
         self._junk_command()
 
     def _do_quit(self, verb: str, arg: str) -> None:
+        if arg.strip(" "):  # RFC 5321 4.1.1.10: quit = "QUIT" CRLF; 4.3.2: 501 with an argument
+            self._error(R.NO_ARGUMENT.format("QUIT"))
+            return
         self._reply(R.BYE.format(self.config.hostname))
         self._transition(verb)
+
+
+def _recipient_key(mailbox: str) -> str:
+    """What makes two recipients the same mailbox: the local part as written (RFC 5321
+    2.4: it is case-sensitive) and the domain in any case."""
+    local, at, _ = mailbox.rpartition("@")
+    return f"{local}@{domain_of(mailbox)}" if at else mailbox.lower()  # bare "postmaster"
 
 
 _SEQUENCE_HINT = {
