@@ -29,12 +29,21 @@ class LineBuffer:
         self._data = bytearray()
         self._searched = 0  # bytes already known to hold no CRLF (minus one)
         self._discarding = False
+        self._discard_lf = False  # the line being discarded ends at any LF (bare_lf_ends)
 
     def __len__(self) -> int:
         return len(self._data)
 
     def feed(self, data: bytes) -> None:
-        if self._discarding and self._data.find(CRLF) < 0 and not (
+        if self._discarding and self._discard_lf:
+            if self._data.find(b"\n") < 0:  # drop the overlong line up to its LF as it arrives
+                idx = data.find(b"\n")
+                self._data.clear()
+                self._searched = 0
+                if idx < 0:
+                    return
+                data = data[idx:]
+        elif self._discarding and self._data.find(CRLF) < 0 and not (
                 self._data.endswith(b"\r") and data.startswith(b"\n")):
             # Still inside an overlong line: drop what belongs to it as it arrives.
             idx = data.find(CRLF)
@@ -70,6 +79,7 @@ class LineBuffer:
                     del self._data[: len(self._data) - keep]
                     self._searched = keep
                     self._discarding = True
+                    self._discard_lf = bare_lf_ends
                 return None
             line = bytes(self._data[:end])
             del self._data[:end]

@@ -150,3 +150,13 @@ def test_bare_lf_ends_keeps_the_length_limit():
     buf.feed(b"x" * 600 + b"\nNOOP\n")
     assert buf.next_line(512, bare_lf_ends=True) is TOO_LONG
     assert buf.next_line(512, bare_lf_ends=True) == b"NOOP\n"
+
+
+def test_bare_lf_ends_an_overlong_line_fed_in_pieces():
+    # the line being dropped as it arrives ends at its LF, as it would in one piece
+    buf = LineBuffer()
+    buf.feed(b"y" * 513)
+    assert buf.next_line(512, bare_lf_ends=True) is None and buf.discarding
+    buf.feed(b"y" * 1000 + b"\nNOOP\n")
+    assert buf.next_line(512, bare_lf_ends=True) is TOO_LONG
+    assert buf.next_line(512, bare_lf_ends=True) == b"NOOP\n"
