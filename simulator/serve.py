@@ -40,8 +40,7 @@ from simulator.agents.world import DEFAULT_SPEC, HostSpec, MailWorld, WorldSpec
 from simulator.export.transcript import render_event
 from simulator.mail.message import header
 from simulator.net.connection import Connection
-from simulator.protocols.smtp.replies import R
-from simulator.protocols.smtp.states import IN_DATA
+from simulator.protocols.registry import protocol_of_service
 from simulator.trace import ConnectionOpened, ConnectionRefused, Event, Note
 
 # The real client, as the virtual world sees it (RFC 5737 TEST-NET-1).
@@ -332,13 +331,13 @@ class Bridge:
             return
         self._tick()
         if len(self._sessions) >= self.max_connections:
-            reply = R.TOO_MANY_CONNECTIONS.format(target.host.fqdn)
+            reply = protocol_of_service(li.name).busy_reply(target.host.fqdn)
             self.world.net.record(ConnectionRefused(
                 client_host=REAL_CLIENT, server_host=target.name, server_addr=target.host.address,
-                port=li.virtual_port, reason=f"too many connections: {reply}"))
+                port=li.virtual_port, reason=f"too many connections: {reply.decode('utf-8').rstrip()}"))
             self._log(f"refused {real} on {local}: {self.max_connections} sessions are open "
                       "(--max-connections)")
-            writer.write(reply.to_bytes())
+            writer.write(reply)
             await _close_writer(writer)
             return
         self._transcript.pending_note = f"your client {real}, connected to {local}"
@@ -379,7 +378,8 @@ class _Session:
         self.reader = reader
         self.writer = writer
         self._held = bytearray()  # bytes read but not yet given to the machine
-        self._scanned = 0  # of _held, known to hold no end of message
+        # Where a unit of the stream ends is the protocol's business (its registry entry).
+        self._framer = protocol_of_service(conn.service.name).framer(data_chunk=DATA_CHUNK)
         # An overlong line being dropped as it is read: octets dropped so far (None: not
         # dropping), and whether the last one was a CR that may begin the CRLF.
         self._dropped: int | None = None
@@ -424,7 +424,7 @@ class _Session:
         if len(self._held) > self.bridge.held_peak:
             self.bridge.held_peak = len(self._held)
         while not self.conn.closed:
-            cut = self._cut()
+            cut = self._framer.cut(self._held, self.conn.machine.state)
             if not cut:
                 break
             self._send(cut)
@@ -434,7 +434,7 @@ class _Session:
     def _send(self, n: int) -> None:
         chunk = bytes(self._held[:n])
         del self._held[:n]
-        self._scanned = 0
+        self._framer.taken(n)
         self.conn.send(chunk)
 
     def _cut_overlong(self) -> None:
@@ -475,24 +475,6 @@ class _Session:
         self.bridge.world.net.record(Note(text=(
             f"{self.conn.id}: a line longer than {MAX_HELD} octets; its first {MAX_HELD} went to the "
             f"server, the other {dropped} were dropped as they arrived, {how}, and are not in this trace")))
-
-    def _cut(self) -> int:
-        """How many held bytes the machine gets now: whole lines, and a message as a whole."""
-        held = self._held
-        # Out of DATA a bare LF ends a command line too: the machine answers it with the
-        # CRLF rule (RFC 5321 2.3.8) instead of waiting, so nc without -C gets a reply.
-        in_data = getattr(self.conn.machine, "state", None) == IN_DATA
-        last = held.rfind(b"\r\n" if in_data else b"\n")
-        if last < 0:
-            return 0  # a partial line; _cut_overlong() deals with one that grows too long
-        end = last + (2 if in_data else 1)
-        if not in_data or len(held) >= DATA_CHUNK:
-            return end
-        if held.startswith(b".\r\n"):
-            return end
-        found = held.find(b"\r\n.\r\n", max(self._scanned - 4, 0))
-        self._scanned = len(held)
-        return end if found >= 0 else 0
 
     def _write(self) -> None:
         data = self.conn.read()

@@ -1,22 +1,35 @@
-"""Faults a scenario injects on purpose: a server answering with a chosen reply."""
+"""Faults a scenario injects on purpose: a server answering with a chosen reply.
+
+A fault is keyed by host, protocol and stage: the stage is one of the
+protocol's fault stages as its registry entry lists them (for SMTP the MAIL,
+RCPT and DATA replies, DATA meaning the reply at the final dot).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from simulator.protocols.smtp.replies import Reply
-
-STAGES = ("MAIL", "RCPT", "DATA")  # DATA = the reply at the final dot
+from simulator.protocols.registry import fault_stages
 
 
 @dataclass(slots=True)
 class ReplyFault:
     host: str
     stage: str
-    reply: Reply
+    reply: Any  # the protocol's reply type (an SMTP Reply)
     times: int = 1  # 0 = for ever
+    protocol: str = "smtp"
 
-    def fire(self) -> Reply | None:
+    def __post_init__(self) -> None:
+        stages = fault_stages(self.protocol)
+        if self.stage not in stages:
+            raise ValueError(f"{self.protocol} has no fault stage {self.stage!r}; "
+                             f"it has {', '.join(stages)}")
+        if self.times < 0:
+            raise ValueError("times must be 0 (for ever) or more")
+
+    def fire(self) -> Any | None:
         if self.times < 0:
             return None
         if self.times > 0:
@@ -35,9 +48,9 @@ class FaultBoard:
     def add(self, fault: ReplyFault) -> None:
         self.reply_faults.append(fault)
 
-    def reply_for(self, host: str, stage: str) -> Reply | None:
+    def reply_for(self, host: str, stage: str, protocol: str = "smtp") -> Any | None:
         for fault in self.reply_faults:
-            if fault.host == host and fault.stage == stage:
+            if fault.host == host and fault.stage == stage and fault.protocol == protocol:
                 reply = fault.fire()
                 if reply is not None:
                     return reply

@@ -11,10 +11,11 @@ from simulator.mail.message import header, make_message_id, prepend_header
 from simulator.mail.queue import OutboundQueue
 from simulator.mail.store import MailStore
 from simulator.mail.trace_headers import received_header, return_path_header
-from simulator.net.world import Host, Peer, Service, World
+from simulator.net.world import Host, Peer, ServerMachine, Service, World
+from simulator.protocols.registry import protocol
 from simulator.protocols.smtp.address import domain_of
 from simulator.protocols.smtp.replies import R, Reply
-from simulator.protocols.smtp.server import Envelope, Session, SmtpServer, SmtpServerConfig
+from simulator.protocols.smtp.server import Envelope, Session
 
 SUBMISSION = "submission"  # RFC 6409: clients hand over new mail
 MX = "mx"  # RFC 5321: other servers relay mail to us
@@ -47,6 +48,8 @@ class MailHost:
         self.queue = OutboundQueue(host.name, on_change=world.record)
         self.passwords: dict[str, str] = {}
         self.on_queued: list = []  # callbacks run after a message is queued (serve relays at once)
+        # The server software this host runs, by protocol: (role, peer) -> a server machine.
+        self._servers = {"smtp": self.smtp_server}
         for domain in config.local_domains:
             self.store.add_user(f"postmaster@{domain}")  # RFC 5321 4.5.1
 
@@ -61,18 +64,32 @@ class MailHost:
     def is_local(self, address: str) -> bool:
         return domain_of(address) in self.config.local_domains
 
-    def listen_smtp(self, port: int, role: str) -> None:
-        name = "submission" if role == SUBMISSION else "smtp"
-        self.host.listen(Service(name, port, lambda peer: self.smtp_server(role, peer)))
+    def listen(self, protocol_name: str, port: int, role: str = "") -> Service:
+        """Offer ``protocol_name`` on ``port``; the service is named after the registry's entry.
 
-    def smtp_server(self, role: str, peer: Peer) -> SmtpServer:
-        config = SmtpServerConfig(
-            hostname=self.host.fqdn,
+        ``role`` says what the server is for where the protocol has several
+        (SMTP: :data:`SUBMISSION` or :data:`MX`); by default it follows the
+        service of that port (587 and 465 are submission).
+        """
+        spec = protocol(protocol_name)
+        info = spec.service_on(port)
+        name = info.name if info else spec.name
+        builder = self._servers.get(spec.name)
+        if builder is None:
+            raise ValueError(f"{self.name} runs no {spec.name} server software")
+        role = role or (SUBMISSION if name.startswith("submission") else MX)
+        service = Service(name, port, lambda peer: builder(role, peer),
+                          implicit_tls=bool(info and info.implicit_tls))
+        self.host.listen(service)
+        return service
+
+    def smtp_server(self, role: str, peer: Peer) -> ServerMachine:
+        return protocol("smtp").new_server(
+            hostname=self.host.fqdn, policy=SmtpHostPolicy(self, role),
+            peer_host=peer.fqdn, peer_addr=peer.addr,
             max_message_size=self.config.max_message_size,
             max_recipients=self.config.max_recipients,
         )
-        policy = SmtpHostPolicy(self, role)
-        return SmtpServer(config, policy, Session(peer_host=peer.fqdn, peer_addr=peer.addr))
 
     def new_queue_id(self) -> str:
         return self.world.rng.hex(10)
@@ -124,7 +141,7 @@ class SmtpHostPolicy:
         self.role = role
 
     def check_sender(self, session: Session, reverse_path: str) -> Reply | None:
-        fault = self.mailhost.faults.reply_for(self.mailhost.name, "MAIL")
+        fault = self.mailhost.faults.reply_for(self.mailhost.name, "MAIL", "smtp")
         if fault is not None:
             return fault
         if (self.role == SUBMISSION and not session.authenticated
@@ -133,7 +150,7 @@ class SmtpHostPolicy:
         return None
 
     def check_recipient(self, session: Session, envelope: Envelope, forward_path: str) -> Reply | None:
-        fault = self.mailhost.faults.reply_for(self.mailhost.name, "RCPT")
+        fault = self.mailhost.faults.reply_for(self.mailhost.name, "RCPT", "smtp")
         if fault is not None:
             return fault
         if forward_path.lower() == "postmaster":
@@ -147,7 +164,7 @@ class SmtpHostPolicy:
         return None
 
     def accept_message(self, session: Session, envelope: Envelope) -> Reply:
-        fault = self.mailhost.faults.reply_for(self.mailhost.name, "DATA")
+        fault = self.mailhost.faults.reply_for(self.mailhost.name, "DATA", "smtp")
         if fault is not None:
             return fault
         return self.mailhost.accept(session, envelope, self.role)

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 from simulator.mail.message import build_message
 from simulator.net.world import World
-from simulator.protocols.smtp.client import MessageResult, OutgoingMessage, SmtpClient
+from simulator.protocols.registry import protocol
+from simulator.protocols.smtp.client import MessageResult, OutgoingMessage
+from simulator.protocols.smtp.replies import Reply
+
+__all__ = ["MailClient", "MessageResult", "OutgoingMessage", "Submission"]
 
 SUBMISSION_PORT = 587  # RFC 6409
 
@@ -15,6 +19,7 @@ SUBMISSION_PORT = 587  # RFC 6409
 class Submission:
     connected: bool
     results: list[MessageResult]
+    last_reply: Reply | None = None
 
 
 class MailClient:
@@ -32,10 +37,18 @@ class MailClient:
             extra_headers=extra_headers,
         )
 
-    def submit(self, server: str, messages: list[OutgoingMessage], port: int = SUBMISSION_PORT) -> Submission:
+    def submit(self, server: str, messages: list[OutgoingMessage], port: int = SUBMISSION_PORT, *,
+               use_pipelining: bool = True) -> Submission:
         conn = self.world.connect(self.host.name, server, port)
         if conn is None:
             return Submission(False, [])
-        client = SmtpClient(self.host.fqdn, messages)
+        client = protocol("smtp").new_client(helo_name=self.host.fqdn, messages=messages,
+                                             use_pipelining=use_pipelining)
         conn.run_client(client)
-        return Submission(True, client.results)
+        return Submission(True, client.results, client.last_reply)
+
+    def send(self, server: str, port: int, mail_from: str, rcpt_to: list[str], data: bytes, *,
+             use_pipelining: bool = True) -> Submission:
+        """Submit one message with envelope ``mail_from`` -> ``rcpt_to``."""
+        return self.submit(server, [OutgoingMessage(mail_from, rcpt_to, data)], port,
+                           use_pipelining=use_pipelining)

@@ -147,8 +147,8 @@ class MailWorld:
         for name, rtype in spec.dns_remove:
             net.dns.remove(name, rtype)
         for mh in self.mailhosts.values():
-            mh.listen_smtp(25, MX)
-            mh.listen_smtp(587, SUBMISSION)
+            mh.listen("smtp", 25, MX)
+            mh.listen("smtp", 587, SUBMISSION)
             self.relays[mh.name] = Relay(mh, self.mailhosts)
 
     def mailhost_for(self, address: str) -> MailHost | None:

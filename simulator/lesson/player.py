@@ -320,22 +320,9 @@ def machine_views(fold: Fold, conn: str, step: int) -> list[MachineView]:
 
 def initial_states() -> dict[str, str]:
     """Each registered machine's initial state, read from its table (data, not code)."""
-    from simulator.protocols.machine import TABLES
+    from simulator.protocols.registry import machine_tables
 
-    _register_tables()
-    return {name: table.initial for name, table in TABLES.items()}
-
-
-def _register_tables() -> None:
-    """Import the modules that register the state tables (tables only, never the machines)."""
-    import importlib
-
-    for module in ("simulator.protocols.smtp.states", "simulator.protocols.imap.states",
-                   "simulator.protocols.pop3.states"):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass
+    return {name: table.initial for name, table in machine_tables().items()}
 
 
 # --- one step's view ------------------------------------------------------------

@@ -156,12 +156,13 @@ class Sandbox:
 
     def valid_commands(self) -> list[str]:
         """The commands the server's table accepts now (what the hint line shows)."""
-        from simulator.protocols.machine import TABLES
+        from simulator.protocols.machine import InputKind
+        from simulator.protocols.registry import machine_tables
 
-        table = TABLES.get(self.target.machine)
+        table = machine_tables().get(self.target.machine)
         if table is None or self.closed:
             return []
-        return [i for i in table.inputs_in(self.state) if i.replace(" ", "").isalpha() and i.isupper()]
+        return table.inputs_in(self.state, InputKind.COMMAND)
 
     def hint(self) -> str:
         if self.closed:

@@ -14,11 +14,15 @@ from typing import Protocol
 
 from simulator.net.clock import DEFAULT_START, SeededRandom, VirtualClock
 from simulator.net.dns import VirtualDns
+from simulator.protocols.machine import StateTable
 from simulator.trace import ConnectionRefused, Event, Recorder, Trace
 
 
 class ServerMachine(Protocol):
     """What every sans-IO server machine offers the network layer."""
+
+    table: StateTable  # the machine's state table (its ``machine`` names it: "smtp.server")
+    state: str
 
     def start(self) -> list[Event]: ...
 
@@ -39,6 +43,9 @@ class ServerMachine(Protocol):
 
 
 class ClientMachine(Protocol):
+    table: StateTable
+    state: str
+
     def receive_data(self, data: bytes) -> list[Event]: ...
 
     def data_to_send(self) -> bytes: ...

@@ -3,11 +3,34 @@
 A :class:`StateTable` maps (state, input) to a :class:`Transition` naming the
 next state and the side effect. A pair missing from the table is a protocol
 error for the machine to refuse, never a silent no-op (after h11 ``_state.py``).
+
+Every input is declared once with a named :class:`InputKind` (a command the
+peer sends, a reply it gives, a timer, the peer going away, ...), so no code
+has to guess from an input's spelling whether it is a command.
+
+A row may also name where a *refused* input leads (``refused``): a command the
+effect turns down (501, 550, ...) takes that branch, which is part of the
+table, so an effect can never silently decline a row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class InputKind(StrEnum):
+    """What sort of thing an input of a state table is."""
+
+    COMMAND = "command"  # a command line the peer sent (SMTP verb, IMAP command, POP3 keyword)
+    DATA_END = "data end"  # the end of a message body (SMTP CRLF.CRLF)
+    REPLY = "reply"  # a reply from the peer, by class (client machines)
+    SEND = "send"  # the local user asked the machine to send something (client machines)
+    TIMER = "timer"  # a timer the host runs fired (idle timeout)
+    OPERATOR = "operator"  # the host stops the service
+    LIMIT = "limit"  # a limit the machine counts was passed (too many errors)
+    PEER = "peer"  # the peer closed the connection or it broke
+    ERROR = "error"  # the peer broke the protocol's framing (RemoteProtocolError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,12 +41,20 @@ class StateInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class InputInfo:
+    name: str
+    kind: InputKind
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     source: str
     input: str
     target: str
     effect: str
     rfc: str = ""
+    refused: str = ""  # where the input leads when the effect refuses it ("" = it cannot be refused)
 
 
 class StateTable:
@@ -33,34 +64,69 @@ class StateTable:
         initial: str,
         states: list[StateInfo],
         transitions: list[Transition],
+        inputs: list[InputInfo] | None = None,
+        *,
+        error: str = "",
     ) -> None:
         self.machine = machine
         self.initial = initial
+        self.error = error  # the state a protocol error leads to ("" = none declared)
         self.states = {s.name: s for s in states}
         self.transitions = tuple(transitions)
+        if inputs is None:
+            seen: dict[str, InputInfo] = {}
+            for tr in transitions:
+                seen.setdefault(tr.input, InputInfo(tr.input, InputKind.COMMAND))
+            inputs = list(seen.values())
+        self.input_info = {i.name: i for i in inputs}
         self._index: dict[tuple[str, str], Transition] = {}
         for tr in transitions:
             if tr.source not in self.states or tr.target not in self.states:
                 raise ValueError(f"{machine}: transition {tr} names an unknown state")
+            if tr.refused and tr.refused not in self.states:
+                raise ValueError(f"{machine}: transition {tr} is refused into an unknown state")
+            if tr.input not in self.input_info:
+                raise ValueError(f"{machine}: transition {tr} takes an undeclared input")
             key = (tr.source, tr.input)
             if key in self._index:
                 raise ValueError(f"{machine}: duplicate transition for {key}")
             self._index[key] = tr
         if initial not in self.states:
             raise ValueError(f"{machine}: unknown initial state {initial}")
+        if error and error not in self.states:
+            raise ValueError(f"{machine}: unknown error state {error}")
 
     def lookup(self, state: str, input: str) -> Transition | None:
         return self._index.get((state, input))
 
-    def inputs_in(self, state: str) -> list[str]:
-        """The inputs the table accepts in ``state``, in table order."""
-        return [tr.input for tr in self.transitions if tr.source == state]
+    def kind_of(self, input: str) -> InputKind | None:
+        info = self.input_info.get(input)
+        return info.kind if info else None
 
-    def inputs(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for tr in self.transitions:
-            seen.setdefault(tr.input)
-        return list(seen)
+    def inputs_in(self, state: str, kind: InputKind | None = None) -> list[str]:
+        """The inputs the table accepts in ``state`` (of ``kind``, if given), in table order."""
+        return [tr.input for tr in self.transitions
+                if tr.source == state and (kind is None or self.input_info[tr.input].kind == kind)]
+
+    def inputs(self, kind: InputKind | None = None) -> list[str]:
+        """Every declared input (of ``kind``, if given), in declaration order."""
+        return [i.name for i in self.input_info.values() if kind is None or i.kind == kind]
+
+
+class ProtocolError(Exception):
+    """A protocol error; ``reply`` is what the machine sends about it (may be None)."""
+
+    def __init__(self, message: str, reply: object | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply
+
+
+class LocalProtocolError(ProtocolError):
+    """The caller misused the machine (after h11): a bug in our code, not the peer's."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer broke the protocol's framing; ``reply`` is the answer the machine sends."""
 
 
 TABLES: dict[str, StateTable] = {}

@@ -17,12 +17,10 @@ DocPath = tuple[Any, ...]
 
 
 def machine_tables() -> dict[str, Any]:
-    """Every registered state table by machine name (e.g. ``smtp.server``)."""
-    # The tables register themselves when their protocol package is imported.
-    import simulator.protocols.smtp.states  # noqa: F401
-    from simulator.protocols.machine import TABLES
+    """Every registered state table by machine name (e.g. ``smtp.server``), from the protocol registry."""
+    from simulator.protocols.registry import machine_tables as tables
 
-    return dict(TABLES)
+    return tables()
 
 
 def _names(names: Any) -> str:

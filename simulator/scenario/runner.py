@@ -7,16 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.agents.faults import ReplyFault
+from simulator.agents.mua import MessageResult
 from simulator.agents.world import MailWorld
 from simulator.net.connection import Connection
-from simulator.protocols.smtp.client import (
-    MessageResult,
-    OutgoingMessage,
-    ReplyFormatError,
-    ReplyReader,
-    SmtpClient,
-)
-from simulator.protocols.smtp.replies import Reply
+from simulator.protocols.machine import RemoteProtocolError
+from simulator.protocols.registry import protocol, protocol_of_service
+from simulator.protocols.spec import ReplyLike, ReplyReader
 from simulator.scenario import models as m
 from simulator.scenario import references as refs
 from simulator.scenario.world import scenario_spec
@@ -64,7 +60,7 @@ class Runner:
         self.conns: dict[str, Connection] = {}
         self.conn_ids: dict[str, str] = {}  # script name -> connection id, kept after a close
         self.readers: dict[str, ReplyReader] = {}
-        self.last_replies: list[Reply] = []
+        self.last_replies: list[ReplyLike] = []
         self.last_results: list[MessageResult] = []
         self.result = RunResult(scenario, self.world)
 
@@ -94,7 +90,7 @@ class Runner:
             return
         self.conns[step.conn] = conn
         self.conn_ids[step.conn] = conn.id
-        self.readers[step.conn] = ReplyReader()
+        self.readers[step.conn] = protocol_of_service(conn.service.name).reply_reader()
         self._read_replies(step.conn)
 
     def _do_send(self, step: m.SendStep) -> None:
@@ -125,15 +121,10 @@ class Runner:
             assert provider is not None  # checked by references
             server = provider.name
         envelope_from = step.envelope_from if step.envelope_from is not None else step.sender
-        conn = self.world.net.connect(step.from_, server, step.port)
-        if conn is None:
-            self.last_results = []
-            return
-        smtp = SmtpClient(client.host.fqdn, [OutgoingMessage(envelope_from, [*step.to, *step.cc], data)],
-                          use_pipelining=step.use_pipelining)
-        conn.run_client(smtp)
-        self.last_results = smtp.results
-        self.last_replies = [smtp.last_reply] if smtp.last_reply else []
+        sent = client.send(server, step.port, envelope_from, [*step.to, *step.cc], data,
+                           use_pipelining=step.use_pipelining)
+        self.last_results = sent.results
+        self.last_replies = [sent.last_reply] if sent.last_reply else []
 
     def _do_run_queue(self, step: m.RunQueueStep) -> None:
         if step.host is None:
@@ -148,9 +139,10 @@ class Runner:
             self.world.run_queues()
 
     def _do_fault(self, step: m.FaultStep) -> None:
-        reply = Reply(step.code, (step.text,), step.enhanced)
+        proto = getattr(step, "protocol", "smtp")  # scenario files name SMTP stages until they say otherwise
+        reply = protocol(proto).make_reply(step.code, step.text, step.enhanced)
         host = self.world.net.host(step.host).name
-        self.world.faults.add(ReplyFault(host, step.stage, reply, step.times))
+        self.world.faults.add(ReplyFault(host, step.stage, reply, step.times, proto))
         times = "every time" if step.times == 0 else f"{step.times} time(s)"
         self.world.net.record(FaultInjected(fault="reply", detail=f"{host} answers {step.stage} with {reply} {times}"))
 
@@ -176,7 +168,7 @@ class Runner:
         while True:
             try:
                 reply = reader.next_reply()
-            except ReplyFormatError:
+            except RemoteProtocolError:
                 break
             if reply is None:
                 break

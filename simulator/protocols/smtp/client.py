@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from simulator.protocols.lines import TOO_LONG, LineBuffer
+from simulator.protocols.machine import RemoteProtocolError
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.replies import Reply
 from simulator.trace import Event, StateChanged
@@ -19,7 +20,7 @@ MACHINE = "smtp.client"
 REPLY_LINE_LIMIT = 512  # RFC 5321 4.5.3.1.5
 
 
-class ReplyFormatError(ValueError):
+class ReplyFormatError(RemoteProtocolError, ValueError):
     """The server sent something that is not an RFC 5321 4.2 reply."""
 
 
@@ -125,6 +126,8 @@ def _looks_enhanced(token: str, code: int) -> bool:
 
 
 class SmtpClient:
+    table = S.CLIENT_TABLE
+
     def __init__(self, helo_name: str, messages: list[OutgoingMessage], *, use_pipelining: bool = True) -> None:
         self.helo_name = helo_name
         self.pending = list(messages)

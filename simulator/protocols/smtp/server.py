@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from simulator.protocols.lines import TOO_LONG, LineBuffer
+from simulator.protocols.machine import InputKind
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.address import (
     PathError,
@@ -101,6 +102,8 @@ class SmtpServerConfig:
 
 
 class SmtpServer:
+    table = S.SERVER_TABLE
+
     def __init__(self, config: SmtpServerConfig, policy: SmtpPolicy, session: Session | None = None) -> None:
         self.config = config
         self.policy = policy
@@ -176,7 +179,7 @@ class SmtpServer:
         return self.state == S.CLOSED
 
     def valid_inputs(self) -> list[str]:
-        return [i for i in S.SERVER_TABLE.inputs_in(self.state) if i.isupper() and i.isalpha()]
+        return S.SERVER_TABLE.inputs_in(self.state, InputKind.COMMAND)
 
     # --- internals --------------------------------------------------------
 

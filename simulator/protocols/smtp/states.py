@@ -8,7 +8,14 @@ transition is taken when its command succeeds; a command that is refused
 
 from __future__ import annotations
 
-from simulator.protocols.machine import StateInfo, StateTable, Transition, register
+from simulator.protocols.machine import (
+    InputInfo,
+    InputKind,
+    StateInfo,
+    StateTable,
+    Transition,
+    register,
+)
 
 # --- server -------------------------------------------------------------------
 
@@ -71,17 +78,25 @@ def _server_transitions() -> list[Transition]:
     return rows
 
 
+_VERBS = ["EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT"]
+_SERVER_INPUTS = [
+    *(InputInfo(v, InputKind.COMMAND, "a command line (RFC 5321 4.1)") for v in _VERBS),
+    InputInfo(END_OF_DATA, InputKind.DATA_END, "the final dot of the message (RFC 5321 4.1.1.4)"),
+    InputInfo(TIMEOUT, InputKind.TIMER, "no command within the server's timeout (RFC 5321 4.5.3.2)"),
+    InputInfo(SHUTDOWN, InputKind.OPERATOR, "the service is stopping (RFC 5321 3.8)"),
+    InputInfo(TOO_MANY_ERRORS, InputKind.LIMIT, "the client made too many errors (RFC 5321 4.2.2 421)"),
+    InputInfo(PEER_CLOSED, InputKind.PEER, "the client closed the connection (RFC 5321 3.8)"),
+]
+
 SERVER_TABLE = register(
-    StateTable("smtp.server", EXPECT_EHLO, _SERVER_STATES, _server_transitions())
+    StateTable("smtp.server", EXPECT_EHLO, _SERVER_STATES, _server_transitions(), _SERVER_INPUTS)
 )
 
 # Verbs the server knows (RFC 5321 4.1) but does not offer: answered 502.
 NOT_IMPLEMENTED_VERBS = frozenset(
     {"EXPN", "TURN", "ETRN", "ATRN", "BDAT", "SEND", "SOML", "SAML", "STARTTLS", "AUTH"}
 )
-KNOWN_VERBS = frozenset(
-    t.input for t in SERVER_TABLE.transitions if t.input.isalpha() and t.input.isupper()
-)
+KNOWN_VERBS = frozenset(SERVER_TABLE.inputs(InputKind.COMMAND))
 
 # --- client -------------------------------------------------------------------
 
@@ -165,6 +180,13 @@ def _client_transitions() -> list[Transition]:
     return rows
 
 
+_CLIENT_INPUTS = [
+    *(InputInfo(i, InputKind.REPLY, "a reply of the server (RFC 5321 4.2)") for i in (
+        "2xx", ANY_FAIL, OK_NEXT, OK_DONE, FAIL_NEXT, FAIL_DONE, EHLO_UNSUPPORTED, RCPT_MORE,
+        RCPT_LAST_OK, RCPT_LAST_NONE, RCPT_LAST_NONE_PIPELINED, MAIL_FAIL_PIPELINED, GO_AHEAD, "421")),
+    InputInfo(CONN_LOST, InputKind.PEER, "the connection closed or the server broke the reply syntax"),
+]
+
 CLIENT_TABLE = register(
-    StateTable("smtp.client", C_EXPECT_GREETING, _CLIENT_STATES, _client_transitions())
+    StateTable("smtp.client", C_EXPECT_GREETING, _CLIENT_STATES, _client_transitions(), _CLIENT_INPUTS)
 )

@@ -1,6 +1,6 @@
 """The state pane: each end's state machine drawn from its table, current state lit.
 
-The states and transitions come from :data:`simulator.protocols.machine.TABLES`
+The states and transitions come from the protocol registry's tables
 (data, never the machines), so the picture cannot disagree with the code. The
 last transition is drawn as a bracket from the old state to the new one,
 labelled with its trigger; the transitions out of the current state are listed
@@ -16,18 +16,26 @@ from rich.table import Table
 from rich.text import Text
 
 from simulator.lesson.player import MachineView
-from simulator.protocols.machine import TABLES, StateTable
+from simulator.protocols.machine import InputKind, StateTable
+from simulator.protocols.registry import machine_tables
 from simulator.tui.widgets.lines import RichLinesView
 from simulator.tui.widgets.palette import palette
 
 
-def _transitions_from(table: StateTable, state: str) -> list[str]:
-    out: list[str] = []
+def _transitions_from(table: StateTable, state: str) -> list[tuple[str, bool]]:
+    """Each row out of ``state``, drawn, and whether its input is a command."""
+    out: list[tuple[str, bool]] = []
     for tr in table.transitions:
         if tr.source != state:
             continue
-        out.append(tr.input if tr.target == state else f"{tr.input}→{tr.target}")
+        shown = tr.input if tr.target == state else f"{tr.input}→{tr.target}"
+        out.append((shown, table.kind_of(tr.input) in _ASKED))
     return out
+
+
+# What a client sends a server (listed by name); the rest (replies, timers, limits,
+# the peer leaving) are counted as events.
+_ASKED = (InputKind.COMMAND, InputKind.DATA_END)
 
 
 class MachineDrawing:
@@ -37,7 +45,7 @@ class MachineDrawing:
         self.styles = styles
 
     def render(self, view: MachineView, *, compact: bool = False) -> Text:  # noqa: D401
-        table = TABLES.get(view.machine)
+        table = machine_tables().get(view.machine)
         st = self.styles
         out = Text()
         where = f" · {view.host}" if view.host else ""
@@ -63,7 +71,7 @@ class MachineDrawing:
             out.append("\n")
         nexts = _transitions_from(table, view.state)
         if nexts and not compact:
-            commands = [n for n in nexts if n.split("→")[0].isupper()]
+            commands = [n for n, asked in nexts if asked]
             events = len(nexts) - len(commands)
             out.append(" from here: ", st["muted"])
             out.append(" ".join(commands), st["next"])

@@ -1,0 +1,52 @@
+"""SMTP as the registry knows it (RFC 5321; submission RFC 6409; implicit TLS RFC 8314)."""
+
+from __future__ import annotations
+
+from simulator.protocols.smtp import states as S
+from simulator.protocols.smtp.client import ReplyReader, SmtpClient
+from simulator.protocols.smtp.framing import SmtpFramer
+from simulator.protocols.smtp.replies import R, Reply
+from simulator.protocols.smtp.server import Session, SmtpPolicy, SmtpServer, SmtpServerConfig
+from simulator.protocols.spec import ProtocolSpec, ServiceInfo
+
+# A scenario's fault replaces the reply to one of these (DATA: the reply at the final dot).
+FAULT_STAGES = ("MAIL", "RCPT", "DATA")
+
+
+def new_server(*, hostname: str, policy: SmtpPolicy, peer_host: str = "", peer_addr: str = "",
+               **limits: int) -> SmtpServer:
+    """A server machine for ``hostname``; ``limits`` are :class:`SmtpServerConfig` fields."""
+    config = SmtpServerConfig(hostname=hostname, **limits)
+    return SmtpServer(config, policy, Session(peer_host=peer_host, peer_addr=peer_addr))
+
+
+def new_client(*, helo_name: str, messages: list | None = None, use_pipelining: bool = True) -> SmtpClient:
+    return SmtpClient(helo_name, list(messages or []), use_pipelining=use_pipelining)
+
+
+def make_reply(code: int, text: str, enhanced: str = "") -> Reply:
+    return Reply(code, (text,), enhanced)
+
+
+def busy_reply(hostname: str) -> bytes:
+    return R.TOO_MANY_CONNECTIONS.format(hostname).to_bytes()
+
+
+SMTP = ProtocolSpec(
+    name="smtp",
+    server_table=S.SERVER_TABLE,
+    client_table=S.CLIENT_TABLE,
+    services=(
+        ServiceInfo("smtp", 25, doc="mail between servers (RFC 5321)"),
+        ServiceInfo("submission", 587, doc="mail from clients, STARTTLS (RFC 6409)"),
+        ServiceInfo("submissions", 465, implicit_tls=True, doc="submission over implicit TLS (RFC 8314)"),
+    ),
+    fault_stages=FAULT_STAGES,
+    new_server=new_server,
+    new_client=new_client,
+    reply_reader=ReplyReader,
+    framer=SmtpFramer,
+    make_reply=make_reply,
+    busy_reply=busy_reply,
+    doc="Simple Mail Transfer Protocol",
+)
