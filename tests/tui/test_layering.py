@@ -13,7 +13,7 @@ import simulator.tui
 TUI = Path(simulator.tui.__file__).parent
 FORBIDDEN = ("simulator.protocols.smtp.server", "simulator.protocols.smtp.client",
              "simulator.protocols.imap", "simulator.protocols.pop3", "simulator.net", "simulator.agents")
-ALLOWED_PROTOCOL = ("simulator.protocols.machine",)  # state tables are data, drawn by the state pane
+ALLOWED_PROTOCOL = ("simulator.protocols.machine", "simulator.protocols.registry")  # tables: data the state pane draws
 
 
 def _imports(path: Path) -> list[str]:
