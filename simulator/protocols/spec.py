@@ -43,10 +43,16 @@ class Framer(Protocol):
     ``cut(held, state)`` returns how many of the ``held`` bytes the machine
     should get now (0: wait for more); ``state`` is the server machine's
     current state, since the unit can depend on it (an SMTP message body is
-    handed over whole).
+    handed over whole). The bytes :meth:`cut` returns must be taken; bytes
+    taken otherwise (an overlong line's start) are reported with :meth:`taken`,
+    since the framer remembers how far it searched.
     """
 
     def cut(self, held: bytes | bytearray, state: str) -> int: ...
+
+    def taken(self, n: int) -> None:
+        """Bytes the bridge took from the front of ``held`` other than by :meth:`cut`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

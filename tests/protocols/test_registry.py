@@ -85,3 +85,13 @@ def test_faults_are_keyed_by_protocol_and_stage():
     assert board.reply_for("mx.example.net", "RCPT", "smtp") is None  # once only
     with pytest.raises(ValueError, match="smtp has no fault stage 'LOGIN'"):
         ReplyFault("mx.example.net", "LOGIN", reply)
+
+
+def test_framer_searches_afresh_after_the_bridge_takes_bytes_itself():
+    framer = registry.protocol("smtp").framer(data_chunk=1 << 20)
+    held = bytearray(b"Subject: x\r\n\r\n" + b"y" * 100)
+    assert framer.cut(held, S.IN_DATA) == 0  # remembers it searched all of this
+    del held[:]
+    framer.taken(114)
+    held += b"\r\n.\r\n"
+    assert framer.cut(held, S.IN_DATA) == 5

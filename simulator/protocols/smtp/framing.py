@@ -40,3 +40,7 @@ class SmtpFramer:
             return end
         self._scanned = len(held)
         return 0
+
+    def taken(self, n: int) -> None:
+        """The bridge took ``n`` held bytes from the front on its own: the search starts afresh."""
+        self._scanned = 0
