@@ -63,6 +63,7 @@ def test_framer_cuts_whole_lines_and_a_message_body_whole():
     framer = registry.protocol("smtp").framer(data_chunk=1000)
     assert framer.cut(bytearray(b"EHLO a\r\nMAIL"), S.EXPECT_EHLO) == 8
     assert framer.cut(bytearray(b"MAIL"), S.EXPECT_MAIL) == 0
+    assert framer.cut(bytearray(b"NOOP\nMA"), S.EXPECT_MAIL) == 5  # a bare LF ends a command: answered
     body = bytearray(b"Subject: hi\r\n\r\nline\r\n")
     assert framer.cut(body, S.IN_DATA) == 0  # no final dot yet: hold it
     body += b".\r\nQUIT\r\n"
