@@ -71,6 +71,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     schema = model.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"mailsim {args.kind}"
+    schema["patternProperties"] = {"^x-": {"description": "ignored: a place for YAML anchors to merge with <<"}}
     print(json.dumps(schema, indent=2))
     return 0
 

@@ -65,6 +65,7 @@ class Located:
         return ContentError(self.file, line + 1, col + 1, message)
 
 
+EXTENSION_PREFIX = "x-"  # top-level keys the format ignores (for anchors)
 MAX_FILE_BYTES = 2 * 1024 * 1024  # the bundled lessons are a few kB; a teacher's file is never this big
 MAX_DEPTH = 100  # nesting of lists and mappings; a scenario needs fewer than ten
 MAX_VALUES = 100_000  # values after expanding aliases: refuses an "alias bomb" (billion laughs)
@@ -118,6 +119,9 @@ def decode(data: bytes, file: str) -> str:
         if data.startswith(bom):
             raise ContentErrors([ContentError(
                 file, 0, 0, f"the file is {name} (it starts with a byte-order mark); save it as UTF-8")])
+    if data.count(b"\x00") > len(data) // 8:  # not text with a stray NUL: binary, or UTF-16/32 without a BOM
+        raise ContentErrors([ContentError(
+            file, 0, 0, "a binary file (full of NUL bytes), not text; if it is UTF-16, save it as UTF-8")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -149,7 +153,14 @@ def read_text(path: str | Path) -> str:
 
 
 def _kind(node: yaml.Node) -> str:
-    return {"MappingNode": "a mapping", "SequenceNode": "a list"}.get(type(node).__name__, "a value")
+    return {"MappingNode": "a mapping", "SequenceNode": "a list"}.get(type(node).__name__, "a single value")
+
+
+def _unknown_tag(tag: str) -> str:
+    shown = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+    if shown.startswith("!!python/"):
+        return f"{shown} is a Python tag: mailsim files are plain YAML and never build Python objects"
+    return f"unknown tag {shown!r}: mailsim files are plain YAML, without tags"
 
 
 def parse_yaml(text: str, file: str) -> Located:
@@ -196,21 +207,21 @@ def parse_yaml(text: str, file: str) -> Located:
         except yaml.constructor.ConstructorError as exc:
             problem = exc.problem or "cannot read this value"
             if "could not determine a constructor" in problem:
-                problem = (f"unknown tag {node.tag!r}: mailsim files are plain YAML, without tags "
-                           "(quote the value if the ! belongs to it)")
-            error(node, f"YAML: {problem}")
+                problem = _unknown_tag(node.tag) + " (quote the value if the ! belongs to it)"
+            error(node, problem)
         except ValueError as exc:  # 2026-02-30, an integer of thousands of digits, ...
             what = "date" if node.tag.endswith(":timestamp") else "number" if node.tag.endswith(
                 (":int", ":float")) else "value"
             detail = str(exc).split(";")[0]
             if "digits" in detail or "limit" in detail:
-                detail = f"it has {len(str(node.value))} characters, too many for a number"
-            error(node, f"not a valid {what}: {node.value!r} ({detail})")
+                detail = f"{len(str(node.value))} digits, too many for a number"
+            shown = node.value if len(node.value) <= 40 else node.value[:20] + "…"
+            error(node, f"not a valid {what}: {shown!r} ({detail})")
         return False, None
 
     def key_of(key_node: yaml.Node) -> tuple[bool, Any]:
         if not isinstance(key_node, yaml.ScalarNode):
-            error(key_node, f"a key must be a plain text, not {_kind(key_node)}")
+            error(key_node, f"a key must be plain text, not {_kind(key_node)}")
             return False, None
         ok, key = scalar(key_node)
         if ok and not isinstance(key, str):
@@ -266,7 +277,7 @@ def parse_yaml(text: str, file: str) -> Located:
             return None
         inner = (*active, id(node))
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
-            error(node, f"unknown tag {node.tag!r}: mailsim files are plain YAML, without tags")
+            error(node, _unknown_tag(node.tag))
             return None
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
@@ -338,8 +349,11 @@ def load_model(path: str | Path, model: type[M], text: str | None = None) -> tup
     doc = parse_yaml(text, file)
     if not isinstance(doc.data, dict):
         raise ContentErrors([doc.error((), "the top level must be a mapping of keys to values")])
+    # Top-level keys starting with "x-" are the author's own: a place for YAML anchors
+    # (x-defaults: &conn {...}) that steps then merge with <<: *conn.
+    data = {k: v for k, v in doc.data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
     try:
-        return model.model_validate(doc.data), doc
+        return model.model_validate(data), doc
     except ValidationError as exc:
         raise ContentErrors(validation_errors(doc, exc)) from None
 

@@ -31,20 +31,15 @@ class LoadError(Exception):
 def load_player(path: Path):
     """Load a lesson or a bare scenario, run it, and wrap the result in a Player."""
     from simulator.lesson.player import Player
-    from simulator.scenario.loader import ContentErrors, kind_of, load_lesson, load_scenario
-    from simulator.scenario.runner import run_scenario
+    from simulator.scenario.launch import load_run
+    from simulator.scenario.loader import ContentErrors
 
     try:
-        if kind_of(path) == "lesson":
-            lesson, scenario = load_lesson(path)
-        else:
-            lesson, scenario = None, load_scenario(path)
+        loaded = load_run(path)
     except ContentErrors as exc:
         raise LoadError("\n".join(str(e) for e in exc.errors)) from None
-    result = run_scenario(scenario)
-    player = Player.from_result(result, lesson=lesson)
-    title = lesson.title if lesson else scenario.title
-    return player, title, lesson.id if lesson else ""
+    player = Player.from_result(loaded.result, lesson=loaded.lesson)
+    return player, loaded.title, loaded.lesson_id
 
 
 class MailsimApp(App):
@@ -136,6 +131,9 @@ class MailsimApp(App):
                 loaded = load_player(path)
             except LoadError as exc:
                 self.call_from_thread(self._load_failed, path, str(exc))
+                return
+            except Exception as exc:  # a bug, not a bad file: say so rather than "loading" for ever
+                self.call_from_thread(self._load_failed, path, f"{path}: could not be opened: {exc!r}")
                 return
             self.call_from_thread(self._loaded, loaded)
 

@@ -105,3 +105,46 @@ def test_verbose_shows_state_changes(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "simulator.cli", "run", "-v", str(write(tmp_path, SCENARIO))],
                          capture_output=True, text=True, timeout=60, check=True)
     assert "smtp.server: EXPECT_EHLO -> EXPECT_MAIL on EHLO" in out.stdout
+
+
+def _two_connections(expect_conn: str, state: str):
+    from simulator.scenario.models import Scenario
+
+    connect = {"action": "connect", "from": "mallory-box", "to": "mx.example.net", "port": 25}
+    return Scenario.model_validate({"id": "two", "title": "Two", "steps": [
+        {"id": "a", **connect, "conn": "a"},
+        {"id": "ehlo-a", "action": "send", "line": "EHLO a.example", "conn": "a"},
+        {"id": "close-a", "action": "close", "conn": "a"},
+        {"id": "b", **connect, "conn": "b"},
+        {"id": "check", "action": "check", "expect": {"state": {"state": state, "conn": expect_conn}}},
+    ]})
+
+
+def test_expect_state_reads_the_named_connection_only() -> None:
+    # a was closed after its EHLO (CLOSED); b has just been greeted (EXPECT_EHLO).
+    assert run_scenario(_two_connections("a", "CLOSED")).ok
+    assert run_scenario(_two_connections("b", "EXPECT_EHLO")).ok
+    wrong = run_scenario(_two_connections("b", "EXPECT_MAIL"))
+    assert [str(f) for f in wrong.failures] == [
+        "step 'check': state: smtp.server is in EXPECT_EHLO, expected EXPECT_MAIL"]
+
+
+def test_expect_state_of_a_connection_never_opened_cannot_pass() -> None:
+    # Validation refuses this file; built by hand, the runner still fails it rather than
+    # reading another connection's state.
+    result = run_scenario(_two_connections("ghost", "EXPECT_EHLO"))
+    assert [str(f) for f in result.failures] == [
+        "step 'check': state: smtp.server is in (no state), expected EXPECT_EHLO"]
+
+
+def test_every_action_of_the_format_has_a_handler_and_a_title() -> None:
+    import typing
+
+    from simulator.scenario import models as m
+    from simulator.scenario.runner import ACTIONS, default_title
+
+    union = typing.get_args(typing.get_args(m.Step)[0])
+    actions = {a for model in union for a in typing.get_args(model.model_fields["action"].annotation)}
+    assert actions == set(ACTIONS)
+    step = m.ConnectStep.model_validate({"id": "c", "action": "connect", "from": "x", "to": "y", "port": 25})
+    assert default_title(step) == "x connects to y:25"
