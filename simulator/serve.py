@@ -597,15 +597,12 @@ def load_world(name: str | None) -> MailWorld:
     """The default world, or the world of a scenario or lesson file (its steps are not run)."""
     if name is None:
         return serve_world()
-    from simulator import content
-    from simulator.scenario.loader import ContentErrors, kind_of, load_lesson, load_scenario
+    from simulator.scenario.launch import load
+    from simulator.scenario.loader import ContentErrors
     from simulator.scenario.world import scenario_spec
 
-    path = content.resolve(name)
-    if not path.is_file():
-        raise ServeError(f"{name}: no such file, lesson or scenario")
     try:
-        scenario = load_lesson(path)[1] if kind_of(path) == "lesson" else load_scenario(path)
+        scenario = load(name).scenario
     except ContentErrors as exc:
         raise ServeError("\n".join(str(e) for e in exc.errors)) from None
     world = serve_world(scenario_spec(scenario), seed=scenario.seed)

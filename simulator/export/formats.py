@@ -30,22 +30,16 @@ class NotATrace(ValueError):
 def load_source(name: str) -> Source:
     """A scenario, a lesson, a bundled name (run now), or a trace JSON from ``mailsim run --json``.
 
-    Raises FileNotFoundError, NotATrace, or the loader's ContentErrors.
+    Raises NotATrace, or the loader's ContentErrors (a missing file or folder included).
     """
-    from simulator.scenario.loader import kind_of, load_lesson, load_scenario
-    from simulator.scenario.runner import run_scenario
+    from simulator.scenario.launch import load_run
 
     path = content.resolve(name)
-    if not path.is_file():
-        raise FileNotFoundError(f"{name}: no such file, lesson or scenario")
-    if _looks_like_json(path):
+    if path.is_file() and _looks_like_json(path):
         trace = _load_trace(path)
         return Source(trace, str(trace.meta.get("title", "")) or path.stem)
-    if kind_of(path) == "lesson":
-        lesson, scenario = load_lesson(path)
-        return Source(run_scenario(scenario).trace, lesson.title, lesson.intro or scenario.summary)
-    scenario = load_scenario(path)
-    return Source(run_scenario(scenario).trace, scenario.title, scenario.summary)
+    loaded = load_run(name)
+    return Source(loaded.result.trace, loaded.title, loaded.summary)
 
 
 def _looks_like_json(path: Path) -> bool:
