@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--world", metavar="FILE", help="use the world of this scenario or lesson instead of the default")
     p.add_argument("--max-connections", type=int, metavar="N", help="open sessions allowed at once (default 200)")
     p.add_argument("--idle-timeout", type=float, metavar="SECONDS", help="close a silent session after this long (default 300)")
+    p.add_argument("--line-deadline", type=float, metavar="SECONDS", help="a line must arrive whole within this once begun (default 60, at most 300)")
+    p.add_argument("--data-deadline", type=float, metavar="SECONDS", help="message text, 354 to final dot, must arrive within this (default 600, at most 600)")
     p.add_argument("--trace-json", metavar="PATH", help="write the trace as JSON to PATH at exit")
     p.add_argument("-v", "--verbose", action="store_true", help="also show state changes")
     p.set_defaults(func=cmd_serve)

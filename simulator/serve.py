@@ -13,7 +13,8 @@ after the 250 reply has been written, as a queueing MTA would.
 
 Limits: loopback only; at most ``max_connections`` sessions (then ``421
 4.7.0``), with a listen backlog that queues a whole class connecting at once;
-an idle timeout (``421 4.4.2``); the machine's line limits (RFC 5321
+an idle timeout, and deadlines for a whole line and a whole message (``421
+4.4.2`` saying which timer fired); the machine's line limits (RFC 5321
 4.5.3.1) and the world's message size. Of a line without CRLF at most
 :data:`MAX_HELD` bytes are held and fed to the machine (which refuses it);
 the rest of it is dropped as it is read and a Note in the trace says how
@@ -50,6 +51,18 @@ REAL_CLIENT_SPEC = HostSpec(REAL_CLIENT, ["192.0.2.200"], "real-client.example",
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_MAX_CONNECTIONS = 200  # a class of students, each with a client or two
 DEFAULT_IDLE_TIMEOUT = 300.0  # RFC 5321 4.5.3.2.7 asks a server to wait 5 minutes for a command
+# Deadlines for a whole record, as Postfix's smtpd_per_record_deadline: the idle
+# timer restarts with every byte, so a client sending a byte a second would hold
+# its session for ever. A command (or message) line must arrive whole within
+# the line deadline once its first byte has come, and the message text, from
+# the 354 to the final dot, within the DATA deadline. A client that writes each
+# line at once (every real client, and nc or telnet, which send a line on
+# Enter) never meets them. RFC 5321 4.5.3.2's timers bound them: 5 minutes for
+# a command (4.5.3.2.7), 10 minutes at most for a message (4.5.3.2.6).
+DEFAULT_LINE_DEADLINE = 60.0
+DEFAULT_DATA_DEADLINE = 600.0
+MAX_LINE_DEADLINE = 300.0  # RFC 5321 4.5.3.2.7
+MAX_DATA_DEADLINE = 600.0  # RFC 5321 4.5.3.2.6
 READ_SIZE = 64 * 1024  # bytes asked of the socket at a time
 STREAM_LIMIT = 64 * 1024  # asyncio stops reading the socket when this much is unread
 # Bytes of one line held before the machine gets them anyway: more than any line
@@ -156,6 +169,8 @@ class Bridge:
         ports: Mapping[str, int] | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        line_deadline: float = DEFAULT_LINE_DEADLINE,
+        data_deadline: float = DEFAULT_DATA_DEADLINE,
         out: Callable[[str], None] | None = None,
         verbose: bool = False,
     ) -> None:
@@ -165,6 +180,12 @@ class Bridge:
             raise ServeError("--max-connections must be at least 1")
         if idle_timeout <= 0:
             raise ServeError("--idle-timeout must be more than 0 seconds")
+        if not 0 < line_deadline <= MAX_LINE_DEADLINE:
+            raise ServeError(f"--line-deadline must be more than 0 and at most {MAX_LINE_DEADLINE:g} seconds "
+                             "(RFC 5321 4.5.3.2.7)")
+        if not 0 < data_deadline <= MAX_DATA_DEADLINE:
+            raise ServeError(f"--data-deadline must be more than 0 and at most {MAX_DATA_DEADLINE:g} seconds "
+                             "(RFC 5321 4.5.3.2.6)")
         unknown = set(ports or {}) - {li.name for li in LISTENERS}
         if unknown:
             raise ServeError(f"unknown listener(s): {', '.join(sorted(unknown))}")
@@ -174,6 +195,8 @@ class Bridge:
         self.ports: dict[str, int] = {}
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
+        self.line_deadline = line_deadline
+        self.data_deadline = data_deadline
         self.out = out
         self.targets: dict[str, MailHost] = {}
         for li in LISTENERS:
@@ -384,24 +407,33 @@ class _Session:
         # dropping), and whether the last one was a CR that may begin the CRLF.
         self._dropped: int | None = None
         self._dropped_cr = False
+        # Deadlines (loop time): the first byte of the line not yet ended by CRLF, the 354.
+        self._line_began: float | None = None
+        self._data_began: float | None = None
+        self._cr = False  # the last byte read was a CR
 
     async def run(self) -> None:
         self._write()
         await self._drain()
+        loop = asyncio.get_running_loop()
         while not self.conn.closed and not self.writer.is_closing():
+            wait, why = self._timer(loop.time())
             try:
-                data = await asyncio.wait_for(self.reader.read(READ_SIZE), self.bridge.idle_timeout)
+                if wait <= 0:
+                    raise TimeoutError
+                data = await asyncio.wait_for(self.reader.read(READ_SIZE), wait)
             except TimeoutError:
-                self.bridge._tick()
-                self._end_drop(ended=False)
-                self.conn.interrupt(self.conn.machine.timeout(), "idle timeout")
-                self._write()
+                if self.conn.closed:
+                    return
+                self._expire(why)
                 return
             except OSError:
                 data = b""
             if self.conn.closed:  # shut down while we waited
                 return
             self.bridge._tick()
+            if data:
+                self._track_line(data, loop.time())
             if not data:
                 self._end_drop(ended=False)
                 if self._held:
@@ -411,9 +443,51 @@ class _Session:
                 self.bridge.run_relays()
                 return
             self._feed(data)
+            if self._in_data():
+                if self._data_began is None:
+                    self._data_began = loop.time()
+            else:
+                self._data_began = None
             self._write()
             self.bridge.run_relays()
             await self._drain()
+
+    def _timer(self, now: float) -> tuple[float, str]:
+        """Seconds until the first timer fires, and what it is (the 421 and the trace say it)."""
+        bridge = self.bridge
+        timers = [(bridge.idle_timeout, "idle timeout")]
+        if self._line_began is not None:
+            what = "message line" if self._in_data() else "command line"
+            timers.append((self._line_began + bridge.line_deadline - now,
+                           f"{what} took longer than {bridge.line_deadline:g} s"))
+        if self._data_began is not None:
+            timers.append((self._data_began + bridge.data_deadline - now,
+                           f"message took longer than {bridge.data_deadline:g} s"))
+        return min(timers, key=lambda t: t[0])
+
+    def _track_line(self, data: bytes, now: float) -> None:
+        """Note when the line still open after ``data`` began (None: every line is complete)."""
+        last = data.rfind(b"\r\n")
+        end = last + 2 if last >= 0 else (1 if self._cr and data.startswith(b"\n") else 0)
+        if end:  # a line ended in this read: the open one, if any, began here
+            self._line_began = now if end < len(data) else None
+        elif self._line_began is None:
+            self._line_began = now
+        self._cr = data.endswith(b"\r")
+
+    def _expire(self, why: str) -> None:
+        """A timer fired: 421 saying which (RFC 5321 4.5.3.2), and the session ends."""
+        self.bridge._tick()
+        self._end_drop(ended=False)
+        self.conn.interrupt(self.conn.machine.timeout(why), why)
+        self._write()
+        if why != "idle timeout":
+            self.bridge._log(f"{self.conn.id}: closed, {why} (--line-deadline {self.bridge.line_deadline:g}, "
+                             f"--data-deadline {self.bridge.data_deadline:g})")
+
+    def _in_data(self) -> bool:
+        """The machine takes message text (a DATA transfer), not commands."""
+        return self._framer.in_message(self.conn.machine.state)
 
     def _feed(self, data: bytes) -> None:
         if self._dropped is not None:
@@ -625,6 +699,8 @@ def cmd_serve(args) -> int:
             ports={name: port for name, port in ports.items() if port is not None},
             max_connections=_given(args.max_connections, DEFAULT_MAX_CONNECTIONS),
             idle_timeout=_given(args.idle_timeout, DEFAULT_IDLE_TIMEOUT),
+            line_deadline=_given(args.line_deadline, DEFAULT_LINE_DEADLINE),
+            data_deadline=_given(args.data_deadline, DEFAULT_DATA_DEADLINE),
             out=_print, verbose=args.verbose,
         )
         serve_forever(bridge)

@@ -13,6 +13,7 @@ import concurrent.futures
 import os
 import queue
 import re
+import select
 import signal
 import smtplib
 import socket
@@ -176,9 +177,13 @@ def read_replies(sock: socket.socket, count: int = 1) -> list[str]:
 
 
 def read_until_eof(sock: socket.socket) -> bytes:
+    """Everything until the server closes (a reset counts: a client still sending gets one)."""
     data = b""
     while True:
-        chunk = sock.recv(4096)
+        try:
+            chunk = sock.recv(4096)
+        except ConnectionResetError:
+            return data
         if not chunk:
             return data
         data += chunk
@@ -426,6 +431,105 @@ def test_idle_timeout_answers_421(serve):
     sock.close()
     closed = tb.world.trace.of_type(ConnectionClosed)
     assert [(e.by, e.reason) for e in closed] == [("server", "idle timeout")]
+
+
+def trickle(sock: socket.socket, data: bytes, every: float) -> threading.Thread:
+    """Send ``data`` one byte every ``every`` seconds from a thread, until the server closes."""
+    def run() -> None:
+        for byte in data:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                return
+            time.sleep(every)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_slowloris_meets_the_line_deadline_and_frees_its_slot(serve):
+    """Issue 7 item 25: bytes that keep the idle timer alive do not keep a line open for ever."""
+    tb = serve(max_connections=3, line_deadline=0.6, idle_timeout=WAIT)
+    slow = [connect(tb.smtp) for _ in range(3)]
+    for sock in slow:
+        read_replies(sock)
+    threads = [trickle(sock, b"EHLO " + b"s" * 200 + b"\r\n", 0.05) for sock in slow]
+    turned_away = connect(tb.smtp)  # the slots are taken meanwhile
+    assert read_until_eof(turned_away).startswith(b"421 4.7.0 mx.example.net too many connections")
+    turned_away.close()
+    for sock in slow:
+        assert read_until_eof(sock).startswith(
+            b"421 4.4.2 mx.example.net command line took longer than 0.6 s, closing connection\r\n")
+        sock.close()
+    for thread in threads:
+        thread.join(WAIT)
+    tb.wait_until(lambda: tb.bridge.open_sessions == 0, "the slow sessions are gone")
+    legit = connect(tb.smtp)
+    assert read_replies(legit)[0].startswith("220 mx.example.net")
+    legit.sendall(b"QUIT\r\n")
+    assert read_until_eof(legit).startswith(b"221 ")
+    legit.close()
+    closed = [e for e in tb.world.trace.of_type(ConnectionClosed) if e.by == "server" and e.reason]
+    assert [e.reason for e in closed] == ["command line took longer than 0.6 s"] * 3
+    assert sum("command line took longer than 0.6 s (--line-deadline" in line for line in tb.lines) == 3
+
+
+def test_a_slow_message_meets_the_data_deadline(serve):
+    """Each line comes whole and in time, but the message as a whole takes too long."""
+    tb = serve(line_deadline=0.5, data_deadline=1.0, idle_timeout=WAIT)
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    sock.sendall(b"EHLO raw.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
+    assert read_replies(sock, 4)[-1].startswith("354")
+    start = time.monotonic()
+    for n in range(100):  # ten seconds of lines, if nothing stopped them
+        sock.sendall(b"line %d\r\n" % n)
+        if select.select([sock], [], [], 0.1)[0]:
+            break  # the server has spoken
+    assert time.monotonic() - start < 5
+    data = read_until_eof(sock)
+    assert data.startswith(b"421 4.4.2 mx.example.net message took longer than 1 s, closing connection")
+    sock.close()
+    tb.wait_until(lambda: tb.bridge.open_sessions == 0, "the session is gone")
+    assert tb.count("bob@example.net") == 0  # nothing delivered after a cut mid-DATA
+
+
+def test_a_slow_message_line_meets_the_line_deadline(serve):
+    tb = serve(line_deadline=0.5, idle_timeout=WAIT)
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    sock.sendall(b"EHLO raw.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
+    assert read_replies(sock, 4)[-1].startswith("354")
+    sock.sendall(b"Subject: slow\r\n\r\n")
+    trickle(sock, b"x" * 100, 0.05)
+    assert read_until_eof(sock).startswith(b"421 4.4.2 mx.example.net message line took longer than 0.5 s")
+    sock.close()
+
+
+def test_lines_sent_whole_never_meet_the_line_deadline(serve):
+    """A client that sends complete lines, however slowly, is held to the idle timer only."""
+    tb = serve(line_deadline=0.3, idle_timeout=WAIT)
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    for _ in range(4):
+        sock.sendall(b"NOOP\r\n")
+        assert read_replies(sock)[-1].startswith("250 ")
+        time.sleep(0.2)  # 0.8 s in all, longer than the line deadline
+    sock.sendall(b"NO")  # a line split in two writes, finished in time
+    time.sleep(0.1)
+    sock.sendall(b"OP\r\n")
+    assert read_replies(sock)[-1].startswith("250 ")
+    sock.sendall(b"QUIT\r\n")
+    assert read_until_eof(sock).startswith(b"221 ")
+    sock.close()
+
+
+@pytest.mark.parametrize(("option", "value"), [("line_deadline", 0), ("line_deadline", 301),
+                                               ("data_deadline", -1), ("data_deadline", 601)])
+def test_deadlines_are_bounded_by_rfc_5321_timers(option, value):
+    with pytest.raises(ServeError, match=r"--(line|data)-deadline must be more than 0 and at most"):
+        Bridge(serve_world(), **{option: value})
 
 
 @pytest.mark.parametrize("how", ["close", "reset"])

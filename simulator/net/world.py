@@ -30,8 +30,8 @@ class ServerMachine(Protocol):
 
     def data_to_send(self) -> bytes: ...
 
-    def timeout(self) -> list[Event]:
-        """The idle timer fired: say goodbye (SMTP 421 4.4.2) and close."""
+    def timeout(self, why: str = "idle timeout") -> list[Event]:
+        """A timer fired (``why`` says which, in the goodbye): say goodbye (SMTP 421 4.4.2) and close."""
         ...
 
     def shutdown(self) -> list[Event]:

@@ -50,6 +50,10 @@ class Framer(Protocol):
 
     def cut(self, held: bytes | bytearray, state: str) -> int: ...
 
+    def in_message(self, state: str) -> bool:
+        """``state`` takes a message's text rather than commands (the bridge's message deadline runs)."""
+        ...
+
     def taken(self, n: int) -> None:
         """Bytes the bridge took from the front of ``held`` other than by :meth:`cut`."""
         ...

@@ -88,6 +88,12 @@ def test_faults_are_keyed_by_protocol_and_stage():
         ReplyFault("mx.example.net", "LOGIN", reply)
 
 
+def test_framer_says_where_message_text_is_taken():
+    framer = registry.protocol("smtp").framer()
+    assert framer.in_message(S.IN_DATA)
+    assert not any(framer.in_message(state) for state in S.SERVER_TABLE.states if state != S.IN_DATA)
+
+
 def test_framer_searches_afresh_after_the_bridge_takes_bytes_itself():
     framer = registry.protocol("smtp").framer(data_chunk=1 << 20)
     held = bytearray(b"Subject: x\r\n\r\n" + b"y" * 100)

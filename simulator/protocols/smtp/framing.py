@@ -41,6 +41,10 @@ class SmtpFramer:
         self._scanned = len(held)
         return 0
 
+    def in_message(self, state: str) -> bool:
+        """``state`` takes message text (RFC 5321 4.1.1.4), where only CRLF ends a line."""
+        return state == IN_DATA
+
     def taken(self, n: int) -> None:
         """The bridge took ``n`` held bytes from the front on its own: the search starts afresh."""
         self._scanned = 0

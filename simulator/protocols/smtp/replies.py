@@ -83,7 +83,7 @@ class R:
     GREETING = r(220, "", "{} ESMTP mailsim ready")
     BYE = r(221, "2.0.0", "{} closing connection")
     SHUTTING_DOWN = r(421, "4.3.2", "{} service shutting down, closing connection")
-    TIMEOUT = r(421, "4.4.2", "{} idle timeout, closing connection")
+    TIMEOUT = r(421, "4.4.2", "{} {}, closing connection")  # {}: the timer, e.g. "idle timeout"
     TOO_MANY_ERRORS = r(421, "4.7.0", "{} too many errors, closing connection")
     TOO_MANY_CONNECTIONS = r(421, "4.7.0", "{} too many connections, try again later")
     # EHLO/HELO (RFC 5321 4.1.1.1). RFC 2034 section 4: enhanced codes "must appear in

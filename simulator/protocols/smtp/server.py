@@ -156,10 +156,10 @@ class SmtpServer:
                 self._command_line(line)
         return self._take_events()
 
-    def timeout(self) -> list[Event]:
-        """The idle timer fired (RFC 5321 4.5.3.2): 421 and close."""
+    def timeout(self, why: str = "idle timeout") -> list[Event]:
+        """A timer fired (RFC 5321 4.5.3.2): 421 and close; ``why`` says which, in the reply."""
         if self.state != S.CLOSED:
-            self._reply(R.TIMEOUT.format(self.config.hostname))
+            self._reply(R.TIMEOUT.format(self.config.hostname, why))
             self._transition(S.TIMEOUT)
         return self._take_events()
 
