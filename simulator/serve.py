@@ -410,7 +410,6 @@ class _Session:
         # Deadlines (loop time): the first byte of the line not yet ended by CRLF, the 354.
         self._line_began: float | None = None
         self._data_began: float | None = None
-        self._cr = False  # the last byte read was a CR
 
     async def run(self) -> None:
         self._write()
@@ -466,14 +465,16 @@ class _Session:
         return min(timers, key=lambda t: t[0])
 
     def _track_line(self, data: bytes, now: float) -> None:
-        """Note when the line still open after ``data`` began (None: every line is complete)."""
-        last = data.rfind(b"\r\n")
-        end = last + 2 if last >= 0 else (1 if self._cr and data.startswith(b"\n") else 0)
+        """Note when the line still open after ``data`` began (None: every line is complete).
+
+        Any LF counts as an end here: a bare LF in message text only makes the
+        deadline more lenient.
+        """
+        end = data.rfind(b"\n") + 1
         if end:  # a line ended in this read: the open one, if any, began here
             self._line_began = now if end < len(data) else None
         elif self._line_began is None:
             self._line_began = now
-        self._cr = data.endswith(b"\r")
 
     def _expire(self, why: str) -> None:
         """A timer fired: 421 saying which (RFC 5321 4.5.3.2), and the session ends."""
@@ -525,13 +526,22 @@ class _Session:
         self._send(keep)
 
     def _drop(self, data: bytes) -> bytes:
-        """Drop ``data`` up to the CRLF that ends the overlong line; what follows it is returned."""
+        """Drop ``data`` up to the end of the overlong line; from that end on it is returned.
+
+        Message text ends a line with CRLF only; out of DATA a bare LF ends a
+        command line too (see :meth:`_cut`).
+        """
         assert self._dropped is not None
         if self._dropped_cr and data.startswith(b"\n"):
             self._dropped -= 1  # that CR began the CRLF: give it back
             self._end_drop(ended=True)
             return b"\r" + data
-        idx = data.find(b"\r\n")
+        if self._in_data():
+            idx = data.find(b"\r\n")
+        else:
+            idx = data.find(b"\n")
+            if idx > 0 and data[idx - 1] == 0x0D:
+                idx -= 1
         if idx < 0:
             self._dropped += len(data)
             self._dropped_cr = data.endswith(b"\r")
@@ -545,7 +555,7 @@ class _Session:
         if self._dropped is None:
             return
         dropped, self._dropped, self._dropped_cr = self._dropped, None, False
-        how = "before its CRLF" if ended else "before the session ended"
+        how = "before its end of line" if ended else "before the session ended"
         self.bridge.world.net.record(Note(text=(
             f"{self.conn.id}: a line longer than {MAX_HELD} octets; its first {MAX_HELD} went to the "
             f"server, the other {dropped} were dropped as they arrived, {how}, and are not in this trace")))

@@ -618,6 +618,17 @@ def test_a_crlf_split_across_reads_ends_a_dropped_line(serve):
     sock.close()
 
 
+def test_a_bare_lf_ends_a_dropped_command_line(serve):
+    """Out of DATA a bare LF ends a command line (the machine answers it), dropped or not."""
+    tb = serve()
+    sock = connect(tb.smtp)
+    read_replies(sock)
+    sock.sendall(b"w" * 300_000 + b"\nNOOP\r\n")
+    replies = read_replies(sock, 2)
+    assert replies[0].startswith("500 ") and replies[1].startswith("250 ")
+    sock.close()
+
+
 def test_a_refused_line_prints_a_capped_line(serve):
     from simulator.serve import LOG_LINE_LIMIT
 

@@ -160,3 +160,13 @@ def test_bare_lf_ends_an_overlong_line_fed_in_pieces():
     buf.feed(b"y" * 1000 + b"\nNOOP\n")
     assert buf.next_line(512, bare_lf_ends=True) is TOO_LONG
     assert buf.next_line(512, bare_lf_ends=True) == b"NOOP\n"
+
+
+def test_a_bare_lf_does_not_end_a_discarded_text_line():
+    buf = LineBuffer()
+    buf.feed(b"x" * 600)
+    assert buf.next_line(512) is None
+    buf.feed(b"a\nb")  # kept from the LF, which ends nothing here
+    buf.feed(b"c\r")
+    buf.feed(b"\nok\r\n")
+    assert drain(buf, 512) == [TOO_LONG, b"ok\r\n"]
