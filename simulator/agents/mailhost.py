@@ -20,6 +20,11 @@ from simulator.protocols.smtp.server import Envelope, Session
 SUBMISSION = "submission"  # RFC 6409: clients hand over new mail
 MX = "mx"  # RFC 5321: other servers relay mail to us
 
+# What VRFY does (RFC 5321 3.5): "verify" looks the user up for real (250 / 550, 3.5.3);
+# "disabled" answers 252 without looking, as 7.3 requires of a site that turns VRFY off;
+# "refused" answers 502 5.5.1, as Postfix's disable_vrfy_command=yes does.
+VRFY_MODES = ("verify", "disabled", "refused")
+
 
 @dataclass
 class MailHostConfig:
@@ -29,6 +34,7 @@ class MailHostConfig:
     # Clients on these networks may submit without logging in: RFC 6409 4.3's
     # "protected subnetwork" (Postfix's permit_mynetworks). Everyone else gets 530.
     trusted_networks: list[str] = field(default_factory=list)
+    vrfy: str = "verify"  # one of VRFY_MODES
 
     def trusts(self, address: str) -> bool:
         try:
@@ -60,6 +66,10 @@ class MailHost:
     def add_user(self, address: str, password: str) -> None:
         self.store.add_user(address)
         self.passwords[address.lower()] = password
+
+    def addresses_of(self, login: str) -> set[str]:
+        """The sender addresses a login owns: in this world a login is its own address."""
+        return {login.lower()} if login.lower() in self.passwords else set()
 
     def is_local(self, address: str) -> bool:
         return domain_of(address) in self.config.local_domains
@@ -144,9 +154,30 @@ class SmtpHostPolicy:
         fault = self.mailhost.faults.reply_for(self.mailhost.name, "MAIL", "smtp")
         if fault is not None:
             return fault
-        if (self.role == SUBMISSION and not session.authenticated
-                and not self.mailhost.config.trusts(session.peer_addr)):
+        if self.role != SUBMISSION:
+            return None
+        if not session.authenticated and not self.mailhost.config.trusts(session.peer_addr):
             return R.AUTH_REQUIRED  # RFC 6409 4.3: no open submission
+        return self._submission_rights(session, reverse_path)
+
+    def _submission_rights(self, session: Session, reverse_path: str) -> Reply | None:
+        """Who may send as whom through submission (RFC 6409 6.1 "Enforce Submission Rights").
+
+        Without it anyone on the provider's network could send as mallory@evil.example
+        or bob@example.net through example.org, and the mail would leave with the
+        provider's name on it (its Received header, its IP for SPF). A logged-in user
+        may send only as the addresses that login owns (Postfix's
+        reject_sender_login_mismatch); a client trusted for its network only as the
+        provider's own domains.
+        """
+        if reverse_path == "":
+            return None  # RFC 6409 3.2: a null return path "MUST NOT in itself be cause for rejecting"
+        if session.authenticated:
+            if reverse_path.lower() not in self.mailhost.addresses_of(session.authenticated):
+                return R.SENDER_LOGIN_MISMATCH.format(f"<{reverse_path}>", session.authenticated)
+            return None
+        if not self.mailhost.is_local(reverse_path):
+            return R.SENDER_NOT_OURS.format(f"<{reverse_path}>", domain_of(reverse_path))
         return None
 
     def check_recipient(self, session: Session, envelope: Envelope, forward_path: str) -> Reply | None:
@@ -162,6 +193,29 @@ class SmtpHostPolicy:
         if not self.mailhost.store.has_user(forward_path):
             return R.NO_SUCH_USER.format(f"<{forward_path}>")
         return None
+
+    def verify(self, session: Session, argument: str) -> Reply:
+        """VRFY as this host would answer RCPT, so the two never disagree (RFC 5321 3.5.3)."""
+        mode = self.mailhost.config.vrfy
+        if mode == "refused":
+            return R.VRFY_REFUSED
+        if mode == "disabled":
+            return R.VRFY  # RFC 5321 7.3: "MUST return a 252 response"
+        name = argument[1:-1] if argument.startswith("<") and argument.endswith(">") else argument
+        if "@" in name:
+            if not self.mailhost.is_local(name):
+                if self.role == SUBMISSION:
+                    return R.VRFY_NOT_LOCAL.format(f"<{name}>")  # 3.5.3: relayed, so 252
+                return R.RELAY_DENIED.format(domain_of(name))  # what RCPT would say
+            found = [name] if self.mailhost.store.has_user(name) else []
+        else:  # a user name alone: any local domain (RFC 5321 3.5.1)
+            found = [f"{name}@{d}" for d in sorted(self.mailhost.config.local_domains)
+                     if self.mailhost.store.has_user(f"{name}@{d}")]
+        if not found:
+            return R.VRFY_NO_SUCH_USER.format(name)
+        if len(found) > 1:  # RFC 5321 3.5.1: "553 User ambiguous", the alternatives listed
+            return R.VRFY_AMBIGUOUS.with_text(*R.VRFY_AMBIGUOUS.lines, *(f"<{a}>" for a in found))
+        return R.VRFY_OK.format(f"<{found[0]}>")  # RFC 5321 3.5.2: the mailbox in angle brackets
 
     def accept_message(self, session: Session, envelope: Envelope) -> Reply:
         fault = self.mailhost.faults.reply_for(self.mailhost.name, "DATA", "smtp")

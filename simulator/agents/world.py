@@ -52,6 +52,7 @@ class WorldSpec:
     dns_remove: list[tuple[str, str]] = field(default_factory=list)
     max_message_size: int = 10 * 1024 * 1024
     max_recipients: int = 100
+    vrfy: str = "verify"  # how every mail host answers VRFY: see mailhost.VRFY_MODES
 
     def copy(self) -> WorldSpec:
         return copy.deepcopy(self)
@@ -130,7 +131,8 @@ class MailWorld:
             if mh is None:
                 mh = MailHost(net, server, MailHostConfig(
                     max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
-                    trusted_networks=[_home_network(a) for a in server.addresses]), self.faults)
+                    trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy),
+                    self.faults)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)
             mh.store.add_user(f"postmaster@{d.name}")

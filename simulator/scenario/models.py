@@ -132,6 +132,13 @@ class WorldModel(Model):
     dns: list[DnsRecordModel] = []
     remove_dns: list[DnsRemoveModel] = []
     limits: LimitsModel | None = None
+    vrfy: Literal["verify", "disabled", "refused"] = Field(
+        "verify",
+        description="How the mail servers answer VRFY (RFC 5321 3.5): verify = look the user up "
+                    "(250, or 550 for no such user; 3.5.3); disabled = 252 without looking, as "
+                    "section 7.3 requires of a site that turns VRFY off; refused = 502 5.5.1, "
+                    "what Postfix's disable_vrfy_command=yes answers",
+    )
 
 
 # --- questions and expectations -------------------------------------------------

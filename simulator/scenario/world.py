@@ -25,6 +25,7 @@ def world_spec(model: WorldModel) -> WorldSpec:
             domain.users.append(UserSpec(u.address.lower(), u.password, u.name))
     spec.dns += [(r.name, r.type, r.value) for r in model.dns]
     spec.dns_remove += [(r.name, r.type) for r in model.remove_dns]
+    spec.vrfy = model.vrfy
     if model.limits is not None:
         spec.max_message_size = model.limits.max_message_size
         spec.max_recipients = model.limits.max_recipients

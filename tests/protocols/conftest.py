@@ -39,10 +39,13 @@ class RecordingPolicy:
         senders: dict[str, Reply] | None = None,
         recipients: dict[str, Reply] | None = None,
         verdict: Reply | None = None,
+        verify: dict[str, Reply] | None = None,
     ) -> None:
         self.sender_refusals = dict(senders or {})
         self.recipient_refusals = dict(recipients or {})
         self.verdict = verdict if verdict is not None else R.QUEUED.format("Q1")
+        self.verify_answers = dict(verify or {})
+        self.verified: list[str] = []
         self.senders: list[str] = []
         self.recipients: list[str] = []
         self.accepted: list[Accepted] = []
@@ -54,6 +57,10 @@ class RecordingPolicy:
     def check_recipient(self, session: Session, envelope: Envelope, forward_path: str) -> Reply | None:
         self.recipients.append(forward_path)
         return self.recipient_refusals.get(forward_path)
+
+    def verify(self, session: Session, argument: str) -> Reply:
+        self.verified.append(argument)
+        return self.verify_answers.get(argument, R.VRFY)
 
     def accept_message(self, session: Session, envelope: Envelope) -> Reply:
         self.accepted.append(

@@ -235,6 +235,9 @@ class Policy:
     def check_recipient(self, session, envelope, forward_path):
         return self.recipients.get(forward_path)
 
+    def verify(self, session, argument):
+        return R.VRFY
+
     def accept_message(self, session, envelope):
         self.accepted.append((envelope.mail_from, tuple(envelope.rcpt_to), envelope.data))
         return self.verdicts.pop(0) if self.verdicts else R.QUEUED.format(f"Q{len(self.accepted)}")

@@ -97,6 +97,9 @@ class Policy:
     def check_recipient(self, session, envelope, forward_path):
         return R.NO_SUCH_USER.format(f"<{forward_path}>") if forward_path.startswith("nobody") else None
 
+    def verify(self, session, argument):
+        return R.VRFY_NO_SUCH_USER.format(argument) if argument.startswith("nobody") else R.VRFY
+
     def accept_message(self, session, envelope):
         self.accepted += 1
         return R.QUEUED.format(f"Q{self.accepted}")
@@ -301,6 +304,9 @@ class _Capture:
 
     def check_recipient(self, session, envelope, forward_path):
         return None
+
+    def verify(self, session, argument):
+        return R.VRFY
 
     def accept_message(self, session, envelope):
         self.data.append(envelope.data)

@@ -738,8 +738,8 @@ def test_corpus_covers_every_reply_class_and_most_of_the_registry(smtp):
     sent = {(e.code, e.enhanced) for run in corpus_runs(smtp) for e in run.sent}
     registry = {(str(r.code), r.enhanced) for r in vars(R).values() if isinstance(r, Reply)}
     missing = registry - sent
-    # INSUFFICIENT_STORAGE and AUTH_REQUIRED are for the host's policy to send.
-    assert missing <= {("452", "4.3.1"), ("530", "5.7.0")}, missing
+    # INSUFFICIENT_STORAGE, AUTH_REQUIRED, VRFY_AMBIGUOUS are for the host's policy to send.
+    assert missing <= {("452", "4.3.1"), ("530", "5.7.0"), ("553", "5.1.4")}, missing
     assert {code[0] for code, _ in sent} == {"2", "3", "4", "5"}
 
 
@@ -917,3 +917,23 @@ def test_too_many_recipients_452_counts_towards_the_error_limit(smtp):
     run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, *rcpts), max_recipients=2, max_errors=3)
     assert run.codes == [220, 250, 250, 250, 250, 452, 452, 452, 421]
     assert run.server.closed
+
+
+def test_vrfy_answer_comes_from_the_policy(smtp):
+    # RFC 5321 3.5.3: only the host knows whether it "has actually verified the address"
+    policy = smtp.Policy(verify={"bob": R.VRFY_OK.format("<bob@example.net>"),
+                                 "nobody": R.VRFY_NO_SUCH_USER.format("nobody")})
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, "VRFY bob", "VRFY nobody", "VRFY  <x@example.net>"), policy=policy)
+    assert run.lines[-3:] == [
+        b"250 2.1.5 <bob@example.net>\r\n",
+        b"550 5.1.1 No such user here: nobody\r\n",
+        b"252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery\r\n",
+    ]
+    assert policy.verified == ["bob", "nobody", "<x@example.net>"]
+    assert [e.trigger for e in run.states] == ["EHLO", "VRFY", "VRFY"]  # the refused one takes none
+
+
+def test_vrfy_refusals_count_as_errors(smtp):
+    policy = smtp.Policy(verify={f"u{i}": R.VRFY_NO_SUCH_USER.format(f"u{i}") for i in range(5)})
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, *(f"VRFY u{i}" for i in range(5))), policy=policy, max_errors=3)
+    assert run.codes == [220, 250, 550, 550, 550, 421]

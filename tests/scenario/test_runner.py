@@ -7,7 +7,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from simulator.scenario.loader import load_scenario
+import pytest
+
+from simulator.scenario.loader import ContentErrors, load_scenario
 from simulator.scenario.runner import run_scenario
 from simulator.trace import ExpectationChecked, FaultInjected, StepStarted
 
@@ -148,3 +150,29 @@ def test_every_action_of_the_format_has_a_handler_and_a_title() -> None:
     assert actions == set(ACTIONS)
     step = m.ConnectStep.model_validate({"id": "c", "action": "connect", "from": "x", "to": "y", "port": 25})
     assert default_title(step) == "x connects to y:25"
+VRFY_SCENARIO = """\
+id: vrfy-world
+title: VRFY as the world says
+world: {vrfy: MODE}
+steps:
+  - {id: connect, action: connect, from: mallory-box, to: mx.example.net, port: 25, expect: {reply: 220}}
+  - {id: ehlo, action: send, line: EHLO mallory-box.evil.example, expect: {reply: 250}}
+  - {id: bob, action: send, line: VRFY bob@example.net, expect: {reply: BOB}}
+  - {id: nobody, action: send, line: VRFY nobody@example.net, expect: {reply: NOBODY}}
+"""
+
+
+def test_world_vrfy_option_decides_the_vrfy_replies(tmp_path: Path) -> None:
+    # RFC 5321 3.5.3 (verify: 250 / 550), 7.3 (disabled: 252 for all), Postfix (refused: 502)
+    for mode, bob, nobody in [("verify", 250, 550), ("disabled", 252, 252), ("refused", 502, 502)]:
+        text = VRFY_SCENARIO.replace("MODE", mode).replace("BOB", str(bob)).replace("NOBODY", str(nobody))
+        result = run_scenario(load_scenario(write(tmp_path, text)))
+        assert result.ok, (mode, result.failures)
+
+
+def test_world_vrfy_option_is_checked_at_load(tmp_path: Path) -> None:
+    text = VRFY_SCENARIO.replace("MODE", "sometimes").replace("BOB", "250").replace("NOBODY", "550")
+    with pytest.raises(ContentErrors) as info:
+        load_scenario(write(tmp_path, text))
+    (err,) = info.value.errors
+    assert ":3:" in str(err) and "world.vrfy" in str(err) and "'verify'" in str(err)

@@ -107,7 +107,17 @@ class R:
     QUEUED = r(250, "2.0.0", "OK queued as {}")
     RESET = r(250, "2.0.0", "Reset OK")
     NOOP = r(250, "2.0.0", "OK")
+    # VRFY (RFC 5321 3.5): 250 only for an address actually verified (3.5.3), with the
+    # mailbox in angle brackets (3.5.2); 550 for no such user and 553 "User ambiguous"
+    # (3.5.1); 252 where the server cannot or will not verify, which is also what a site
+    # that disables VRFY MUST answer (7.3). Postfix's disable_vrfy_command answers 502
+    # instead, which 3.5.3 calls "not in full compliance".
     VRFY = r(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery")
+    VRFY_NOT_LOCAL = r(252, "2.5.0", "Cannot VRFY {}: not a local domain, but will accept message and attempt delivery")
+    VRFY_OK = r(250, "2.1.5", "{}")
+    VRFY_NO_SUCH_USER = r(550, "5.1.1", "No such user here: {}")
+    VRFY_AMBIGUOUS = r(553, "5.1.4", "User ambiguous")
+    VRFY_REFUSED = r(502, "5.5.1", "VRFY command is disabled")
     HELP = r(214, "2.0.0", "Commands: {}")
     # Syntax and sequence (RFC 5321 4.2.2, 4.3.2)
     # RFC 3463 3.6: X.5.2 covers a command "unrecognized"; X.5.1 one out of sequence or unsupported.
@@ -128,6 +138,11 @@ class R:
     PARAM_UNKNOWN = r(555, "5.5.4", "MAIL FROM/RCPT TO parameter not recognized: {}")
     # Submission without login (RFC 6409 4.3, RFC 4954 6)
     AUTH_REQUIRED = r(530, "5.7.0", "Authentication required")
+    # RFC 6409 6.1 "Enforce Submission Rights": an MSA MAY refuse a MAIL FROM that "appears
+    # to have insufficient submission rights, or is not authorized with the authentication
+    # used", with 550 and an enhanced code such as 5.7.1.
+    SENDER_NOT_OURS = r(550, "5.7.1", "Sender address {} rejected: {} is not a domain of this provider, and submission sends only as its own users (RFC 6409 section 6.1)")
+    SENDER_LOGIN_MISMATCH = r(550, "5.7.1", "Sender address {} rejected: not owned by user {} (RFC 6409 section 6.1)")
     # Policy and mailbox (RFC 5321 4.2.2, 3.6.2; RFC 3463)
     RELAY_DENIED = r(550, "5.7.1", "Relaying denied: {} is not a domain this server accepts mail for")
     NO_SUCH_USER = r(550, "5.1.1", "Mailbox {} does not exist")

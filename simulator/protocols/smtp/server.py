@@ -84,6 +84,11 @@ class SmtpPolicy(Protocol):
         """Deliver or queue the message; return the reply for the final dot."""
         ...
 
+    def verify(self, session: Session, argument: str) -> Reply:
+        """The answer to ``VRFY argument`` (RFC 5321 3.5): 250 only for a mailbox really
+        verified (3.5.3), 550/553 for none or several, 252 when it cannot or will not say."""
+        ...
+
 
 @dataclass(slots=True)
 class SmtpServerConfig:
@@ -473,7 +478,11 @@ class SmtpServer:
         if not arg.strip():
             self._error(R.BAD_SYNTAX.format("VRFY <user or mailbox>"))
             return
-        self._reply(R.VRFY)
+        reply = self.policy.verify(self.session, arg.strip(" "))
+        if not reply.is_positive:
+            self._error(reply)  # counted like a refused RCPT: VRFY probing ends at the error limit
+            return
+        self._reply(reply)
         self._transition(verb)
         self._junk_command()
 
