@@ -38,7 +38,7 @@ from pathlib import Path
 
 from simulator.agents.mailhost import MailHost
 from simulator.agents.world import DEFAULT_SPEC, HostSpec, MailWorld, WorldSpec
-from simulator.export.transcript import render_event
+from simulator.export.transcript import Printer
 from simulator.mail.message import header
 from simulator.net.connection import Connection
 from simulator.protocols.registry import protocol_of_service
@@ -612,11 +612,11 @@ class _LiveTranscript:
     def __init__(self, say: Callable[[str], None], verbose: bool) -> None:
         self.say = say
         self.verbose = verbose
-        self.conns: dict[str, ConnectionOpened] = {}
+        self.printer = Printer(verbose=verbose)
         self.pending_note = ""  # the real peer, shown here and never recorded
 
     def __call__(self, event: Event) -> None:
-        for line in render_event(event, self.conns, verbose=self.verbose):
+        for line in self.printer.lines(event):
             self.say(cap_line(line))
         if isinstance(event, ConnectionOpened) and self.pending_note:
             self.say(f"{'':10} {event.conn} is {self.pending_note}")

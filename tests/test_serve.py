@@ -224,7 +224,7 @@ def test_smtplib_submission_relays_to_several_recipients(serve):
     assert any(re.search(r"c1 is your client 127\.0\.0\.1:\d+, connected to 127\.0\.0\.1:\d+", line)
                for line in tb.lines)
     assert any(line.endswith(f"c1 C: ehlo {HELO}") for line in tb.lines)  # smtplib writes verbs in lower case
-    assert any("mailbox carol@example.net/INBOX on mx.example.net: delivered UID 1 'Three recipients'" in line
+    assert any('mailbox on mx.example.net: delivered to carol@example.net INBOX UID 1 "Three recipients"' in line
                for line in tb.lines)
 
 
@@ -767,7 +767,7 @@ def test_mailsim_serve_end_to_end(tmp_path):
         wait_for("Ctrl-C stops the server")
         with smtplib.SMTP("127.0.0.1", ports["submission"], local_hostname=HELO, timeout=WAIT) as client:
             client.sendmail("alice@example.org", ["bob@example.net"], message("From the command line"))
-        wait_for(r"mailbox bob@example\.net/INBOX on mx\.example\.net: delivered UID 1 'From the command line'")
+        wait_for(r'mailbox on mx\.example\.net: delivered to bob@example\.net INBOX UID 1 "From the command line"')
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=WAIT) == 0
     finally:

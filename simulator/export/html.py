@@ -11,7 +11,8 @@ from __future__ import annotations
 from html import escape
 
 from simulator.export import mermaid, svg
-from simulator.export.timeline import StepView, Timeline, build
+from simulator.export.timeline import Timeline, build
+from simulator.replay import StepView
 from simulator.trace import Trace
 
 STYLE = """
@@ -81,7 +82,7 @@ def _transcript(step: StepView) -> str:
     several = len(step.conns) > 1
     rows = []
     for line in step.transcript:
-        if line.side:
+        if line.side in ("C", "S"):
             prefix = f"{line.conn} " if several else ""
             cls = "c" if line.side == "C" else "s"
             rows.append(f'<span class="{cls}">{escape(prefix + line.side)}: {escape(line.text)}</span>')
@@ -91,7 +92,7 @@ def _transcript(step: StepView) -> str:
 
 
 def _anchor(step: StepView) -> str:
-    return escape(f"step-{step.number}-{step.step_id}", quote=True)
+    return escape(f"step-{step.number}-{step.step.step_id}", quote=True)
 
 
 def render(trace: Trace, *, title: str = "", summary: str = "") -> str:
@@ -133,7 +134,7 @@ def render_timeline(timeline: Timeline, trace: Trace, *, summary: str = "") -> s
     for step in timeline.steps:
         out.append(f'<section class="step" id="{_anchor(step)}">')
         out.append(f"<h2>{escape(step.heading)}</h2>")
-        narration = _markdown(step.explain)
+        narration = _markdown(step.step.explain)
         if narration:
             out.append(f'<div class="narration">{narration}</div>')
         out.append(_transcript(step))

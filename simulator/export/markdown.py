@@ -36,8 +36,8 @@ def render_timeline(timeline: Timeline, trace: Trace, *, summary: str = "") -> s
                 f"hosts: {', '.join(_host(timeline, h) for h in timeline.participants)}.*", ""]
     for step in timeline.steps:
         out += [f"## {escape(step.heading)}", ""]
-        if step.explain.strip():
-            out += [step.explain.strip(), ""]
+        if step.step.explain.strip():
+            out += [step.step.explain.strip(), ""]
         lines = transcript_text(step)
         if lines:
             out += [*fence(lines), ""]

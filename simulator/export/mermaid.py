@@ -1,19 +1,22 @@
 """The trace as a Mermaid ``sequenceDiagram``: one arrow per command and per reply.
 
+The arrows are the reader's (:mod:`simulator.replay`), the same the TUI draws.
 Hosts are participants in the order they first appear; a ``DNS`` participant
-answers lookups; mailbox and queue effects are notes over their host; each
-scenario step opens with a note across the diagram. Text is escaped with
+answers lookups; connections opening and closing are open arrows (``-)``,
+``--)``); mailbox and queue effects are notes over their host; each scenario
+step opens with a note across the diagram. Text is escaped with
 Mermaid's entity codes (``#59;`` for ``;``, ``#lt;`` for ``<``...), so reply
 texts such as ``<CRLF>.<CRLF>`` or a hostile subject cannot break the syntax.
 """
 
 from __future__ import annotations
 
-from simulator.export.timeline import DNS, Exchange, Timeline, build
+from simulator.export.timeline import DNS, Arrow, Timeline, build
 from simulator.trace import Trace
 
-ARROWS = {"command": "->>", "reply": "-->>", "dns-query": "->>", "dns-answer": "-->>", "refused": "-x"}
+ARROWS = {"command": "->>", "reply": "-->>", "refused": "-x", "connect": "-)", "close": "--)"}
 MAX_TEXT = 120  # characters per line of a label; Mermaid draws long labels very wide
+MAX_LINES = 8  # lines of one arrow's label (a message's text is cut after these)
 
 # Characters Mermaid's sequence grammar cannot take as is, as its entity codes.
 _ENTITIES = {
@@ -38,6 +41,9 @@ def escape(text: str) -> str:
 
 
 def label(lines: tuple[str, ...] | list[str]) -> str:
+    lines = list(lines)
+    if len(lines) > MAX_LINES:
+        lines = [*lines[: MAX_LINES - 1], f"… (+{len(lines) - MAX_LINES + 1} more lines)"]
     return "<br/>".join(escape(line) for line in lines) or " "
 
 
@@ -56,10 +62,8 @@ def render_timeline(timeline: Timeline) -> str:
     for step in timeline.steps:
         if everyone:
             out.append(f"    Note over {everyone}: {escape(step.heading)}")
-        for x in step.exchanges:
-            line = _statement(x, ids, everyone)
-            if line:
-                out.append(f"    {line}")
+        for arrow in step.arrows:
+            out += [f"    {line}" for line in _statements(arrow, ids, everyone)]
     return "\n".join(out) + "\n"
 
 
@@ -70,11 +74,18 @@ def _span(ids: dict[str, str], names: list[str]) -> str:
     return first if first == last else f"{first},{last}"
 
 
-def _statement(x: Exchange, ids: dict[str, str], everyone: str) -> str:
-    if x.kind == "note":
-        over = ids.get(x.src) if x.src else everyone
-        return f"Note over {over}: {label(x.lines)}" if over else ""
-    src, dst = ids.get(x.src), ids.get(x.dst)
+def _statements(arrow: Arrow, ids: dict[str, str], everyone: str) -> list[str]:
+    lines = arrow.lines or (arrow.label,)
+    if arrow.kind in ("note", "fault"):
+        over = ids.get(arrow.src) if arrow.src else everyone
+        return [f"Note over {over}: {label(lines)}"] if over else []
+    if arrow.kind == "dns":  # the question to the DNS participant, and its answer
+        asker, dns = ids.get(arrow.src), ids.get(DNS)
+        if asker is None or dns is None:
+            return []
+        question, answer = (*lines, "")[:2]
+        return [f"{asker}->>{dns}: {label([question])}", f"{dns}-->>{asker}: {label([answer])}"]
+    src, dst = ids.get(arrow.src), ids.get(arrow.dst)
     if src is None or dst is None:
-        return ""
-    return f"{src}{ARROWS[x.kind]}{dst}: {label(x.lines)}"
+        return []
+    return [f"{src}{ARROWS[arrow.kind]}{dst}: {label(lines)}"]

@@ -1,16 +1,19 @@
 """A small SVG sequence diagram of a trace, drawn without any library.
 
 Hosts are columns with lifelines; every command and reply is an arrow
-(replies dashed), DNS lookups go to a ``DNS`` column, notes sit on the host they
-concern, and each scenario step opens with a band across the diagram. All
+(replies dashed; the reader's arrows, the same the TUI draws), connections
+opening and closing are thin grey arrows, DNS lookups go to a ``DNS`` column,
+notes sit on the host they concern, and each scenario step opens with a band
+across the diagram. All
 text is XML-escaped and clipped to the room it has.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
-from simulator.export.timeline import DNS, Exchange, Timeline
+from simulator.export.timeline import DNS, Arrow, Timeline
 
 COLUMN = 240  # px between lifelines
 MARGIN = 16
@@ -37,10 +40,12 @@ STYLE = (
 COLOURS = {
     "command": "#1f5fa8",
     "reply": "#2f7d32",
-    "dns-query": "#7a4fa0",
-    "dns-answer": "#7a4fa0",
+    "dns": "#7a4fa0",
     "refused": "#b3261e",
+    "connect": "#888888",
+    "close": "#888888",
 }
+DASHED = {"reply": "5 3", "close": "2 3", "connect": "2 3"}
 
 
 def _clip(text: str, width_px: float) -> str:
@@ -65,9 +70,10 @@ def render(timeline: Timeline) -> str:
         body.append(_text(MARGIN, y + BAND - 11, _clip(step.heading, width - 2 * MARGIN),
                           cls="step", anchor="start"))
         y += BAND
-        for x in step.exchanges:
-            body.append(_exchange(x, xs, y, width))
-            y += ROW
+        for arrow in step.arrows:
+            for row in _rows(arrow):
+                body.append(row(xs, y, width))
+                y += ROW
     height = y + MARGIN
     lifelines = [f'<line class="life" x1="{xs[n]:.0f}" y1="{MARGIN + HEAD:.0f}" x2="{xs[n]:.0f}" '
                  f'y2="{height - MARGIN:.0f}"></line>' for n in names]
@@ -94,30 +100,43 @@ def render(timeline: Timeline) -> str:
     )
 
 
-def _exchange(x: Exchange, xs: dict[str, float], y: float, width: float) -> str:
-    text = x.label + (f" (+{len(x.lines) - 1} lines)" if len(x.lines) > 1 else "")
-    if x.kind == "note":
-        if x.src in xs:
-            cx, w = xs[x.src], COLUMN - 12
-        else:  # over everyone
-            cx, w = width / 2, width - 2 * MARGIN
-        return (f'<rect class="note" x="{cx - w / 2:.0f}" y="{y + 3:.0f}" width="{w:.0f}" '
-                f'height="{ROW - 6}" rx="2"></rect>' + _text(cx, y + ROW - 9, _clip(text, w - 8), cls="note"))
-    if x.src not in xs or x.dst not in xs:
+def _rows(arrow: Arrow) -> list[Callable[[dict[str, float], float, float], str]]:
+    """How many rows an arrow takes, each a function of (columns, y, width): a DNS lookup takes two."""
+    if arrow.kind == "dns":
+        question, answer = (*arrow.lines, "")[:2]
+        return [lambda xs, y, w: _line(arrow.src, DNS, "dns", question, xs, y, dashed=""),
+                lambda xs, y, w: _line(DNS, arrow.src, "dns", answer, xs, y, dashed=DASHED["reply"])]
+    if arrow.kind in ("note", "fault"):
+        return [lambda xs, y, w: _note(arrow, xs, y, w)]
+    return [lambda xs, y, w: _line(arrow.src, arrow.dst, arrow.kind, arrow.label, xs, y,
+                                   dashed=DASHED.get(arrow.kind, ""))]
+
+
+def _note(arrow: Arrow, xs: dict[str, float], y: float, width: float) -> str:
+    if arrow.src in xs:
+        cx, w = xs[arrow.src], COLUMN - 12
+    else:  # over everyone
+        cx, w = width / 2, width - 2 * MARGIN
+    return (f'<rect class="note" x="{cx - w / 2:.0f}" y="{y + 3:.0f}" width="{w:.0f}" '
+            f'height="{ROW - 6}" rx="2"></rect>' + _text(cx, y + ROW - 9, _clip(arrow.label, w - 8), cls="note"))
+
+
+def _line(src: str, dst: str, kind: str, text: str, xs: dict[str, float], y: float, *, dashed: str) -> str:
+    if src not in xs or dst not in xs:
         return ""
-    x1, x2 = xs[x.src], xs[x.dst]
+    x1, x2 = xs[src], xs[dst]
     line_y = y + ROW - 6
     direction = 1 if x2 >= x1 else -1
     end = x2 - direction * 2
-    dashed = ' stroke-dasharray="5 3"' if x.kind in ("reply", "dns-answer") else ""
-    colour = COLOURS[x.kind]
-    if x.kind == "refused":
+    dashed = f' stroke-dasharray="{dashed}"' if dashed else ""
+    colour = COLOURS[kind]
+    if kind == "refused":
         arrow = (f'<line x1="{x1:.0f}" y1="{line_y:.0f}" x2="{end:.0f}" y2="{line_y:.0f}" '
                  f'stroke="{colour}" stroke-width="1.4"></line>'
                  f'<path d="M{end - 5:.0f},{line_y - 5:.0f} l10,10 m0,-10 l-10,10" stroke="{colour}" '
                  f'stroke-width="2"></path>')
     else:
         arrow = (f'<line x1="{x1:.0f}" y1="{line_y:.0f}" x2="{end:.0f}" y2="{line_y:.0f}" '
-                 f'stroke="{colour}" stroke-width="1.4"{dashed} marker-end="url(#arrow-{x.kind})"></line>')
-    label = _text((x1 + x2) / 2, line_y - 4, _clip(text, abs(x2 - x1) - 10), cls=f"label {x.kind}")
-    return f'<g class="{x.kind}">{arrow}{label}</g>'
+                 f'stroke="{colour}" stroke-width="1.4"{dashed} marker-end="url(#arrow-{kind})"></line>')
+    label = _text((x1 + x2) / 2, line_y - 4, _clip(text, abs(x2 - x1) - 10), cls=f"label {kind}")
+    return f'<g class="{kind}">{arrow}{label}</g>'

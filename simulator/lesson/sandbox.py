@@ -2,26 +2,19 @@
 
 A :class:`Sandbox` builds the default world, opens a connection to one of its
 servers and sends each typed line (plus CRLF). What comes back, the machine's
-state and the mailboxes are all read from the trace, folded with the player's
-:class:`~simulator.lesson.player.Fold`; the hint of valid commands comes from
-the server's state table.
+state and the mailboxes are read from the trace as it grows, through the one
+reader (:class:`simulator.replay.Live`: the wording and the fold the lesson
+player uses too); the hint of valid commands comes from the server's state
+table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.lesson.player import Fold, MachineView, initial_states, machine_views, split_lines
-from simulator.trace import (
-    C2S,
-    BytesSent,
-    ConnectionClosed,
-    ConnectionOpened,
-    ConnectionRefused,
-    DnsLookup,
-    MailboxChanged,
-    QueueChanged,
-)
+from simulator.replay import Live, MachineView, MessageRow, TranscriptLine, World
+
+RECONNECT = "Press ctrl+r to connect again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +54,15 @@ def available_protocols() -> list[str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
-    side: str  # "C", "S" or "*"
-    text: str
+def initial_states() -> dict[str, str]:
+    """Each registered machine's initial state, read from its table (data, not code).
+
+    The sandbox reads its trace as it happens, so it cannot learn a machine's
+    first state from a transition still to come: it hands these to the reader.
+    """
+    from simulator.protocols.registry import machine_tables
+
+    return {name: table.initial for name, table in machine_tables().items()}
 
 
 class Sandbox:
@@ -76,19 +74,23 @@ class Sandbox:
         self.target = TARGETS[protocol]
         self.world = build_world(seed=seed)
         self.trace = self.world.trace
-        self.fold = Fold()
-        self._initial = initial_states()
+        self.reader = Live(initial_states())
         self._seen = 0
         self.conn = None
         self.history: list[str] = []
-        self.output: list[Output] = []
+        self.output: list[TranscriptLine] = []
         self.commands = 0
         self._absorb()  # world setup: mailboxes created
         self.connect()
 
     # --- the connection ---------------------------------------------------------
 
-    def connect(self) -> list[Output]:
+    @property
+    def fold(self) -> World:
+        """The world as the trace tells it so far."""
+        return self.reader.world
+
+    def connect(self) -> list[TranscriptLine]:
         if self.conn is not None and not self.conn.closed:
             self.conn.close("client")
         t = self.target
@@ -101,11 +103,11 @@ class Sandbox:
     def closed(self) -> bool:
         return self.conn is None or self.conn.closed
 
-    def send(self, line: str) -> list[Output]:
+    def send(self, line: str) -> list[TranscriptLine]:
         """Send one typed line; returns what it produced (echo, replies, remarks)."""
         self.history.append(line)
         if self.closed:
-            out = [Output("*", "The connection is closed. Press ctrl+r to connect again.")]
+            out = [TranscriptLine(self.commands, "", "*", f"The connection is closed. {RECONNECT}")]
             self.output += out
             return out
         self.commands += 1
@@ -113,30 +115,15 @@ class Sandbox:
         self.conn.read()
         return self._absorb()
 
-    def _absorb(self) -> list[Output]:
-        new: list[Output] = []
+    def _absorb(self) -> list[TranscriptLine]:
+        new: list[TranscriptLine] = []
         events = self.trace.events[self._seen :]
         self._seen = len(self.trace.events)
+        was_open = self.conn is not None and self.conn.id not in self.fold.closed
         for event in events:
-            self.fold.apply(event, self.commands, self._initial)
-            if isinstance(event, BytesSent):
-                side = "C" if event.direction == C2S else "S"
-                new += [Output(side, text) for text in split_lines(event.plaintext)]
-            elif isinstance(event, ConnectionOpened):
-                new.append(Output("*", f"Connected to {event.server_host} ({event.server_addr}) port "
-                                       f"{event.port} from {event.client_host} ({event.client_addr})."))
-            elif isinstance(event, ConnectionRefused):
-                new.append(Output("*", f"{event.server_host} port {event.port}: {event.reason}"))
-            elif isinstance(event, ConnectionClosed):
-                new.append(Output("*", f"Connection closed by {event.by}. Press ctrl+r to connect again."))
-            elif isinstance(event, MailboxChanged) and event.action == "delivered":
-                new.append(Output("*", f"Delivered to {event.user}/{event.folder} on {event.host} "
-                                       f"(UID {event.uid}, {event.subject!r})."))
-            elif isinstance(event, QueueChanged):
-                new.append(Output("*", f"Queue on {event.host}: {event.queue_id} {event.action}."))
-            elif isinstance(event, DnsLookup):
-                answer = ", ".join(event.answers) or event.error
-                new.append(Output("*", f"DNS {event.name} {event.rtype}? {answer}"))
+            new += [line for line in self.reader.feed(event, self.commands) if line.level == "main"]
+        if was_open and self.conn is not None and self.conn.id in self.fold.closed:
+            new.append(TranscriptLine(self.commands, "", "*", RECONNECT))
         self.output += new
         return new
 
@@ -145,7 +132,7 @@ class Sandbox:
     def machines(self) -> list[MachineView]:
         if self.conn is None:
             return []
-        return machine_views(self.fold, self.conn.id, self.commands)
+        return self.fold.machine_views(self.conn.id, self.commands)
 
     @property
     def state(self) -> str:
@@ -173,5 +160,5 @@ class Sandbox:
                     if self.state.startswith("IN_") else "")
         return "Valid now: " + " ".join(valid)
 
-    def mailboxes(self) -> dict[tuple[str, str, str], list]:
-        return {k: [v[uid] for uid in sorted(v)] for k, v in sorted(self.fold.mailboxes.items())}
+    def mailboxes(self) -> dict[tuple[str, str, str], list[MessageRow]]:
+        return self.fold.mailbox_rows()

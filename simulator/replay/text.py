@@ -8,6 +8,9 @@ bytes nobody could read are shown as a hex dump.
 from __future__ import annotations
 
 import re
+from dataclasses import fields
+
+from simulator.trace import Event
 
 MAX_LABEL = 60  # characters of a line kept in an arrow label
 
@@ -62,3 +65,20 @@ def plural(n: int, word: str) -> str:
 def seconds(value: float) -> str:
     """A duration or a virtual time as the faces write it: ``3 s``, ``0.5 s``."""
     return f"{value:g} s"
+
+
+def describe_event(event: Event) -> str:
+    """One line naming an event and its fields, for the expanded raw-event view."""
+    shown = []
+    for f in fields(event):
+        if f.name in ("seq", "t"):
+            continue
+        value = getattr(event, f.name)
+        if isinstance(value, bytes):
+            value = f"{len(value)} bytes " + repr(value[:40]) + ("…" if len(value) > 40 else "")
+        elif isinstance(value, tuple):
+            value = "[" + ", ".join(map(str, value)) + "]"
+        elif isinstance(value, str) and len(value) > 80:
+            value = value[:79] + "…"
+        shown.append(f"{f.name}={value}")
+    return f"#{event.seq} {event.t:.1f}s {event.kind}  " + "  ".join(shown)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from simulator.protocols.smtp.replies import R, Reply
+from simulator.protocols.smtp.states import END_OF_DATA
 from simulator.replay.diff import DiffLine, TimelineDiff, diff
 from simulator.scenario import models as m
 from simulator.scenario.runner import RunResult, run_scenario
@@ -53,7 +54,6 @@ from simulator.trace import (
 )
 
 MX_PORT = 25  # RFC 5321: relays deliver to the MX on port 25
-END_OF_DATA = "<CRLF>.<CRLF>"  # the "command" a server records at the final dot
 STAGE_VERBS = {"MAIL": "MAIL", "RCPT": "RCPT", "DATA": END_OF_DATA}  # FaultStep stage -> verb
 WHAT_IF_PREFIX = "what-if"
 # Replies the SMTP machine gives on its own, before any policy (RFC 5321 4.2.2, 4.3.2).

@@ -106,7 +106,7 @@ def test_cli_run_content_error_exit_2(tmp_path: Path) -> None:
 def test_verbose_shows_state_changes(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "simulator.cli", "run", "-v", str(write(tmp_path, SCENARIO))],
                          capture_output=True, text=True, timeout=60, check=True)
-    assert "smtp.server: EXPECT_EHLO -> EXPECT_MAIL on EHLO" in out.stdout
+    assert "smtp.server: EXPECT_EHLO → EXPECT_MAIL on EHLO" in out.stdout
 
 
 def _two_connections(expect_conn: str, state: str):

@@ -22,9 +22,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from simulator.lesson.player import Player, describe_event
+from simulator.lesson.player import Player
 from simulator.lesson.progress import ProgressStore
 from simulator.lesson.quiz import QuizResult
+from simulator.replay.text import describe_event
 from simulator.tui.messages import StepRequested
 from simulator.tui.widgets.message import MessageModel, MessagePane
 from simulator.tui.widgets.narration import Narration

@@ -16,8 +16,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from simulator.lesson.player import TranscriptLine
 from simulator.lesson.sandbox import Sandbox
+from simulator.replay import TranscriptLine
 from simulator.tui.widgets.panes import MailboxesPane
 from simulator.tui.widgets.states import StatePane
 from simulator.tui.widgets.stepbar import StepBar
@@ -70,10 +70,10 @@ class SandboxScreen(Screen):
         self.set_class(event.size.width < 100, "-narrow")
 
     def _add(self, side: str, text: str) -> None:
-        if side == "*" and len(text) > 72:  # remarks wrap; protocol lines stay as they were sent
+        if side == "*" and len(text) > 68:  # remarks wrap; protocol lines stay as they were sent
             import textwrap
 
-            for part in textwrap.wrap(text, 72):
+            for part in textwrap.wrap(text, 68):
                 self.lines.append(TranscriptLine(0, "", side, part))
             return
         self.lines.append(TranscriptLine(0, "", side, text))

@@ -8,13 +8,13 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from simulator.lesson.message_view import MessageView
-from simulator.lesson.player import Delivered
+from simulator.trace import MailboxChanged
 from simulator.tui.widgets.panes import PANE_CSS, RichPane
 
 
 @dataclass(frozen=True)
 class MessageModel:
-    delivered: Delivered | None
+    delivered: MailboxChanged | None  # the delivery, as the trace recorded it
     view: MessageView | None
     count: int  # messages delivered so far
     current: bool  # delivered during the current step

@@ -15,7 +15,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from simulator.lesson.player import CheckRow, DnsRow, MessageRow, QueueRow
+from simulator.replay import MessageRow
+from simulator.trace import CheckStep, DnsLookup, QueueChanged
 from simulator.tui.widgets.palette import palette
 
 PANE_CSS = """
@@ -92,17 +93,17 @@ class RichPane(VerticalScroll):
 class DnsPane(RichPane):
     DEFAULT_CSS = PANE_CSS.format(name="DnsPane")
 
-    def render_model(self, model: tuple[Sequence[tuple[str, str, str]], Sequence[DnsRow], int] | None):
+    def render_model(self, model: tuple[Sequence[tuple[str, str, str]], Sequence[tuple[int, DnsLookup]], int] | None):
         if model is None:
             return Text("")
         records, lookups, current = model
         parts: list[RenderableType] = [Text("Lookups so far", self.s("title"))]
         if lookups:
             t = self.table("step", "asked by", "question", "answer")
-            for row in lookups:
+            for step, row in lookups:
                 answer = Text(", ".join(row.answers)) if row.answers else Text(row.error, self.s("bad"))
-                t.add_row(str(row.step), row.asker, f"{row.name} {row.rtype}?", answer,
-                          style=self.s("current") if row.step == current else None)
+                t.add_row(str(step), row.asker, f"{row.name} {row.rtype}?", answer,
+                          style=self.s("current") if step == current else None)
             parts.append(t)
         else:
             parts.append(Text("No lookups yet. A relay asks DNS for the MX of the recipient's domain, "
@@ -123,7 +124,7 @@ class DnsPane(RichPane):
 class ChecksPane(RichPane):
     DEFAULT_CSS = PANE_CSS.format(name="ChecksPane")
 
-    def render_model(self, model: tuple[Sequence[CheckRow], int] | None):
+    def render_model(self, model: tuple[Sequence[tuple[int, CheckStep]], int] | None):
         if model is None:
             return Text("")
         rows, current = model
@@ -132,19 +133,19 @@ class ChecksPane(RichPane):
                         "message, every reasoning step appears here: the DNS records fetched, the hashes "
                         "compared, and each verdict.", self.s("muted"))
         parts: list[RenderableType] = []
-        by_check: dict[str, list[CheckRow]] = {}
-        for row in rows:
-            by_check.setdefault(row.check.upper(), []).append(row)
+        by_check: dict[str, list[tuple[int, CheckStep]]] = {}
+        for step, row in rows:
+            by_check.setdefault(row.check.upper(), []).append((step, row))
         for check, items in by_check.items():
-            verdict = next((r.result for r in reversed(items) if r.result), "")
+            verdict = next((r.result for _, r in reversed(items) if r.result), "")
             head = Text(f"{check} ", self.s("title"))
             if verdict:
                 head.append(verdict, self.result_style(verdict))
             parts.append(head)
             t = self.table("step", "host", "reasoning", "result")
-            for r in items:
-                t.add_row(str(r.step), r.host, r.text, Text(r.result, self.result_style(r.result)),
-                          style=self.s("current") if r.step == current else None)
+            for step, r in items:
+                t.add_row(str(step), r.host, r.text, Text(r.result, self.result_style(r.result)),
+                          style=self.s("current") if step == current else None)
             parts.append(t)
             parts.append(Text(""))
         return Group(*parts)
@@ -153,7 +154,7 @@ class ChecksPane(RichPane):
 class MailboxesPane(RichPane):
     DEFAULT_CSS = PANE_CSS.format(name="MailboxesPane")
 
-    def render_model(self, model: tuple[dict[tuple[str, str, str], list[MessageRow]], Sequence[QueueRow]] | None):
+    def render_model(self, model: tuple[dict[tuple[str, str, str], list[MessageRow]], Sequence[QueueChanged]] | None):
         if model is None:
             return Text("")
         boxes, queues = model
@@ -173,7 +174,7 @@ class MailboxesPane(RichPane):
         if queues:
             q = self.table("host", "queue id", "status", "recipients", "detail")
             for row in queues:
-                q.add_row(row.host, row.queue_id, Text(row.status, self.result_style(row.status)),
+                q.add_row(row.host, row.queue_id, Text(row.action, self.result_style(row.action)),
                           ", ".join(row.recipients), row.detail)
             parts.append(q)
         else:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual import events
 
-from simulator.lesson.player import Arrow, HostColumn
+from simulator.replay import Arrow, HostColumn
 from simulator.tui.messages import StepRequested
 from simulator.tui.widgets.lines import LinesView
 
@@ -36,8 +36,8 @@ def _fit(text: str, n: int) -> str:
 class SequenceDiagram(LinesView):
     KIND_STYLE = {
         "header": "title", "address": "muted", "lifeline": "disabled", "gutter": "muted",
-        "c2s": "client", "s2c": "server", "connect": "key", "refused": "bad", "close": "muted",
-        "note": "warn", "dns": "key_italic", "tls": "accent", "fault": "fault", "empty": "muted",
+        "command": "client", "reply": "server", "connect": "key", "refused": "bad", "close": "muted",
+        "note": "warn", "dns": "key_italic", "fault": "fault", "empty": "muted",
     }
 
     DEFAULT_CSS = """

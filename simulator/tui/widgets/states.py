@@ -15,9 +15,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from simulator.lesson.player import MachineView
 from simulator.protocols.machine import InputKind, StateTable
 from simulator.protocols.registry import machine_tables
+from simulator.replay import MachineView
 from simulator.tui.widgets.lines import RichLinesView
 from simulator.tui.widgets.palette import palette
 

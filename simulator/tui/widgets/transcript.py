@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from simulator.lesson.player import TranscriptLine
+from simulator.replay import TranscriptLine
 from simulator.tui.widgets.lines import LinesView
 
 

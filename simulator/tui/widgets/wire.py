@@ -15,7 +15,8 @@ from rich.text import Text
 from textual import on
 from textual.widgets import Tab, Tabs
 
-from simulator.lesson.player import TlsRow, WireChunk
+from simulator.replay import WireChunk
+from simulator.trace import TlsRecord
 from simulator.tui.widgets.panes import PANE_CSS, RichPane
 
 LENSES = ("client", "server", "eavesdropper")
@@ -25,7 +26,7 @@ LENSES = ("client", "server", "eavesdropper")
 class WireModel:
     chunks: Sequence[WireChunk]  # the current step's, or the latest before it
     current: bool  # whether the chunks belong to the current step
-    tls: Sequence[TlsRow]
+    tls: Sequence[tuple[int, TlsRecord]]  # (step, record)
     step: int
 
 
@@ -68,10 +69,10 @@ class WirePane(RichPane):
             parts.append(Text(""))
             parts.append(Text("TLS records", self.s("title")))
             t = self.table("dir", "type", "version", "length", "handshake", "decrypted")
-            for r in model.tls:
+            for step, r in model.tls:
                 t.add_row("C→S" if r.direction == "c2s" else "S→C", r.content_type, r.version,
                           str(r.length), " ".join(r.handshake_types), r.decrypted or "",
-                          style=self.s("current") if r.step == model.step else None)
+                          style=self.s("current") if step == model.step else None)
             parts.append(t)
         return Group(*parts)
 

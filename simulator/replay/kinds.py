@@ -1,0 +1,377 @@
+"""One row per event kind: what it says, what it draws, what it does to the world.
+
+:data:`KINDS` is the only place that interprets an event kind. Each
+:class:`Kind` row gives
+
+* ``say``  -- its transcript lines (the wording every face uses: the TUI,
+  the exports, ``mailsim run``, the sandbox);
+* ``draw`` -- its marks on the sequence diagram;
+* ``fold`` -- what it changes in the :class:`~simulator.replay.world.World`;
+* ``hosts`` -- the hosts it brings onto the diagram, with their addresses;
+* ``narrate`` -- what a lesson's narration adds for it (Markdown), if anything.
+
+Adding an event kind to :mod:`simulator.trace` means adding its row here, and
+nothing else; a test fails while a kind in ``trace.EVENT_TYPES`` has no row.
+
+``say`` and ``draw`` see the world *before* the event is folded into it;
+``draw`` also sees the events after it (``ahead``), which is how a pipelined
+group of commands becomes one arrow per command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.replay.text import clip, md_escape, seconds, split_lines
+from simulator.replay.views import ArrowKind, Level, MessageRow
+from simulator.replay.world import World
+from simulator.trace import (
+    C2S,
+    BytesSent,
+    CheckStep,
+    ClockAdvanced,
+    CommandReceived,
+    ConnectionClosed,
+    ConnectionOpened,
+    ConnectionRefused,
+    DnsLookup,
+    Event,
+    ExpectationChecked,
+    FaultInjected,
+    MailboxChanged,
+    Note,
+    QueueChanged,
+    ReplySent,
+    StateChanged,
+    StepStarted,
+    TlsRecord,
+)
+
+DNS = "DNS"  # the participant a diagram with room draws DNS answers from
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """One transcript line an event says (the reader adds the step and the event)."""
+
+    text: str
+    side: str = "*"  # "C", "S" or "*"
+    level: Level = "main"
+    conn: str = ""
+    who: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """One arrow or note an event draws (the reader adds the step and the seq)."""
+
+    src: str
+    dst: str
+    kind: ArrowKind
+    label: str
+    lines: tuple[str, ...] = ()
+    conn: str = ""
+
+
+Say = Callable[[Any, World], Iterable[Said]]
+Draw = Callable[[Any, World, Sequence[Event]], Iterable[Mark]]
+Fold = Callable[[World, Any, int], None]
+Hosts = Callable[[Any], Iterable[tuple[str, str]]]
+Narrate = Callable[[Any], Iterable[str]]
+
+
+def _nothing(*_: object) -> tuple[()]:
+    return ()
+
+
+def _no_fold(world: World, event: Event, step: int) -> None:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    say: Say = _nothing
+    draw: Draw = _nothing
+    fold: Fold = _no_fold
+    hosts: Hosts = _nothing
+    narrate: Narrate = _nothing
+
+
+# --- shared wording -------------------------------------------------------------------
+
+
+def unit_label(lines: Sequence[str]) -> str:
+    """The one-line label of an arrow that carries ``lines``."""
+    if not lines:
+        return "(empty)"
+    label = clip(lines[0])
+    return label + (f"  (+{len(lines) - 1} lines)" if len(lines) > 1 else "")
+
+
+def _host_note(host: str, text: str) -> Mark:
+    return Mark(host, host, "note", text, (text,))
+
+
+def _everyone(text: str, kind: ArrowKind = "note") -> Mark:
+    return Mark("", "", kind, text, (text,))
+
+
+def _answer(event: DnsLookup) -> str:
+    return ", ".join(event.answers) if event.answers else (event.error or "no answer")
+
+
+# --- connections ------------------------------------------------------------------------
+
+
+def _opened_say(e: ConnectionOpened, w: World) -> Iterable[Said]:
+    yield Said(f"{e.conn}: {e.client_host} ({e.client_addr}) → {e.server_host} ({e.server_addr}) "
+               f"port {e.port} ({e.service})", conn=e.conn)
+
+
+def _opened_draw(e: ConnectionOpened, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+    label = f"connect :{e.port} ({e.service})"
+    yield Mark(e.client_host, e.server_host, "connect", label, (label,), e.conn)
+
+
+def _opened_fold(w: World, e: ConnectionOpened, step: int) -> None:
+    w.conns[e.conn] = e
+    w.current_conn = e.conn
+
+
+def _closed_say(e: ConnectionClosed, w: World) -> Iterable[Said]:
+    why = f" ({e.reason})" if e.reason else ""
+    yield Said(f"{e.conn}: closed by {e.by}{why}", conn=e.conn)
+
+
+def _closed_draw(e: ConnectionClosed, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+    src, dst = w.hosts_of(e.conn, c2s=e.by != "server")
+    if src:
+        label = "close" + (f" ({e.reason})" if e.reason else "")
+        yield Mark(src, dst, "close", label, (label,), e.conn)
+
+
+def _closed_fold(w: World, e: ConnectionClosed, step: int) -> None:
+    w.closed.add(e.conn)
+    w.unsent.pop(e.conn, None)
+
+
+def _refused_say(e: ConnectionRefused, w: World) -> Iterable[Said]:
+    yield Said(f"{e.client_host} → {e.server_host} port {e.port}: {e.reason}")
+
+
+def _refused_draw(e: ConnectionRefused, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+    yield Mark(e.client_host, e.server_host, "refused", f"✗ :{e.port} {e.reason}",
+               (f"connect to port {e.port}: {e.reason}",))
+
+
+# --- bytes: one arrow per command and per reply -------------------------------------------
+
+
+def _bytes_say(e: BytesSent, w: World) -> Iterable[Said]:
+    c2s = e.direction == C2S
+    who = w.hosts_of(e.conn, c2s=c2s)[0]
+    side = "C" if c2s else "S"
+    for line in split_lines(e.plaintext):
+        yield Said(line, side, conn=e.conn, who=who)
+
+
+def units(e: BytesSent, w: World, ahead: Sequence[Event]) -> list[tuple[str, ...]]:
+    """The lines of a chunk of bytes, grouped into the commands or replies they carry.
+
+    The machines say where the boundaries are, without any protocol parsing
+    here: a server records each reply (``ReplySent``, one text entry per line)
+    before its bytes leave, and each command it parsed (``CommandReceived``)
+    after the bytes arrive. So a pipelined ``MAIL``/``RCPT``/``DATA`` chunk is
+    three commands, and its answer ``250``/``550``/``554`` three replies; a
+    chunk of message text with its final dot is one unit.
+    """
+    lines = split_lines(e.plaintext)
+    if not lines:
+        return [()]
+    if e.direction == C2S:
+        commands = 0
+        for later in ahead:
+            if isinstance(later, CommandReceived) and later.conn == e.conn:
+                commands += 1
+            elif (isinstance(later, BytesSent) and later.conn == e.conn and later.direction == C2S) or (
+                    isinstance(later, ConnectionClosed) and later.conn == e.conn):
+                break
+        if commands >= len(lines):
+            return [(line,) for line in lines]
+        if commands <= 1:
+            return [tuple(lines)]
+        head = len(lines) - commands + 1  # message text, then what was pipelined after its end
+        return [tuple(lines[:head]), *[(line,) for line in lines[head:]]]
+    sizes = [max(1, len(r.text)) for r in w.unsent.get(e.conn, ())]
+    if sum(sizes) != len(lines) or len(sizes) <= 1:
+        return [tuple(lines)]
+    out, at = [], 0
+    for size in sizes:
+        out.append(tuple(lines[at : at + size]))
+        at += size
+    return out
+
+
+def _bytes_draw(e: BytesSent, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+    c2s = e.direction == C2S
+    src, dst = w.hosts_of(e.conn, c2s=c2s)
+    for unit in units(e, w, ahead):
+        yield Mark(src, dst, "command" if c2s else "reply", unit_label(unit), unit, e.conn)
+
+
+def _bytes_fold(w: World, e: BytesSent, step: int) -> None:
+    w.current_conn = e.conn
+    if e.direction != C2S:
+        w.unsent.pop(e.conn, None)
+
+
+# --- machines ------------------------------------------------------------------------------
+
+
+def _command_fold(w: World, e: CommandReceived, step: int) -> None:
+    w.see_machine(e.conn, e.machine)
+    w.current_conn = e.conn or w.current_conn
+
+
+def _reply_fold(w: World, e: ReplySent, step: int) -> None:
+    w.see_machine(e.conn, e.machine)
+    w.current_conn = e.conn or w.current_conn
+    w.unsent.setdefault(e.conn, []).append(e)
+
+
+def _state_say(e: StateChanged, w: World) -> Iterable[Said]:
+    yield Said(f"{e.conn} {e.machine}: {e.from_state} → {e.to_state} on {e.trigger}", level="detail",
+               conn=e.conn)
+
+
+def _state_fold(w: World, e: StateChanged, step: int) -> None:
+    w.move(e, step)
+    w.current_conn = e.conn or w.current_conn
+
+
+# --- DNS, TLS, checks ------------------------------------------------------------------------
+
+
+def _dns_say(e: DnsLookup, w: World) -> Iterable[Said]:
+    yield Said(f"DNS {e.asker}: {e.name} {e.rtype}? → {_answer(e)}")
+
+
+def _dns_draw(e: DnsLookup, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+    question = f"{e.name} {e.rtype}?"
+    yield Mark(e.asker, e.asker, "dns", f"DNS {question} {_answer(e)}", (question, _answer(e)))
+
+
+def _tls_say(e: TlsRecord, w: World) -> Iterable[Said]:
+    kinds = f" {', '.join(e.handshake_types)}" if e.handshake_types else ""
+    side = "C" if e.direction == C2S else "S"
+    yield Said(f"{e.conn} {side}: TLS {e.content_type}{kinds} ({e.length} bytes)", conn=e.conn)
+
+
+def _check_text(e: CheckStep) -> str:
+    return f"{e.check.upper()}: {e.text}" + (f" → {e.result}" if e.result else "")
+
+
+# --- mailboxes and queues ----------------------------------------------------------------------
+
+_MAILBOX_ACTIONS = {"delivered": "delivered to", "expunged": "expunged from", "flags": "flags changed in"}
+
+
+def _mailbox_text(e: MailboxChanged) -> str:
+    what = _MAILBOX_ACTIONS.get(e.action, e.action)
+    detail = f" UID {e.uid}" if e.uid else ""
+    subject = f' "{e.subject}"' if e.subject else ""
+    return f"{what} {e.user} {e.folder}{detail}{subject}"
+
+
+def _mailbox_say(e: MailboxChanged, w: World) -> Iterable[Said]:
+    yield Said(f"mailbox on {e.host}: {_mailbox_text(e)}", level="detail" if e.action == "created" else "main")
+
+
+def _mailbox_draw(e: MailboxChanged, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+    if e.action != "created":
+        yield _host_note(e.host, _mailbox_text(e))
+
+
+def _mailbox_fold(w: World, e: MailboxChanged, step: int) -> None:
+    box = w.mailboxes.setdefault((e.host, e.user, e.folder), {})
+    if e.action == "delivered":
+        box[e.uid] = MessageRow(e.uid, e.subject, tuple(e.flags), e.size, e.message_id)
+    elif e.action == "expunged":
+        box.pop(e.uid, None)
+    elif e.action == "flags" and e.uid in box:
+        old = box[e.uid]
+        box[e.uid] = MessageRow(old.uid, old.subject, tuple(e.flags), old.size, old.message_id)
+
+
+def _queue_text(e: QueueChanged) -> str:
+    rcpts = ", ".join(e.recipients)
+    extra = f" ({e.detail})" if e.detail else ""
+    retry = f", next attempt at {seconds(e.next_attempt)}" if e.action == "deferred" else ""
+    return f"queue {e.queue_id}: {e.action} {rcpts}{extra}{retry}"
+
+
+def _queue_fold(w: World, e: QueueChanged, step: int) -> None:
+    w.queues[(e.host, e.queue_id)] = e
+
+
+# --- the scenario's own events ------------------------------------------------------------------
+
+
+def _step_say(e: StepStarted, w: World) -> Iterable[Said]:
+    yield Said(f"{e.step_id}: {e.title}" if e.title else e.step_id, level="heading")
+
+
+def _expectation_say(e: ExpectationChecked, w: World) -> Iterable[Said]:
+    if e.ok:
+        yield Said(f"expectation met ({e.what}): {e.detail}", level="detail")
+    else:
+        yield Said(f"EXPECTATION FAILED ({e.what}): {e.detail}", level="alert")
+
+
+def _fault_text(e: FaultInjected) -> str:
+    return f"⚡ {e.detail or e.fault}"
+
+
+def _clock_fold(w: World, e: ClockAdvanced, step: int) -> None:
+    pass  # the clock itself is every event's ``t``, folded by the reader
+
+
+KINDS: dict[type[Event], Kind] = {
+    StepStarted: Kind(say=_step_say),
+    ExpectationChecked: Kind(say=_expectation_say, narrate=lambda e: (
+        [] if e.ok else [f"✗ **Expectation failed** ({md_escape(e.what)}): {md_escape(e.detail)}"])),
+    Note: Kind(say=lambda e, w: [Said(f"note: {e.text}")],
+               draw=lambda e, w, ahead: [_everyone(f"✎ {e.text}")], narrate=lambda e: [f"✎ *{md_escape(e.text)}*"]),
+    FaultInjected: Kind(say=lambda e, w: [Said(f"FAULT {e.fault}: {e.detail}")],
+                        draw=lambda e, w, ahead: [_everyone(_fault_text(e), "fault")],
+                        narrate=lambda e: [f"⚡ **Fault injected** ({md_escape(e.fault)}): {md_escape(e.detail)}"]),
+    ConnectionOpened: Kind(say=_opened_say, draw=_opened_draw, fold=_opened_fold,
+                           hosts=lambda e: [(e.client_host, e.client_addr), (e.server_host, e.server_addr)]),
+    ConnectionClosed: Kind(say=_closed_say, draw=_closed_draw, fold=_closed_fold),
+    ConnectionRefused: Kind(say=_refused_say, draw=_refused_draw,
+                            hosts=lambda e: [(e.client_host, ""), (e.server_host, e.server_addr)]),
+    BytesSent: Kind(say=_bytes_say, draw=_bytes_draw, fold=_bytes_fold),
+    DnsLookup: Kind(say=_dns_say, draw=_dns_draw, hosts=lambda e: [(e.asker, "")]),
+    ClockAdvanced: Kind(say=lambda e, w: [Said(f"clock advanced by {seconds(e.seconds)}")],
+                        draw=lambda e, w, ahead: [_everyone(f"{seconds(e.seconds)} later")], fold=_clock_fold),
+    CommandReceived: Kind(fold=_command_fold),
+    ReplySent: Kind(fold=_reply_fold),
+    StateChanged: Kind(say=_state_say, fold=_state_fold),
+    TlsRecord: Kind(say=_tls_say),
+    CheckStep: Kind(say=lambda e, w: [Said(f"{e.host} {_check_text(e)}")],
+                    draw=lambda e, w, ahead: [_host_note(e.host, _check_text(e))], hosts=lambda e: [(e.host, "")]),
+    MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold,
+                         hosts=lambda e: [(e.host, "")] if e.action != "created" else []),
+    QueueChanged: Kind(say=lambda e, w: [Said(f"{e.host} {_queue_text(e)}")],
+                       draw=lambda e, w, ahead: [_host_note(e.host, _queue_text(e))], fold=_queue_fold,
+                       hosts=lambda e: [(e.host, "")]),
+}
+
+UNKNOWN = Kind(say=lambda e, w: [Said(f"{e.kind} (an event this mailsim cannot describe)", level="detail")])
+
+
+def kind_of(event: Event) -> Kind:
+    """The row of ``event``'s kind (a generic one for a kind added without a row)."""
+    return KINDS.get(type(event), UNKNOWN)
