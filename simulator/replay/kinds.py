@@ -309,7 +309,7 @@ def _queue_text(e: QueueChanged) -> str:
     rcpts = ", ".join(e.recipients)
     extra = f" ({e.detail})" if e.detail else ""
     retry = f", next attempt at {seconds(e.next_attempt)}" if e.action == "deferred" else ""
-    return f"queue {e.queue_id}: {e.action} {rcpts}{extra}{retry}"
+    return f"{e.action} {rcpts}{extra}{retry}"
 
 
 def _queue_fold(w: World, e: QueueChanged, step: int) -> None:
@@ -364,8 +364,8 @@ KINDS: dict[type[Event], Kind] = {
                     draw=lambda e, w, ahead: [_host_note(e.host, _check_text(e))], hosts=lambda e: [(e.host, "")]),
     MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold,
                          hosts=lambda e: [(e.host, "")] if e.action != "created" else []),
-    QueueChanged: Kind(say=lambda e, w: [Said(f"{e.host} {_queue_text(e)}")],
-                       draw=lambda e, w, ahead: [_host_note(e.host, _queue_text(e))], fold=_queue_fold,
+    QueueChanged: Kind(say=lambda e, w: [Said(f"queue on {e.host}: {e.queue_id} {_queue_text(e)}")],
+                       draw=lambda e, w, ahead: [_host_note(e.host, f"queue {e.queue_id}: {_queue_text(e)}")], fold=_queue_fold,
                        hosts=lambda e: [(e.host, "")]),
 }
 
