@@ -282,7 +282,9 @@ class FaultStep(StepBase):
 
     action: Literal["fault"]
     host: str
-    stage: Literal["MAIL", "RCPT", "DATA"]
+    protocol: str = Field("smtp", description="A protocol of the registry: smtp")
+    stage: str = Field(description="A fault stage of that protocol (smtp: MAIL, RCPT, DATA), "
+                                   "checked when the file is validated")
     code: int = Field(ge=400, le=599)
     enhanced: str = ""
     text: str = "Fault injected by the scenario"

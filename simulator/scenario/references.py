@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.protocols import registry
 from simulator.scenario import models as m
 from simulator.scenario.world import world_spec
 
@@ -18,9 +19,7 @@ DocPath = tuple[Any, ...]
 
 def machine_tables() -> dict[str, Any]:
     """Every registered state table by machine name (e.g. ``smtp.server``), from the protocol registry."""
-    from simulator.protocols.registry import machine_tables as tables
-
-    return tables()
+    return registry.machine_tables()
 
 
 def _names(names: Any) -> str:
@@ -98,6 +97,12 @@ def check_run_queue(refs: References, at: DocPath, step: m.RunQueueStep) -> None
 
 def check_fault(refs: References, at: DocPath, step: m.FaultStep) -> None:
     refs.need_mail_host((*at, "host"), step.host)
+    if step.protocol not in registry.protocols():
+        refs.problem((*at, "protocol"),
+                     f"unknown protocol {step.protocol!r}; protocols: {_names(registry.protocols())}")
+    elif step.stage not in (stages := registry.fault_stages(step.protocol)):
+        refs.problem((*at, "stage"), f"{step.protocol} has no fault stage {step.stage!r}; "
+                     f"its stages: {', '.join(stages)}")
 
 
 def check_host(refs: References, at: DocPath, step: m.HostDownStep) -> None:

@@ -43,17 +43,22 @@ def add_tui_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_web)
 
 
-def _resolve(name: str) -> Path | None:
-    from simulator import content
+def _resolve(name: str, command: str) -> Path | None:
+    """The file a lesson or scenario name means; None (after saying why, as run does) if none."""
+    from simulator.scenario.launch import find
+    from simulator.scenario.loader import ContentErrors
 
-    path = content.resolve(name)
-    return path if path.is_file() else None
+    try:
+        return find(name)
+    except ContentErrors as exc:
+        for err in exc.errors:
+            print(f"mailsim {command}: {err}", file=sys.stderr)
+        return None
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    path = _resolve(args.file)
+    path = _resolve(args.file, "play")
     if path is None:
-        print(f"mailsim play: {args.file}: no such file, lesson or scenario", file=sys.stderr)
         return 2
     from simulator.tui.app import create_app
 
@@ -106,9 +111,8 @@ def cmd_web(args: argparse.Namespace) -> int:
         return 2
     file = None
     if args.file:
-        path = _resolve(args.file)
+        path = _resolve(args.file, "web")
         if path is None:
-            print(f"mailsim web: {args.file}: no such file, lesson or scenario", file=sys.stderr)
             return 2
         file = str(path.resolve())
     try:

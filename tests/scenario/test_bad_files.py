@@ -60,6 +60,8 @@ EXPECTED = {
                        "such as 250; not 'two-twenty-one'",
     "unknown-machine.yaml": "9:43: unknown machine 'imap.server'; machines: smtp.client, smtp.server",
     "unknown-state.yaml": f"9:63: smtp.server has no state 'EXPECT_HELO'; its states: {SERVER_STATES}",
+    "fault-stage.yaml": "7:12: smtp has no fault stage 'HELO'; its stages: MAIL, RCPT, DATA",
+    "fault-protocol.yaml": "7:15: unknown protocol 'imap'; protocols: smtp",
     "state-other-conn.yaml": "9:60: no connection 'second' was opened by a connect step before this "
                              "expectation, so its state cannot be checked",
 }

@@ -59,3 +59,11 @@ async def test_an_unexpected_failure_is_shown_too(make_app, monkeypatch, tmp_pat
                 break
     assert app.return_code == 2
     assert messages == [f"{target}: could not be opened: RuntimeError('boom')"]
+
+
+def test_play_of_a_folder_says_it_is_a_folder(tmp_path: Path, capsys) -> None:
+    from simulator.cli import main
+
+    assert main(["play", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"mailsim play: {tmp_path}: is a directory; name a scenario or lesson "
+                                       "file (mailsim validate checks whole folders)\n")
