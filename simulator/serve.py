@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import signal
 import sys
 import traceback
@@ -646,7 +647,15 @@ def mailbox_summary(world: MailWorld) -> list[str]:
 
 
 def _print(line: str) -> None:
-    print(line, flush=True)
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        # The reader of the log went away (mailsim serve | head): stop as a piped tool does,
+        # through the same clean shutdown as Ctrl-C, with nothing more written anywhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def _serve(bridge: Bridge, stop: asyncio.Event | None = None) -> None:

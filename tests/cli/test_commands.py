@@ -104,3 +104,28 @@ def test_export_dash_is_standard_output(tmp_path: Path) -> None:
     done = mailsim("export", "smtp-basics", "-f", "mermaid", "-o", "-", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.splitlines()[1] == "sequenceDiagram"
     assert not (tmp_path / "-").exists()
+
+
+def test_serve_stops_quietly_when_its_log_reader_goes_away() -> None:
+    import contextlib
+    import re
+    import smtplib
+
+    server = subprocess.Popen([*MAILSIM, "serve", "--smtp-port", "0", "--submission-port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        while port is None:
+            line = server.stdout.readline()
+            assert line, server.stderr.read()
+            if m := re.match(r"\s+smtp\s+127\.0\.0\.1:(\d+) ", line):
+                port = int(m.group(1))
+        server.stdout.close()  # like `mailsim serve | head -2`: the reader is gone
+        with contextlib.suppress(OSError, smtplib.SMTPException):  # the next log line meets the closed pipe
+            smtplib.SMTP("127.0.0.1", port, timeout=10).quit()
+        assert server.wait(timeout=30) == 0
+        assert server.stderr.read() == ""  # no traceback, nothing at all
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
