@@ -16,7 +16,7 @@ from simulator.trace import Trace
 
 ARROWS = {"command": "->>", "reply": "-->>", "refused": "-x", "connect": "-)", "close": "--)"}
 MAX_TEXT = 120  # characters per line of a label; Mermaid draws long labels very wide
-MAX_LINES = 8  # lines of one arrow's label (a message's text is cut after these)
+MAX_LINES = 6  # lines of one arrow's label: a whole EHLO reply; a message's text is cut after these
 
 # Characters Mermaid's sequence grammar cannot take as is, as its entity codes.
 _ENTITIES = {
