@@ -30,6 +30,7 @@ class InputKind(StrEnum):
     OPERATOR = "operator"  # the host stops the service
     LIMIT = "limit"  # a limit the machine counts was passed (too many errors)
     PEER = "peer"  # the peer closed the connection or it broke
+    TLS = "tls"  # the connection finished (or failed) a TLS handshake the machine asked for
     ERROR = "error"  # the peer broke the protocol's framing (RemoteProtocolError)
 
 
@@ -111,6 +112,30 @@ class StateTable:
     def inputs(self, kind: InputKind | None = None) -> list[str]:
         """Every declared input (of ``kind``, if given), in declaration order."""
         return [i.name for i in self.input_info.values() if kind is None or i.kind == kind]
+
+
+# --- control outputs: what a machine asks of its connection, apart from trace records ---
+
+
+@dataclass(frozen=True, slots=True)
+class StartTls:
+    """Start TLS now. ``leftover``: bytes the peer sent after the command, in plaintext.
+
+    The framing changes under them, so the connection must discard them, never
+    feed them to the machine as if they came over TLS (CVE-2011-0411, RFC 3207 4.2).
+    """
+
+    leftover: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The machine is done with the connection (it said goodbye, or gave up)."""
+
+    reason: str = ""
+
+
+Control = StartTls | Close
 
 
 class ProtocolError(Exception):

@@ -6,7 +6,7 @@ import pytest
 
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.replies import R, Reply
-from simulator.protocols.smtp.server import COMMAND_LINE_LIMIT, TEXT_LINE_LIMIT
+from simulator.protocols.smtp.server import COMMAND_LINE_LIMIT, TEXT_LINE_LIMIT, SmtpServerConfig
 from simulator.trace import CommandReceived, ReplySent, StateChanged
 
 BODY = b"Subject: hi\r\n\r\nHello Bob\r\n"
@@ -731,6 +731,8 @@ def corpus_runs(smtp):
     runs.append(smtp.run_server(CORPUS[1]).call("shutdown"))
     runs.append(smtp.run_server(CORPUS[1], max_errors=2))
     runs.append(smtp.run_server(smtp.transaction(b"x\r\n.\r\n"), policy=smtp.Policy(verdict=R.LOCAL_ERROR)))
+    tls = smtp.run_server(b"EHLO client.example.org\r\nSTARTTLS\r\n", extensions=(*SmtpServerConfig("x").extensions, "STARTTLS"))
+    runs.append(tls.call("tls_established").feed(b"EHLO client.example.org\r\nSTARTTLS\r\nQUIT\r\n"))
     return runs
 
 
@@ -755,7 +757,8 @@ def test_every_reply_carries_an_enhanced_code_of_its_class_except_greeting_and_e
             # RFC 2034 section 4: "any response to HELO or EHLO", a refusal included; a
             # 421 that follows it (too many errors) is a reply of its own and has one.
             first_answer, answered = not answered, True
-            if event.code == "220" or (last_verb in ("EHLO", "HELO") and first_answer):
+            # The greeting is a 220; so is the go-ahead for STARTTLS, which has its code.
+            if (event.code == "220" and last_verb != "STARTTLS") or (last_verb in ("EHLO", "HELO") and first_answer):
                 assert event.enhanced == "", event
             elif event.code.startswith("3"):
                 assert event.code == "354" and event.enhanced == "", event

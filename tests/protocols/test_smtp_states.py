@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.protocols.machine import TABLES, StateInfo, StateTable, Transition
+from simulator.protocols.machine import TABLES, InputKind, StateInfo, StateTable, Transition
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.client import SmtpClient
-from simulator.protocols.smtp.server import SmtpServer
+from simulator.protocols.smtp.extensions import EXTENSION_COMMANDS
+from simulator.protocols.smtp.server import SmtpServer, SmtpServerConfig
 
 TABLES_UNDER_TEST = [S.SERVER_TABLE, S.CLIENT_TABLE]
 
@@ -52,18 +53,20 @@ def test_every_row_cites_an_rfc(table):
 
 
 def test_server_verbs():
-    assert S.KNOWN_VERBS == {"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT"}
+    assert S.KNOWN_VERBS == {"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT",
+                             "STARTTLS"}
+    assert EXTENSION_COMMANDS == {"STARTTLS": "STARTTLS"}  # known, but only when offered
     assert not S.KNOWN_VERBS & S.NOT_IMPLEMENTED_VERBS
     assert {"EXPN", "TURN"} <= S.NOT_IMPLEMENTED_VERBS
 
 
-def test_every_server_effect_has_a_method():
-    internal = {S.END_OF_DATA, S.TIMEOUT, S.SHUTDOWN, S.TOO_MANY_ERRORS, S.PEER_CLOSED}
+def test_every_server_effect_has_a_handler_and_every_handler_a_row():
+    server = SmtpServer(SmtpServerConfig("mx.example.net"), policy=None)
+    assert {tr.effect for tr in S.SERVER_TABLE.transitions} == set(server._handlers)
     for tr in S.SERVER_TABLE.transitions:
-        if tr.input in internal:
-            continue
-        assert tr.input in S.KNOWN_VERBS, tr
-        assert callable(getattr(SmtpServer, "_do_" + tr.effect, None)), tr
+        assert callable(server._handlers[tr.effect]), tr
+        if S.SERVER_TABLE.kind_of(tr.input) is not InputKind.COMMAND:
+            assert tr.input not in S.KNOWN_VERBS, tr
 
 
 def test_every_open_server_state_can_time_out_shut_down_and_lose_its_peer():
@@ -94,6 +97,8 @@ def test_valid_inputs_follow_the_table():
     server = SmtpServer.__new__(SmtpServer)
     server.state = S.EXPECT_RCPT
     assert set(server.valid_inputs()) == {"EHLO", "HELO", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT"}
+    server.state = S.EXPECT_MAIL
+    assert "STARTTLS" in server.valid_inputs()
     server.state = S.IN_DATA
     assert server.valid_inputs() == []
 

@@ -136,6 +136,9 @@ class R:
     BAD_SEQUENCE = r(503, "5.5.1", "Bad sequence of commands: {}")
     PARAM_NOT_IMPLEMENTED = r(504, "5.5.4", "Parameter value not implemented: {}")
     PARAM_UNKNOWN = r(555, "5.5.4", "MAIL FROM/RCPT TO parameter not recognized: {}")
+    # STARTTLS (RFC 3207 4): 220 to go ahead; a second STARTTLS over TLS is out of sequence.
+    READY_TLS = r(220, "2.0.0", "Ready to start TLS")
+    TLS_ACTIVE = r(503, "5.5.1", "Bad sequence of commands: TLS is already active (RFC 3207 section 4)")
     # Submission without login (RFC 6409 4.3, RFC 4954 6)
     AUTH_REQUIRED = r(530, "5.7.0", "Authentication required")
     # RFC 6409 6.1 "Enforce Submission Rights": an MSA MAY refuse a MAIL FROM that "appears

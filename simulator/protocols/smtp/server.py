@@ -1,19 +1,35 @@
 """The sans-IO SMTP server machine (RFC 5321, with RFC 1870, 2034, 2920, 3463, 6152, 6531).
 
 Bytes go in with :meth:`SmtpServer.receive_data` (``b""`` means the peer
-closed), events come back, and the bytes to write are taken with
-:meth:`SmtpServer.data_to_send` (after h2). What the server decides about
-senders, recipients and accepted messages is asked of an :class:`SmtpPolicy`
-the host provides: the machine itself knows no mailbox, clock or socket.
+closed), events (trace records) come back, the bytes to write are taken with
+:meth:`SmtpServer.data_to_send` (after h2), and what the machine asks of its
+connection (start TLS, close) with :meth:`SmtpServer.take_controls`. What
+the server decides about senders, recipients and accepted messages is asked
+of an :class:`SmtpPolicy` the host provides: the machine itself knows no
+mailbox, clock or socket.
+
+Every input goes through one row of :data:`states.SERVER_TABLE`. The row's
+effect is a handler in the machine's table of handlers; it answers and says
+whether the input was accepted (the row's target) or refused (the row's
+``refused`` branch, declared in the table). A handler that refuses a row
+with no refused branch is a bug, raised as LocalProtocolError.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from simulator.protocols.lines import TOO_LONG, LineBuffer
-from simulator.protocols.machine import InputKind
+from simulator.protocols.machine import (
+    Close,
+    Control,
+    InputKind,
+    LocalProtocolError,
+    StartTls,
+    Transition,
+)
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.address import (
     PathError,
@@ -21,6 +37,12 @@ from simulator.protocols.smtp.address import (
     is_ascii,
     is_helo_name,
     parse_path_argument,
+)
+from simulator.protocols.smtp.extensions import (
+    EXTENSION_COMMANDS,
+    EXTENSIONS,
+    ParamCheck,
+    check_offered,
 )
 from simulator.protocols.smtp.replies import R, Reply
 from simulator.trace import CommandReceived, Event, ReplySent, StateChanged
@@ -97,13 +119,16 @@ class SmtpServerConfig:
     max_recipients: int = DEFAULT_MAX_RECIPIENTS
     max_errors: int = DEFAULT_MAX_ERRORS
     max_junk_commands: int = DEFAULT_MAX_JUNK_COMMANDS
+    # What EHLO offers (see extensions.py: each declares its parameters and commands).
+    # STARTTLS is not offered by default: the TLS layer still passes bytes through.
     extensions: tuple[str, ...] = ("PIPELINING", "SIZE", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8")
 
-    def ehlo_keywords(self) -> list[str]:
-        out = []
-        for ext in self.extensions:
-            out.append(f"SIZE {self.max_message_size}" if ext == "SIZE" else ext)
-        return out
+    def __post_init__(self) -> None:
+        check_offered(self.extensions)
+
+    def ehlo_keywords(self, *, tls: bool = False) -> list[str]:
+        """The EHLO lines; never STARTTLS once TLS is up (RFC 3207 4.2)."""
+        return [EXTENSIONS[k].ehlo_line(self) for k in self.extensions if not (tls and k == "STARTTLS")]
 
 
 class SmtpServer:
@@ -118,8 +143,15 @@ class SmtpServer:
         self._buffer = LineBuffer()
         self._out = bytearray()
         self._events: list[Event] = []
+        self._controls: list[Control] = []
         self._errors = 0
+        self._new_errors = 0  # refusals of the input being handled, counted once its row is taken
         self._junk = 0
+        self._offered = frozenset(config.extensions)
+        self._mail_params: dict[str, ParamCheck] = {
+            name: check for k in config.extensions for name, check in EXTENSIONS[k].mail_params
+        }
+        self._enhanced = "ENHANCEDSTATUSCODES" in self._offered
         # DATA bookkeeping
         self._body = bytearray()
         self._data_size = 0
@@ -127,6 +159,16 @@ class SmtpServer:
         self._data_too_big = False
         self._data_bare_newline = False
         self._started = False
+        # The table of handlers: every effect a row of the table names (checked below the class).
+        self._handlers: dict[str, Callable[[str, str], bool]] = {
+            "greet": self._greet, "start_mail": self._start_mail, "add_recipient": self._add_recipient,
+            "refuse_no_recipients": self._refuse_no_recipients, "start_data": self._start_data,
+            "end_data": self._end_data, "start_tls": self._start_tls, "tls_up": self._tls_up,
+            "tls_failed": self._tls_failed, "reset": self._reset, "noop": self._noop, "vrfy": self._vrfy,
+            "help": self._help, "quit": self._quit, "close_errors": self._close_errors,
+            "close_timeout": self._close_timeout, "close_shutdown": self._close_shutdown,
+            "abandon": self._abandon,
+        }
 
     # --- public API -------------------------------------------------------
 
@@ -140,18 +182,23 @@ class SmtpServer:
         if self.state == S.CLOSED:
             return self._take_events()
         if data == b"":
-            self._transition(S.PEER_CLOSED)
+            self._input(S.PEER_CLOSED)
             return self._take_events()
+        if self.state == S.EXPECT_TLS:
+            raise LocalProtocolError("bytes fed while the machine waits for TLS: handle its StartTls control, "
+                                     "then call tls_established() or tls_failed()")
         self._buffer.feed(data)
-        while self.state != S.CLOSED:
+        while self.state != S.CLOSED and self.state != S.EXPECT_TLS:
             if self.state == S.IN_DATA:
-                if self._data_lines_in_bulk():
+                if self._data_lines():
                     continue
+                # Only an overlong line is left for the line reader (the rest went in bulk).
                 # One octet more for a transparency dot, which the limit does not count.
                 line = self._buffer.next_line(TEXT_LINE_LIMIT + 1)
                 if line is None:
                     break
-                self._data_line(line)
+                assert line is TOO_LONG, line
+                self._data_too_long = True
             else:
                 # A bare LF ends a command line too, so that line can be refused rather
                 # than left unanswered (a plain nc sends LF; see _command_line).
@@ -164,14 +211,22 @@ class SmtpServer:
     def timeout(self, why: str = "idle timeout") -> list[Event]:
         """A timer fired (RFC 5321 4.5.3.2): 421 and close; ``why`` says which, in the reply."""
         if self.state != S.CLOSED:
-            self._reply(R.TIMEOUT.format(self.config.hostname, why))
-            self._transition(S.TIMEOUT)
+            self._input(S.TIMEOUT, why)
         return self._take_events()
 
     def shutdown(self) -> list[Event]:
         if self.state != S.CLOSED:
-            self._reply(R.SHUTTING_DOWN.format(self.config.hostname))
-            self._transition(S.SHUTDOWN)
+            self._input(S.SHUTDOWN)
+        return self._take_events()
+
+    def tls_established(self) -> list[Event]:
+        """The connection finished the TLS handshake STARTTLS asked for (RFC 3207 4.2)."""
+        self._input(S.TLS_UP)
+        return self._take_events()
+
+    def tls_failed(self) -> list[Event]:
+        """The TLS handshake failed: there is no channel left to answer on (RFC 3207 4.1)."""
+        self._input(S.TLS_FAILED)
         return self._take_events()
 
     def data_to_send(self) -> bytes:
@@ -179,12 +234,44 @@ class SmtpServer:
         self._out.clear()
         return out
 
+    def take_controls(self) -> list[Control]:
+        """What the machine asks of its connection since last asked: StartTls, Close."""
+        controls, self._controls = self._controls, []
+        return controls
+
     @property
     def closed(self) -> bool:
         return self.state == S.CLOSED
 
     def valid_inputs(self) -> list[str]:
         return S.SERVER_TABLE.inputs_in(self.state, InputKind.COMMAND)
+
+    # --- the table --------------------------------------------------------
+
+    def _input(self, trigger: str, arg: str = "") -> None:
+        """Run the row for ``trigger`` in the current state; it must exist."""
+        tr = S.SERVER_TABLE.lookup(self.state, trigger)
+        if tr is None:
+            raise LocalProtocolError(f"smtp.server: no row for {trigger!r} in {self.state}")
+        self._run(tr, trigger, arg)
+
+    def _run(self, tr: Transition, trigger: str, arg: str) -> None:
+        accepted = self._handlers[tr.effect](trigger, arg)
+        if accepted:
+            self._move(tr.target, trigger)
+        elif not tr.refused:
+            raise LocalProtocolError(f"smtp.server: {tr.effect} refused a row that cannot be refused: {tr}")
+        elif tr.refused != self.state:
+            self._move(tr.refused, f"{trigger} refused")
+        self._settle_errors()
+
+    def _move(self, target: str, trigger: str) -> None:
+        self._events.append(
+            StateChanged(machine=MACHINE, from_state=self.state, to_state=target, trigger=trigger)
+        )
+        self.state = target
+        if target == S.CLOSED:
+            self._controls.append(Close(trigger))
 
     # --- internals --------------------------------------------------------
 
@@ -198,30 +285,31 @@ class SmtpServer:
         return events
 
     def _reply(self, reply: Reply) -> None:
+        if reply.enhanced and not self._enhanced:
+            reply = Reply(reply.code, reply.lines)  # RFC 2034: enhanced codes only when offered
         self._out += reply.to_bytes()
         self._events.append(
             ReplySent(machine=MACHINE, code=str(reply.code), enhanced=reply.enhanced, text=reply.lines)
         )
 
-    def _transition(self, trigger: str) -> bool:
-        tr = S.SERVER_TABLE.lookup(self.state, trigger)
-        if tr is None:
-            return False
-        self._events.append(
-            StateChanged(machine=MACHINE, from_state=self.state, to_state=tr.target, trigger=trigger)
-        )
-        self.state = tr.target
-        return True
+    def _refuse(self, reply: Reply) -> bool:
+        """Answer with an error reply (counted once the row is taken); False: the input is refused."""
+        self._reply(reply)
+        self._new_errors += 1
+        return False
 
     def _error(self, reply: Reply) -> None:
+        """An error reply to a line no row takes (unknown verb, out of sequence): counted now."""
         self._reply(reply)
-        self._count_error()
+        self._new_errors += 1
+        self._settle_errors()
 
-    def _count_error(self) -> None:
-        self._errors += 1
-        if self._errors >= self.config.max_errors and self.state != S.CLOSED:
-            self._reply(R.TOO_MANY_ERRORS.format(self.config.hostname))
-            self._transition(S.TOO_MANY_ERRORS)
+    def _settle_errors(self) -> None:
+        new, self._new_errors = self._new_errors, 0
+        self._errors += new
+        if new and self._errors >= self.config.max_errors and self.state in S.SERVER_TABLE.states \
+                and S.SERVER_TABLE.lookup(self.state, S.TOO_MANY_ERRORS) is not None:
+            self._input(S.TOO_MANY_ERRORS)
 
     def _refuse_bare_lf(self, content: bytes) -> None:
         text = content.decode("utf-8", "replace").replace("\r", "\\r")
@@ -253,8 +341,8 @@ class SmtpServer:
         verb, _, arg = line.partition(" ")
         verb = verb.upper()
         self._events.append(CommandReceived(machine=MACHINE, verb=verb, argument=arg))
-        if verb not in S.KNOWN_VERBS:
-            if verb in S.NOT_IMPLEMENTED_VERBS:
+        if verb not in S.KNOWN_VERBS or EXTENSION_COMMANDS.get(verb, "") not in ("", *self._offered):
+            if verb in S.NOT_IMPLEMENTED_VERBS or verb in EXTENSION_COMMANDS:
                 self._error(R.NOT_IMPLEMENTED.format(verb))
             else:
                 shown = verb if verb.isprintable() and len(verb) <= 20 else "(unprintable)"
@@ -264,38 +352,34 @@ class SmtpServer:
         if tr is None:
             self._error(R.BAD_SEQUENCE.format(_SEQUENCE_HINT.get((self.state, verb), f"{verb} not allowed now")))
             return
-        getattr(self, "_do_" + tr.effect)(verb, arg)
+        self._run(tr, verb, arg)
 
-    # --- effects (one per table effect name) ------------------------------
+    # --- handlers (one per effect the table names): True = accepted --------
 
-    def _do_greet(self, verb: str, arg: str) -> None:
+    def _greet(self, verb: str, arg: str) -> bool:
         # Replies to EHLO/HELO carry no enhanced code, errors included (RFC 2034 section 4).
         domain = arg.strip(" ")  # only spaces: a stray CR makes the name invalid
         if not domain:
-            self._error(R.HELO_SYNTAX.format(verb))
-            return
+            return self._refuse(R.HELO_SYNTAX.format(verb))
         if " " in domain or not is_helo_name(domain):
             shown = domain if domain.isprintable() and len(domain) <= 64 else "(unprintable or too long)"
-            self._error(R.BAD_DOMAIN.format(verb, shown))
-            return
+            return self._refuse(R.BAD_DOMAIN.format(verb, shown))
         self.session.helo = domain
         self.session.esmtp = verb == "EHLO"
         self.envelope = Envelope()
         greet = R.HELO.format(self.config.hostname, domain)
         if verb == "EHLO":
-            greet = greet.with_text(*greet.lines, *self.config.ehlo_keywords())
+            greet = greet.with_text(*greet.lines, *self.config.ehlo_keywords(tls=self.session.tls))
         self._reply(greet)
-        self._transition(verb)
+        return True
 
-    def _do_start_mail(self, verb: str, arg: str) -> None:
+    def _start_mail(self, verb: str, arg: str) -> bool:
         try:
             parsed = parse_path_argument(arg, "FROM", allow_null=True)
         except SyntaxError as exc:
-            self._error(R.BAD_SYNTAX.format(f"MAIL {exc.msg}"))
-            return
+            return self._refuse(R.BAD_SYNTAX.format(f"MAIL {exc.msg}"))
         except PathError as exc:
-            self._error(R.BAD_SENDER_SYNTAX.format(exc))
-            return
+            return self._refuse(R.BAD_SENDER_SYNTAX.format(exc))
         params = parsed.params
         refusal = self._check_mail_params(params)
         if refusal is None and not is_ascii(parsed.mailbox) and "SMTPUTF8" not in params:
@@ -303,87 +387,73 @@ class SmtpServer:
         if refusal is None:
             refusal = self.policy.check_sender(self.session, parsed.mailbox)
         if refusal is not None:
-            self._error(refusal)
-            return
+            return self._refuse(refusal)
         self.envelope = Envelope(mail_from=parsed.mailbox, params=params)
         ok = R.SENDER_OK_SPACE if parsed.space_around_colon else R.SENDER_OK
         self._reply(ok.format(f"<{parsed.mailbox}>"))
-        self._transition(verb)
+        return True
 
     def _check_mail_params(self, params: dict[str, str | None]) -> Reply | None:
+        """Each parameter must belong to an offered extension, which checks its value."""
         if params and not self.session.esmtp:
             return R.PARAM_UNKNOWN.format(" ".join(params) + " (parameters need EHLO)")
         for name, value in params.items():
-            if name == "SIZE":
-                if value is None or not (value.isascii() and value.isdigit()):
-                    return R.BAD_SYNTAX.format("SIZE=<number of octets>")
-                if int(value) > self.config.max_message_size:
-                    return R.SIZE_EXCEEDED.format(self.config.max_message_size)
-            elif name == "BODY":
-                if value is None or value.upper() not in ("7BIT", "8BITMIME", "BINARYMIME"):
-                    return R.BAD_SYNTAX.format("BODY=7BIT or BODY=8BITMIME")
-                if value.upper() == "BINARYMIME":
-                    return R.PARAM_NOT_IMPLEMENTED.format("BODY=BINARYMIME")
-            elif name == "SMTPUTF8":
-                if value is not None:
-                    return R.BAD_SYNTAX.format("SMTPUTF8 takes no value")
-            else:
-                return R.PARAM_UNKNOWN.format(name)
+            check = self._mail_params.get(name)
+            if check is None:
+                return R.PARAM_UNKNOWN.format(name)  # RFC 5321 4.1.1.11: 555
+            refusal = check(value, self.config)
+            if refusal is not None:
+                return refusal
         return None
 
-    def _do_add_recipient(self, verb: str, arg: str) -> None:
+    def _add_recipient(self, verb: str, arg: str) -> bool:
         try:
             parsed = parse_path_argument(arg, "TO", allow_null=False)
         except SyntaxError as exc:
-            self._error(R.BAD_SYNTAX.format(f"RCPT {exc.msg}"))
-            return
+            return self._refuse(R.BAD_SYNTAX.format(f"RCPT {exc.msg}"))
         except PathError as exc:
-            self._error(R.MAILBOX_NAME_NOT_ALLOWED.format(exc))
-            return
+            return self._refuse(R.MAILBOX_NAME_NOT_ALLOWED.format(exc))
         if parsed.params:
-            self._error(R.PARAM_UNKNOWN.format(" ".join(parsed.params)))
-            return
+            return self._refuse(R.PARAM_UNKNOWN.format(" ".join(parsed.params)))
         rcpt = parsed.mailbox
         if not is_ascii(rcpt) and not self.envelope.smtputf8:
-            self._error(R.NON_ASCII_NEEDS_SMTPUTF8.format(f"<{rcpt}>"))
-            return
+            return self._refuse(R.NON_ASCII_NEEDS_SMTPUTF8.format(f"<{rcpt}>"))
         if _recipient_key(rcpt) in map(_recipient_key, self.envelope.rcpt_to):
             # Acknowledged but kept once, so one message is delivered once per mailbox.
             self._reply(R.RECIPIENT_DUPLICATE.format(f"<{rcpt}>"))
-            self._transition(verb)
-            return
+            return True
         if len(self.envelope.rcpt_to) >= self.config.max_recipients:
-            self._error(R.TOO_MANY_RECIPIENTS)  # RFC 5321 4.5.3.1.10: 452
-            return
+            return self._refuse(R.TOO_MANY_RECIPIENTS)  # RFC 5321 4.5.3.1.10: 452
         refusal = self.policy.check_recipient(self.session, self.envelope, rcpt)
         if refusal is not None:
-            self._error(refusal)  # counted, so a client cannot probe addresses without end
-            return
+            return self._refuse(refusal)  # counted, so a client cannot probe addresses without end
         self.envelope.rcpt_to.append(rcpt)
         ok = R.RECIPIENT_OK_SPACE if parsed.space_around_colon else R.RECIPIENT_OK
         self._reply(ok.format(f"<{rcpt}>"))
-        self._transition(verb)
+        return True
 
-    def _do_refuse_no_recipients(self, verb: str, arg: str) -> None:
-        self._error(R.NO_VALID_RECIPIENTS)
-        self._transition(verb)
+    def _refuse_no_recipients(self, verb: str, arg: str) -> bool:
+        self._refuse(R.NO_VALID_RECIPIENTS)
+        return True  # the row itself is the refusal: DATA stays in EXPECT_RCPT
 
-    def _do_start_data(self, verb: str, arg: str) -> None:
+    def _start_data(self, verb: str, arg: str) -> bool:
         if arg.strip():
-            self._error(R.NO_ARGUMENT.format("DATA"))
-            return
+            return self._refuse(R.NO_ARGUMENT.format("DATA"))
         self._body.clear()
         self._data_size = 0
         self._data_too_long = self._data_too_big = self._data_bare_newline = False
         self._reply(R.START_DATA)
-        self._transition(verb)
+        return True
 
-    def _data_lines_in_bulk(self) -> bool:
-        """Take every complete message line in the buffer at once; False if there is none.
+    def _data_lines(self) -> bool:
+        """The DATA rules, in one place: take every complete message line in the buffer.
 
-        The same rules as :meth:`_data_line`, applied with bytes operations over
-        the whole run of lines instead of one call per line, so a large message
-        costs a few passes in C rather than a Python loop.
+        False if there is none (or an overlong line is being discarded, which
+        the line reader reports). The lines are unstuffed (RFC 5321 4.5.2),
+        measured against the text line limit without the stuffed dot (4.5.3.1.6),
+        checked for bare CR or LF (2.3.8) and counted against the size limit,
+        with bytes operations over the whole run of lines rather than a Python
+        loop per line; the final dot ends the message.
         """
         buf = self._buffer
         if buf.discarding:
@@ -391,7 +461,7 @@ class SmtpServer:
         data = buf.peek()
         if data.startswith(b".\r\n"):
             buf.consume(3)
-            self._end_of_data()
+            self._input(S.END_OF_DATA)
             return True
         end = data.find(b"\r\n.\r\n")
         cut = end + 2 if end >= 0 else data.rfind(b"\r\n") + 2
@@ -416,30 +486,7 @@ class SmtpServer:
             self._body += unstuffed
         return True
 
-    def _data_line(self, line: bytes | object) -> None:
-        if line is TOO_LONG:
-            self._data_too_long = True
-            return
-        assert isinstance(line, bytes)
-        if line == b".\r\n":
-            self._end_of_data()
-            return
-        if line.startswith(b"."):
-            line = line[1:]  # dot-unstuffing, RFC 5321 4.5.2
-        if len(line) > TEXT_LINE_LIMIT:  # counted without the stuffed dot (4.5.3.1.6)
-            self._data_too_long = True
-            return
-        content = line[:-2]
-        if b"\r" in content or b"\n" in content:
-            self._data_bare_newline = True
-        self._data_size += len(line)
-        if self._data_size > self.config.max_message_size:
-            self._data_too_big = True
-            self._body.clear()
-        elif not self._data_too_big:
-            self._body += line
-
-    def _end_of_data(self) -> None:
+    def _end_data(self, trigger: str, arg: str) -> bool:
         self._events.append(CommandReceived(machine=MACHINE, verb=S.END_OF_DATA, argument=""))
         if self._data_too_long:
             reply = R.DATA_LINE_TOO_LONG
@@ -453,50 +500,87 @@ class SmtpServer:
         self._body.clear()
         self.envelope = Envelope()
         self._reply(reply)
-        self._transition(S.END_OF_DATA)
+        return True
+
+    def _start_tls(self, verb: str, arg: str) -> bool:
+        if arg.strip(" "):  # RFC 3207 4: "STARTTLS" CRLF, no parameters
+            return self._refuse(R.NO_ARGUMENT.format("STARTTLS"))
+        if self.session.tls:
+            return self._refuse(R.TLS_ACTIVE)
+        self._reply(R.READY_TLS)
+        # The framing changes here: whatever the client sent after STARTTLS came in
+        # plaintext and must not be read as if it came over TLS (CVE-2011-0411). It is
+        # handed to the connection with the control, never processed.
+        self._controls.append(StartTls(leftover=self._buffer.take_all()))
+        return True
+
+    def _tls_up(self, trigger: str, arg: str) -> bool:
+        # RFC 3207 4.2: discard all knowledge obtained from the client before TLS.
+        self.session.tls = True
+        self.session.helo, self.session.esmtp = "", False
+        self.envelope = Envelope()
+        return True
+
+    def _tls_failed(self, trigger: str, arg: str) -> bool:
+        return True
 
     def _junk_command(self) -> None:
         self._junk += 1
         if self._junk > self.config.max_junk_commands:
-            self._count_error()
+            self._new_errors += 1
 
-    def _do_reset(self, verb: str, arg: str) -> None:
+    def _reset(self, verb: str, arg: str) -> bool:
         if arg.strip(" "):  # RFC 5321 4.1.1.5: rset = "RSET" CRLF; 4.3.2: 501 with an argument
-            self._error(R.NO_ARGUMENT.format("RSET"))
-            return
+            return self._refuse(R.NO_ARGUMENT.format("RSET"))
         self.envelope = Envelope()
         self._reply(R.RESET)
-        self._transition(verb)
         self._junk_command()
+        return True
 
-    def _do_noop(self, verb: str, arg: str) -> None:
+    def _noop(self, verb: str, arg: str) -> bool:
         self._reply(R.NOOP)
-        self._transition(verb)
         self._junk_command()
+        return True
 
-    def _do_vrfy(self, verb: str, arg: str) -> None:
+    def _vrfy(self, verb: str, arg: str) -> bool:
         if not arg.strip():
-            self._error(R.BAD_SYNTAX.format("VRFY <user or mailbox>"))
-            return
+            return self._refuse(R.BAD_SYNTAX.format("VRFY <user or mailbox>"))
         reply = self.policy.verify(self.session, arg.strip(" "))
         if not reply.is_positive:
-            self._error(reply)  # counted like a refused RCPT: VRFY probing ends at the error limit
-            return
+            return self._refuse(reply)  # counted like a refused RCPT: VRFY probing ends at the error limit
         self._reply(reply)
-        self._transition(verb)
         self._junk_command()
+        return True
 
-    def _do_help(self, verb: str, arg: str) -> None:
-        self._reply(R.HELP.format(" ".join(sorted(S.KNOWN_VERBS))))
-        self._transition(verb)
+    def _help(self, verb: str, arg: str) -> bool:
+        offered = sorted(v for v in S.KNOWN_VERBS if EXTENSION_COMMANDS.get(v, "") in ("", *self._offered))
+        self._reply(R.HELP.format(" ".join(offered)))
         self._junk_command()
+        return True
 
-    def _do_quit(self, verb: str, arg: str) -> None:
+    def _quit(self, verb: str, arg: str) -> bool:
         if arg.strip(" "):  # RFC 5321 4.1.1.10: quit = "QUIT" CRLF; 4.3.2: 501 with an argument
-            self._error(R.NO_ARGUMENT.format("QUIT"))
-            return
+            return self._refuse(R.NO_ARGUMENT.format("QUIT"))
         self._reply(R.BYE.format(self.config.hostname))
-        self._transition(verb)
+        return True
+
+    def _close_errors(self, trigger: str, arg: str) -> bool:
+        self._reply(R.TOO_MANY_ERRORS.format(self.config.hostname))
+        return True
+
+    def _close_timeout(self, trigger: str, why: str) -> bool:
+        self._reply(R.TIMEOUT.format(self.config.hostname, why or "idle timeout"))
+        return True
+
+    def _close_shutdown(self, trigger: str, arg: str) -> bool:
+        self._reply(R.SHUTTING_DOWN.format(self.config.hostname))
+        return True
+
+    def _abandon(self, trigger: str, arg: str) -> bool:
+        """The client went away; a message in progress is dropped, never delivered."""
+        self._body.clear()
+        self.envelope = Envelope()
+        return True
 
 
 def _recipient_key(mailbox: str) -> str:
@@ -515,3 +599,14 @@ _SEQUENCE_HINT = {
     (S.EXPECT_RCPT, "MAIL"): "nested MAIL command",
     (S.EXPECT_RCPT_OR_DATA, "MAIL"): "nested MAIL command",
 }
+
+
+def _check_handlers() -> None:
+    """Every effect the table names has a handler, and every handler a row (at import)."""
+    named = {tr.effect for tr in S.SERVER_TABLE.transitions}
+    probe = SmtpServer(SmtpServerConfig(hostname="probe.invalid"), policy=None)  # type: ignore[arg-type]
+    if named != set(probe._handlers):
+        raise AssertionError(f"smtp.server handlers and table differ: {named ^ set(probe._handlers)}")
+
+
+_check_handlers()

@@ -2,8 +2,10 @@
 
 The machines enforce these tables and the TUI draws them. A server
 transition is taken when its command succeeds; a command that is refused
-(501, 550, ...) leaves the state where it was (RFC 5321 section 4.1.4). A
-(state, verb) pair missing from the server table is answered 503.
+(501, 550, ...) takes the row's ``refused`` branch, which leaves the state
+where it was (RFC 5321 section 4.1.4). A (state, verb) pair missing from the
+server table is answered 503. Every effect a row names is a handler of the
+machine, listed in its table of handlers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ EXPECT_MAIL = "EXPECT_MAIL"
 EXPECT_RCPT = "EXPECT_RCPT"
 EXPECT_RCPT_OR_DATA = "EXPECT_RCPT_OR_DATA"
 IN_DATA = "IN_DATA"
+EXPECT_TLS = "EXPECT_TLS"
 CLOSED = "CLOSED"
 
 END_OF_DATA = "<CRLF>.<CRLF>"
@@ -31,6 +34,8 @@ TIMEOUT = "idle timeout"
 SHUTDOWN = "shutdown"
 TOO_MANY_ERRORS = "too many errors"
 PEER_CLOSED = "peer closed"
+TLS_UP = "TLS established"
+TLS_FAILED = "TLS handshake failed"
 
 _SERVER_STATES = [
     StateInfo(EXPECT_EHLO, "220 greeting sent; the client must say EHLO or HELO", "RFC 5321 3.1, 4.1.4"),
@@ -38,6 +43,7 @@ _SERVER_STATES = [
     StateInfo(EXPECT_RCPT, "MAIL accepted; waiting for the first accepted RCPT TO", "RFC 5321 3.3"),
     StateInfo(EXPECT_RCPT_OR_DATA, "At least one recipient accepted; more RCPT or DATA", "RFC 5321 3.3"),
     StateInfo(IN_DATA, "354 sent; reading the message up to CRLF.CRLF", "RFC 5321 4.1.1.4, 4.5.2"),
+    StateInfo(EXPECT_TLS, "220 sent to STARTTLS; the TLS handshake comes next", "RFC 3207 4"),
     StateInfo(CLOSED, "221 or 421 sent, or the peer went away", "RFC 5321 4.1.1.10, 3.8"),
 ]
 
@@ -48,28 +54,37 @@ def _server_transitions() -> list[Transition]:
     rows: list[Transition] = []
     for s in _OPEN:
         rows += [
-            Transition(s, "EHLO", EXPECT_MAIL, "greet", "RFC 5321 4.1.1.1"),
-            Transition(s, "HELO", EXPECT_MAIL, "greet", "RFC 5321 4.1.1.1"),
+            Transition(s, "EHLO", EXPECT_MAIL, "greet", "RFC 5321 4.1.1.1", refused=s),
+            Transition(s, "HELO", EXPECT_MAIL, "greet", "RFC 5321 4.1.1.1", refused=s),
         ]
     rows += [
-        Transition(EXPECT_MAIL, "MAIL", EXPECT_RCPT, "start_mail", "RFC 5321 4.1.1.2"),
-        Transition(EXPECT_RCPT, "RCPT", EXPECT_RCPT_OR_DATA, "add_recipient", "RFC 5321 4.1.1.3"),
-        Transition(EXPECT_RCPT_OR_DATA, "RCPT", EXPECT_RCPT_OR_DATA, "add_recipient", "RFC 5321 4.1.1.3"),
+        Transition(EXPECT_MAIL, "MAIL", EXPECT_RCPT, "start_mail", "RFC 5321 4.1.1.2", refused=EXPECT_MAIL),
+        Transition(EXPECT_RCPT, "RCPT", EXPECT_RCPT_OR_DATA, "add_recipient", "RFC 5321 4.1.1.3",
+                   refused=EXPECT_RCPT),
+        Transition(EXPECT_RCPT_OR_DATA, "RCPT", EXPECT_RCPT_OR_DATA, "add_recipient", "RFC 5321 4.1.1.3",
+                   refused=EXPECT_RCPT_OR_DATA),
         # RFC 5321 3.3 and RFC 2920 3.1: DATA with no accepted recipient gets 554.
         Transition(EXPECT_RCPT, "DATA", EXPECT_RCPT, "refuse_no_recipients", "RFC 5321 3.3"),
-        Transition(EXPECT_RCPT_OR_DATA, "DATA", IN_DATA, "start_data", "RFC 5321 4.1.1.4"),
+        Transition(EXPECT_RCPT_OR_DATA, "DATA", IN_DATA, "start_data", "RFC 5321 4.1.1.4",
+                   refused=EXPECT_RCPT_OR_DATA),
         Transition(IN_DATA, END_OF_DATA, EXPECT_MAIL, "end_data", "RFC 5321 4.1.1.4"),
+        # RFC 3207 4: STARTTLS after EHLO, outside a transaction; then the handshake,
+        # after which the session starts again from EHLO (RFC 3207 4.2).
+        Transition(EXPECT_MAIL, "STARTTLS", EXPECT_TLS, "start_tls", "RFC 3207 4", refused=EXPECT_MAIL),
+        Transition(EXPECT_TLS, TLS_UP, EXPECT_EHLO, "tls_up", "RFC 3207 4.2"),
+        Transition(EXPECT_TLS, TLS_FAILED, CLOSED, "tls_failed", "RFC 3207 4.1"),
     ]
     for s in _OPEN:
         rows += [
-            Transition(s, "RSET", EXPECT_EHLO if s == EXPECT_EHLO else EXPECT_MAIL, "reset", "RFC 5321 4.1.1.5"),
+            Transition(s, "RSET", EXPECT_EHLO if s == EXPECT_EHLO else EXPECT_MAIL, "reset", "RFC 5321 4.1.1.5",
+                       refused=s),
             Transition(s, "NOOP", s, "noop", "RFC 5321 4.1.1.9"),
-            Transition(s, "VRFY", s, "vrfy", "RFC 5321 3.5.3"),
+            Transition(s, "VRFY", s, "vrfy", "RFC 5321 3.5.3", refused=s),
             Transition(s, "HELP", s, "help", "RFC 5321 4.1.1.8"),
-            Transition(s, "QUIT", CLOSED, "quit", "RFC 5321 4.1.1.10"),
+            Transition(s, "QUIT", CLOSED, "quit", "RFC 5321 4.1.1.10", refused=s),
             Transition(s, TOO_MANY_ERRORS, CLOSED, "close_errors", "RFC 5321 4.2.2 (421)"),
         ]
-    for s in [*_OPEN, IN_DATA]:
+    for s in [*_OPEN, IN_DATA, EXPECT_TLS]:
         rows += [
             Transition(s, TIMEOUT, CLOSED, "close_timeout", "RFC 5321 4.5.3.2"),
             Transition(s, SHUTDOWN, CLOSED, "close_shutdown", "RFC 5321 3.8"),
@@ -78,7 +93,7 @@ def _server_transitions() -> list[Transition]:
     return rows
 
 
-_VERBS = ["EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT"]
+_VERBS = ["EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT", "STARTTLS"]
 _SERVER_INPUTS = [
     *(InputInfo(v, InputKind.COMMAND, "a command line (RFC 5321 4.1)") for v in _VERBS),
     InputInfo(END_OF_DATA, InputKind.DATA_END, "the final dot of the message (RFC 5321 4.1.1.4)"),
@@ -86,6 +101,8 @@ _SERVER_INPUTS = [
     InputInfo(SHUTDOWN, InputKind.OPERATOR, "the service is stopping (RFC 5321 3.8)"),
     InputInfo(TOO_MANY_ERRORS, InputKind.LIMIT, "the client made too many errors (RFC 5321 4.2.2 421)"),
     InputInfo(PEER_CLOSED, InputKind.PEER, "the client closed the connection (RFC 5321 3.8)"),
+    InputInfo(TLS_UP, InputKind.TLS, "the connection finished the TLS handshake (RFC 3207 4.2)"),
+    InputInfo(TLS_FAILED, InputKind.TLS, "the TLS handshake failed (RFC 3207 4.1)"),
 ]
 
 SERVER_TABLE = register(
@@ -94,7 +111,7 @@ SERVER_TABLE = register(
 
 # Verbs the server knows (RFC 5321 4.1) but does not offer: answered 502.
 NOT_IMPLEMENTED_VERBS = frozenset(
-    {"EXPN", "TURN", "ETRN", "ATRN", "BDAT", "SEND", "SOML", "SAML", "STARTTLS", "AUTH"}
+    {"EXPN", "TURN", "ETRN", "ATRN", "BDAT", "SEND", "SOML", "SAML", "AUTH"}
 )
 KNOWN_VERBS = frozenset(SERVER_TABLE.inputs(InputKind.COMMAND))
 
