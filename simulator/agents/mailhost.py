@@ -187,7 +187,7 @@ class SmtpHostPolicy:
         if forward_path.lower() == "postmaster":
             return None
         if self.role == SUBMISSION:
-            return None  # an MSA takes mail for anywhere from its own users (RFC 6409 3.1)
+            return None  # an MSA relays its users' mail anywhere (RFC 6409 2.1, "Message Submission Agent")
         if not self.mailhost.is_local(forward_path):
             return R.RELAY_DENIED.format(domain_of(forward_path))  # RFC 5321 3.6.2: no open relay
         if not self.mailhost.store.has_user(forward_path):

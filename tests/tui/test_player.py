@@ -184,3 +184,32 @@ def test_narration_keeps_smtp_paths_visible() -> None:
     out = console.export_text()
     assert "C: MAIL FROM:<alice@example.org>" in out
     assert "RCPT TO:<bob@example.net>" in out and "\\" not in out
+
+
+@pytest.mark.parametrize(("answer", "given", "ok", "note"), [
+    # a bare code asks for the code; an added enhanced code is named as unchecked
+    ("550", "550", True, ""),
+    ("550", "550 5.7.1", True, "Only the reply code is asked for: 550 is checked, the enhanced code 5.7.1 you added is not."),
+    ("550", "550 5.1.1 no such user", True, "the enhanced code 5.1.1 you added is not"),
+    ("550", "554 5.7.1", False, ""),
+    # an answer with an enhanced code needs both
+    ("550 5.7.1", "550 5.7.1", True, ""),
+    ("550 5.7.1", "550-5.7.1 Relaying denied", True, ""),
+    ("550 5.7.1", "550", False, "The enhanced code is part of the answer: 550 5.7.1."),
+    ("550 5.7.1", "550 5.1.1", False, "The enhanced code is part of the answer: 550 5.7.1."),
+    ("550 5.7.1", "551 5.7.1", False, ""),
+])
+def test_typed_reply_codes_match_as_far_as_the_answer_goes(answer: str, given: str, ok: bool, note: str) -> None:
+    ask = Ask(prompt="Which reply?", answer=answer, why="RFC 5321 section 3.6.2.")
+    result = check(ask, given)
+    assert result.correct is ok
+    if note:
+        assert note in result.why and result.why.endswith("RFC 5321 section 3.6.2.")
+    else:
+        assert result.why == "RFC 5321 section 3.6.2."
+    assert (note in result.markdown()) if note else True
+
+
+def test_a_chosen_answer_gets_no_reply_code_note() -> None:
+    ask = Ask(prompt="?", choices=["550", "550 5.7.1"], answer="550", why="because")
+    assert check(ask, "550 5.7.1").correct is False and check(ask, "550 5.7.1").why == "because"
