@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-timeout", type=float, metavar="SECONDS", help="close a silent session after this long (default 300)")
     p.add_argument("--line-deadline", type=float, metavar="SECONDS", help="a line must arrive whole within this once begun (default 60, at most 300)")
     p.add_argument("--data-deadline", type=float, metavar="SECONDS", help="message text, 354 to final dot, must arrive within this (default 600, at most 600)")
-    p.add_argument("--trace-json", metavar="PATH", help="write the trace as JSON to PATH at exit")
+    p.add_argument("--trace-json", metavar="PATH", help="write the whole trace as JSON to PATH as it happens")
+    p.add_argument("--trace-window", type=int, metavar="N", help="closed sessions whose trace stays in memory (default 50)")
     p.add_argument("-v", "--verbose", action="store_true", help="also show state changes")
     p.set_defaults(func=cmd_serve)
 

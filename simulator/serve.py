@@ -21,6 +21,11 @@ the rest of it is dropped as it is read and a Note in the trace says how
 much, so a line bomb costs no memory. A logged line is cut at
 :data:`LOG_LINE_LIMIT` characters. A client that drops mid-DATA delivers
 nothing: the machine is told the peer closed.
+
+A server that runs all term must not keep all it has seen: the in-memory
+trace holds a window of recent sessions (:class:`TraceWindow`), and
+``--trace-json`` streams every event to a file as it happens
+(:class:`TraceFile`).
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
 import os
 import signal
 import sys
 import traceback
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,7 +50,15 @@ from simulator.export.transcript import Printer
 from simulator.mail.message import header
 from simulator.net.connection import Connection
 from simulator.protocols.registry import protocol_of_service
-from simulator.trace import ConnectionOpened, ConnectionRefused, Event, Note
+from simulator.trace import (
+    BytesSent,
+    ConnectionClosed,
+    ConnectionOpened,
+    ConnectionRefused,
+    Event,
+    Note,
+    Trace,
+)
 
 # The real client, as the virtual world sees it (RFC 5737 TEST-NET-1).
 REAL_CLIENT = "real-client"
@@ -75,6 +90,11 @@ DATA_CHUNK = 1024 * 1024  # message text held back at most, so a message shows a
 CLOSE_GRACE = 2.0  # seconds a closing socket may take to flush before it is aborted
 MIN_BACKLOG = 1024  # connections the kernel queues for accept(); see listen_backlog()
 LOG_LINE_LIMIT = 200  # characters of one logged line; the rest is counted, not printed
+# What the in-memory trace keeps (see TraceWindow); --trace-json gets every event.
+TRACE_WINDOW = 50  # closed sessions whose events stay in memory
+SESSION_TRACE_EVENTS = 500  # events of one session kept in memory
+SESSION_TRACE_BYTES = 256 * 1024  # bytes of one session's traffic kept in memory
+LOOSE_TRACE_EVENTS = 1000  # events of no connection (DNS, queue, mailbox, refusals) kept
 
 
 def listen_backlog(max_connections: int) -> int:
@@ -172,6 +192,8 @@ class Bridge:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         line_deadline: float = DEFAULT_LINE_DEADLINE,
         data_deadline: float = DEFAULT_DATA_DEADLINE,
+        trace_window: int = TRACE_WINDOW,
+        trace_json: Path | None = None,
         out: Callable[[str], None] | None = None,
         verbose: bool = False,
     ) -> None:
@@ -187,6 +209,8 @@ class Bridge:
         if not 0 < data_deadline <= MAX_DATA_DEADLINE:
             raise ServeError(f"--data-deadline must be more than 0 and at most {MAX_DATA_DEADLINE:g} seconds "
                              "(RFC 5321 4.5.3.2.6)")
+        if trace_window < 0:
+            raise ServeError("--trace-window must be 0 or more sessions")
         unknown = set(ports or {}) - {li.name for li in LISTENERS}
         if unknown:
             raise ServeError(f"unknown listener(s): {', '.join(sorted(unknown))}")
@@ -206,6 +230,8 @@ class Bridge:
                 raise ServeError(f"the world has no mail host for {li.domain} (the {li.name} listener)")
             self.targets[li.name] = mh
         self._transcript = _LiveTranscript(self._say, verbose)
+        self.trace_file = TraceFile(trace_json, world.trace, self._log) if trace_json is not None else None
+        self.trace_window = TraceWindow(world.trace, sessions=trace_window)
         self._servers: list[asyncio.Server] = []
         self._sessions: dict[asyncio.Task, _Session] = {}
         self._relay_due: set[str] = set()
@@ -220,7 +246,13 @@ class Bridge:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._t0 = self._loop.time() - self.world.net.clock.now()
-        self.world.net.recorder.listeners.append(self._transcript)
+        if self.trace_file is not None:
+            self.trace_file.open()  # before listening: a path that cannot be written stops here
+        listeners = self.world.net.recorder.listeners
+        listeners.append(self._transcript)
+        if self.trace_file is not None:
+            listeners.append(self.trace_file)
+        listeners.append(self.trace_window)  # last: the others see each event before it may go
         for mh in self.world.mailhosts.values():
             mh.on_queued.append(self._queued)
         try:
@@ -273,8 +305,13 @@ class Bridge:
         for mh in self.world.mailhosts.values():
             if self._queued in mh.on_queued:
                 mh.on_queued.remove(self._queued)
-        if self._transcript in self.world.net.recorder.listeners:
-            self.world.net.recorder.listeners.remove(self._transcript)
+        listeners = self.world.net.recorder.listeners
+        for listener in (self._transcript, self.trace_file, self.trace_window):
+            if listener is not None and listener in listeners:
+                listeners.remove(listener)
+        if self.trace_file is not None:
+            self.trace_file.close()
+        self.trace_window.compact()
 
     async def __aenter__(self) -> Bridge:
         await self.start()
@@ -623,6 +660,138 @@ class _LiveTranscript:
             self.say(f"{'':10} {event.conn} is {self.pending_note}")
 
 
+# --- the trace of a long run ---------------------------------------------------------
+
+
+class _Kept:
+    """What the window keeps of one connection."""
+
+    __slots__ = ("seqs", "nbytes", "closed")
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.nbytes = 0
+        self.closed = False
+
+
+class TraceWindow:
+    """A trace listener that keeps the in-memory trace of a long ``serve`` bounded.
+
+    The trace keeps the events of every open connection and of the last
+    ``sessions`` closed ones; of each, its ConnectionOpened and
+    ConnectionClosed and at most ``max_events`` other events and
+    ``max_bytes`` of traffic (a session past that keeps its first part).
+    Of events that belong to no connection (DNS, queues, mailboxes, refused
+    connections) the last ``loose`` are kept. So memory is bounded by (open
+    sessions + ``sessions``) times the per-session budget, however long the
+    server runs; ``--trace-json`` streams every event to a file.
+    """
+
+    def __init__(self, trace: Trace, *, sessions: int = TRACE_WINDOW, max_events: int = SESSION_TRACE_EVENTS,
+                 max_bytes: int = SESSION_TRACE_BYTES, loose: int = LOOSE_TRACE_EVENTS) -> None:
+        self.trace = trace
+        self.sessions = sessions
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.loose = loose
+        self._kept: dict[str, _Kept] = {}
+        self._closed: deque[str] = deque()
+        self._loose: deque[int] = deque()
+        self._gone: set[int] = set()  # seqs let go of, still in the list until the next compaction
+        self.dropped = 0  # events no longer (or never) in memory
+
+    def __call__(self, event: Event) -> None:
+        conn = getattr(event, "conn", "")
+        kept = self._kept.get(conn) if conn else None
+        if kept is None and isinstance(event, ConnectionOpened):
+            kept = self._kept[conn] = _Kept()
+        if kept is None:  # no connection, or one the window has let go of
+            self._loose.append(event.seq)
+            if len(self._loose) > self.loose:
+                self._let_go([self._loose.popleft()])
+            return
+        if isinstance(event, (ConnectionOpened, ConnectionClosed)):
+            kept.seqs.append(event.seq)
+            if isinstance(event, ConnectionClosed) and not kept.closed:
+                kept.closed = True
+                self._closed.append(conn)
+                while len(self._closed) > self.sessions:
+                    self._let_go(self._kept.pop(self._closed.popleft()).seqs)
+            return
+        size = len(event.plaintext) if isinstance(event, BytesSent) else 0
+        if len(kept.seqs) >= self.max_events + 1 or kept.nbytes + size > self.max_bytes:
+            self._let_go([event.seq])
+            return
+        kept.seqs.append(event.seq)
+        kept.nbytes += size
+
+    def _let_go(self, seqs: list[int]) -> None:
+        events = self.trace.events
+        self.dropped += len(seqs)
+        if len(seqs) == 1 and events and events[-1].seq == seqs[0]:
+            events.pop()  # the event just recorded: nothing to search
+            return
+        self._gone.update(seqs)
+        if len(self._gone) > max(1024, len(events) // 2):  # now and then: amortised O(1) an event
+            self.compact()
+
+    def compact(self) -> None:
+        """Take the events let go of out of the trace's list (until then they linger there)."""
+        if self._gone:
+            self.trace.events[:] = [e for e in self.trace.events if e.seq not in self._gone]
+            self._gone.clear()
+
+
+class TraceFile:
+    """A trace listener that writes every event to ``path`` as it happens.
+
+    The file is the JSON of :meth:`Trace.dumps` (``Trace.load`` reads it),
+    written as the run goes, so the whole trace of a long ``serve`` is kept
+    although memory holds only a window of it. ``meta`` is written at close.
+    """
+
+    def __init__(self, path: Path, trace: Trace, log: Callable[[str], None]) -> None:
+        self.path = Path(path)
+        self.trace = trace
+        self.log = log
+        self.written = 0
+        self._file = None
+        self._failed = False
+
+    def open(self) -> None:
+        try:
+            self._file = self.path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise ServeError(f"cannot write the trace to {self.path}: {exc.strerror or exc}") from None
+        self._file.write('{"events": [')
+        for event in self.trace.events:  # what the world recorded before serving
+            self(event)
+
+    def __call__(self, event: Event) -> None:
+        if self._file is None or self._failed:
+            return
+        try:
+            self._file.write(("\n" if not self.written else ",\n")
+                             + json.dumps(event.to_json(), ensure_ascii=False))
+        except OSError as exc:
+            self._failed = True
+            self.log(f"cannot write the trace to {self.path} any more ({exc.strerror or exc}); "
+                     f"it holds the first {self.written} events")
+            return
+        self.written += 1
+
+    def close(self) -> None:
+        if self._file is None:
+            return
+        try:
+            if not self._failed:
+                self._file.write('\n],\n"meta": ' + json.dumps(self.trace.meta, ensure_ascii=False) + "}\n")
+            self._file.close()
+        except OSError as exc:
+            self.log(f"cannot finish the trace in {self.path}: {exc.strerror or exc}")
+        self._file = None
+
+
 # --- mailboxes -------------------------------------------------------------------
 
 
@@ -720,6 +889,8 @@ def cmd_serve(args) -> int:
             idle_timeout=_given(args.idle_timeout, DEFAULT_IDLE_TIMEOUT),
             line_deadline=_given(args.line_deadline, DEFAULT_LINE_DEADLINE),
             data_deadline=_given(args.data_deadline, DEFAULT_DATA_DEADLINE),
+            trace_window=_given(args.trace_window, TRACE_WINDOW),
+            trace_json=Path(args.trace_json) if args.trace_json else None,
             out=_print, verbose=args.verbose,
         )
         serve_forever(bridge)
@@ -729,7 +900,6 @@ def cmd_serve(args) -> int:
     print()
     for line in mailbox_summary(world):
         print(line)
-    if args.trace_json:
-        Path(args.trace_json).write_text(world.trace.dumps(), encoding="utf-8")
-        print(f"trace written to {args.trace_json} ({len(world.trace)} events)")
+    if bridge.trace_file is not None:
+        print(f"trace written to {args.trace_json} ({bridge.trace_file.written} events)")
     return 0

@@ -336,12 +336,13 @@ class Recorder:
         self.trace = trace if trace is not None else Trace()
         self._now = now
         self.listeners: list[Callable[[Event], None]] = []
+        # Counted, not len(trace.events): a long run (``mailsim serve``) may drop old events.
+        self._seq = len(self.trace.events)
 
     def record(self, event: Event, **stamp: Any) -> Event:
         """Append ``event``; ``stamp`` fills fields the producer could not know (e.g. conn)."""
-        event = dataclasses.replace(
-            event, seq=len(self.trace.events), t=self._now(), **stamp
-        )
+        event = dataclasses.replace(event, seq=self._seq, t=self._now(), **stamp)
+        self._seq += 1
         self.trace.events.append(event)
         for listener in self.listeners:
             listener(event)

@@ -665,6 +665,83 @@ def test_a_class_fits_by_default(serve):
             sock.close()
 
 
+def test_the_trace_window_keeps_recent_sessions_within_their_budget():
+    """Issue 7 item 27, without sockets: what the window keeps of many sessions."""
+    from simulator.serve import TraceWindow
+    from simulator.trace import Recorder
+
+    rec = Recorder(lambda: 0.0)
+    window = TraceWindow(rec.trace, sessions=2, max_events=4, max_bytes=100, loose=3)
+    rec.listeners.append(window)
+    for n in range(10):
+        conn = f"c{n}"
+        rec.record(ConnectionOpened(conn=conn, client_host="a", client_addr="192.0.2.1", server_host="b",
+                                    server_addr="192.0.2.2", port=25, service="smtp"))
+        for _ in range(20):  # far past the session's budget of 4 events and 100 bytes
+            rec.record(BytesSent(conn=conn, direction="c2s", plaintext=b"x" * 30, wire=b"x" * 30))
+        rec.record(Note(text=f"loose {n}"))
+        rec.record(ConnectionClosed(conn=conn, by="client"))
+    rec.record(ConnectionOpened(conn="open", client_host="a", client_addr="192.0.2.1", server_host="b",
+                                server_addr="192.0.2.2", port=25, service="smtp"))
+    window.compact()
+    events = rec.trace.events
+    seqs = [e.seq for e in events]
+    assert seqs == sorted(set(seqs))  # unique and in order, though most are gone
+    assert seqs[-1] == 10 * 23  # the recorder counts every event, kept or not
+    assert {e.conn for e in events if hasattr(e, "conn")} == {"c8", "c9", "open"}
+    for conn in ("c8", "c9"):
+        mine = [e for e in events if getattr(e, "conn", "") == conn]
+        sent = [e for e in mine if isinstance(e, BytesSent)]
+        assert len(sent) == 3  # 100 bytes' worth of 30-byte chunks: the session's first part
+        assert isinstance(mine[0], ConnectionOpened) and isinstance(mine[-1], ConnectionClosed)
+    assert [e.text for e in events if isinstance(e, Note)] == ["loose 7", "loose 8", "loose 9"]
+    assert window.dropped == 10 * 23 + 1 - len(events)
+
+
+def test_a_long_serve_keeps_a_window_in_memory_and_streams_the_rest(serve, tmp_path):
+    from simulator.trace import Trace
+
+    path = tmp_path / "trace.json"
+    tb = serve(trace_window=2, trace_json=path)
+    for n in range(6):
+        with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
+            client.sendmail("alice@example.org", ["bob@example.net"], message(f"Number {n}"))
+    tb.wait_until(lambda: tb.bridge.open_sessions == 0, "every session is gone")
+    tb.call(tb.bridge.trace_window.compact)
+    in_memory = tb.call(lambda: [e.conn for e in tb.world.trace.of_type(ConnectionOpened)])
+    assert in_memory == ["c5", "c6"]  # one connection per message: the last two are kept
+    tb.stop()
+    streamed = Trace.load(path)
+    assert [e.seq for e in streamed.events] == list(range(len(streamed.events)))
+    assert [e.conn for e in streamed.of_type(ConnectionOpened)] == ["c1", "c2", "c3", "c4", "c5", "c6"]
+    subjects = [e.subject for e in streamed.events if getattr(e, "subject", "")]
+    assert [f"Number {n}" for n in range(6)] == [s for s in subjects if s.startswith("Number")]
+    assert streamed.meta == tb.world.trace.meta
+
+
+def test_memory_does_not_grow_with_the_bytes_received(serve):
+    from simulator.serve import SESSION_TRACE_BYTES
+
+    tb = serve(trace_window=2)
+    body = message("Big") + (b"z" * 998 + b"\r\n") * 300  # 300 kB a message
+    for _ in range(8):
+        with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
+            client.sendmail("alice@example.org", ["bob@example.net"], body)
+    tb.wait_until(lambda: tb.bridge.open_sessions == 0, "every session is gone")
+    tb.call(tb.bridge.trace_window.compact)
+    assert c2s_bytes(tb) <= 2 * SESSION_TRACE_BYTES  # 2.4 MB were sent
+    assert tb.count("bob@example.net") == 8
+
+
+def test_an_unwritable_trace_path_is_a_clear_error(tmp_path):
+    async def start() -> None:
+        await Bridge(serve_world(), ports={"submission": 0, "smtp": 0},
+                     trace_json=tmp_path / "no" / "such" / "dir" / "t.json").start()
+
+    with pytest.raises(ServeError, match=r"cannot write the trace to .*t\.json"):
+        asyncio.run(start())
+
+
 def test_stopping_sends_421_and_closes_the_sockets(serve):
     tb = serve()
     sock = connect(tb.submission)
