@@ -70,7 +70,7 @@ def test_every_module_below_the_faces_imports_with_textual_refused() -> None:
     # The walk reaches every layer below the faces, and none of the faces.
     for name in ("simulator.trace", "simulator.mail.store", "simulator.protocols.smtp.server",
                  "simulator.net.world", "simulator.agents.world", "simulator.scenario.runner",
-                 "simulator.lesson.player", "simulator.content"):
+                 "simulator.lesson.player", "simulator.content", "simulator.replay.index"):
         assert name in report["imported"]
     assert not [n for n in report["imported"] if n.split(".")[1:2] and n.split(".")[1] in FACES]
 
@@ -103,6 +103,8 @@ PLANTS = {
     "machine-imports-textual-lazily": (
         "protocols/lines.py", "\n\ndef _planted() -> None:\n    import textual  # noqa: F401\n",
     ),
+    # replay imports only trace (DESIGN.md): not even the mail layer just above it.
+    "replay-imports-mail": ("replay/index.py", "import simulator.mail.message  # planted\n"),
     # The bottom layer reaching up.
     "trace-imports-net": ("trace.py", "import simulator.net.clock  # planted\n"),
 }
@@ -143,6 +145,7 @@ def test_an_unplanted_copy_passes_both_checks(tmp_path: Path) -> None:
                               "nothing below the faces imports Textual or Rich BROKEN"]),
         ("machine-imports-textual-lazily", ["simulator.protocols.lines -> textual",
                                             "protocol machines touch no sockets"]),
+        ("replay-imports-mail", ["simulator.replay.index -> simulator.mail.message"]),
         ("trace-imports-net", ["simulator.trace -> simulator.net.clock"]),
     ],
 )
