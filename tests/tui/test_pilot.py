@@ -165,7 +165,21 @@ async def test_escape_from_a_question_stays_put(make_app, fixtures: Path) -> Non
         assert screen.player.index == 0
 
 
-async def test_what_if_branch_and_its_diff(make_app, fixtures: Path) -> None:
+async def test_what_if_branch_and_its_diff(make_app, fixtures: Path, monkeypatch) -> None:
+    import threading
+
+    from simulator.scenario import whatif
+
+    threads: dict[str, str] = {}  # call -> thread name: the runs stay off the UI thread
+
+    def recorded(name: str, call):
+        def wrapper(*args, **kwargs):
+            threads[name] = threading.current_thread().name
+            return call(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(whatif, "fault_options", recorded("options", whatif.fault_options))
+    monkeypatch.setattr(whatif, "fork", recorded("fork", whatif.fork))
     app = make_app("play", _typed(fixtures))
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
@@ -178,12 +192,14 @@ async def test_what_if_branch_and_its_diff(make_app, fixtures: Path) -> None:
         main.go(rcpt)
         await pilot.pause()
         await pilot.press("w")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         menu = app.screen.query_one("#faults", OptionList)
         ids = [menu.get_option_at_index(i).id for i in range(menu.option_count)]
         assert "recipient-unknown" in ids
         menu.highlighted = ids.index("recipient-unknown")
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         branch = app.screen
         assert isinstance(branch, LessonScreen) and branch is not main
@@ -192,10 +208,39 @@ async def test_what_if_branch_and_its_diff(make_app, fixtures: Path) -> None:
         assert branch.query_one("#tabs", TabbedContent).active == "pane-diff"
         assert any(line.kind == "reply" and "550" in line.branch for line in branch.diff.lines)
         assert branch.query_one(DiffPane)._model is not None
+        assert set(threads) == {"options", "fork"}
+        assert threading.main_thread().name not in threads.values(), threads
         await pilot.press("right")
         await pilot.pause()
         replies = [e for e in branch.player.view().events if getattr(e, "code", "") == "550"]
         assert replies
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is main
+
+
+async def test_what_if_where_no_fault_fits_says_why(make_app, fixtures: Path) -> None:
+    from textual.widgets import Static
+
+    from simulator.tui.screens.modals import WhatIfScreen
+
+    app = make_app("play", _typed(fixtures))
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        main = app.screen
+        ehlo = [s.step_id for s in main.player.steps].index("ehlo")
+        main.player.answers.clear()
+        for i in range(ehlo + 1):
+            if main.player.ask_at(i) is not None:
+                main.player.answer(i, "250")
+        main.go(ehlo)
+        await pilot.pause()
+        await pilot.press("w")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, WhatIfScreen)
+        why = str(app.screen.query_one("#whatif-why", Static).render())
+        assert "No fault fits this step." in why and "This step sends EHLO" in why
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is main

@@ -65,27 +65,32 @@ def test_help(snap_compare, make_app, fixtures, size) -> None:
     assert snap_compare(make_app("play", _typed(fixtures)), press=["question_mark"], terminal_size=size)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_what_if_menu(snap_compare, make_app, fixtures, size) -> None:
-    async def to_relay(pilot) -> None:
-        player = pilot.app.screen.player
-        player.answer(player.count - 2, "MX")
-        pilot.app.screen.go(player.count - 2)
+async def _what_if(pilot, *keys: str) -> None:
+    """At the relay step, press each key and wait for the what-if worker it starts."""
+    player = pilot.app.screen.player
+    player.answer(player.count - 2, "MX")
+    pilot.app.screen.go(player.count - 2)
+    await pilot.pause()
+    for key in keys:
+        await pilot.press(key)
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
-    assert snap_compare(make_app("play", _lesson(fixtures)), run_before=to_relay, press=["w"], terminal_size=size)
+
+@pytest.mark.parametrize("size", SIZES)
+def test_what_if_menu(snap_compare, make_app, fixtures, size) -> None:
+    async def menu(pilot) -> None:
+        await _what_if(pilot, "w")
+
+    assert snap_compare(make_app("play", _lesson(fixtures)), run_before=menu, terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_what_if_branch_diff(snap_compare, make_app, fixtures, size) -> None:
-    async def to_relay(pilot) -> None:
-        player = pilot.app.screen.player
-        player.answer(player.count - 2, "MX")
-        pilot.app.screen.go(player.count - 2)
-        await pilot.pause()
+    async def branch(pilot) -> None:
+        await _what_if(pilot, "w", "enter")
 
-    assert snap_compare(make_app("play", _lesson(fixtures)), run_before=to_relay, press=["w", "enter"],
-                        terminal_size=size)
+    assert snap_compare(make_app("play", _lesson(fixtures)), run_before=branch, terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)

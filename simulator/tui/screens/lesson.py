@@ -21,6 +21,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from simulator.lesson.player import Player
 from simulator.lesson.progress import ProgressStore
@@ -99,6 +100,7 @@ class LessonScreen(Screen):
         self._previous_tab = "pane-transcript"
         self._view = None
         self._ends: tuple[bool, bool] | None = None
+        self._running_note: Timer | None = None  # "Running the branch…", if a fork is slow
 
     # --- layout -----------------------------------------------------------------
 
@@ -396,13 +398,9 @@ class LessonScreen(Screen):
     # --- what if ---------------------------------------------------------------------------
 
     def action_what_if(self) -> None:
-        from simulator.tui.screens.modals import WhatIfScreen
-
-        try:
-            from simulator.scenario import branching
-        except ImportError:
-            self.notify("What-if branches are not available in this build.", severity="warning")
-            return
+        """Offer the faults that fit this step. Finding them runs the scenario (once, then it is
+        cached) and a fork runs it again: both happen in a worker thread, so the screen never
+        freezes; only one what-if job runs at a time (a new one cancels the last)."""
         p = self.player
         if p.scenario is None:
             return
@@ -410,37 +408,76 @@ class LessonScreen(Screen):
         if index is None:
             index = 0
         self._stop_autoplay()
-        options = branching.fault_options(p.scenario, index)
         step = p.steps[p.index]
-        if not options:
-            self.notify("No fault fits this step. Try a step where a connection opens, a command is "
-                        "sent or a message is relayed.", title="What if…", timeout=5)
+        label = f"step {p.index}: {step.title or step.step_id}"
+        self.run_worker(lambda: self._find_faults(p.scenario, index, label), thread=True,
+                        group="what-if", exclusive=True, name="what-if-options", exit_on_error=False)
+
+    def _find_faults(self, scenario: Any, index: int, label: str) -> None:
+        """Worker thread: the faults that fit, or why none does."""
+        from simulator.scenario import whatif
+
+        try:
+            options = whatif.fault_options(scenario, index)
+            why = "" if options else whatif.nothing_fits(scenario, index)
+        except Exception as exc:  # a step the catalogue cannot read: say so, never crash the lesson
+            self._from_worker(self.notify, f"Cannot offer faults here: {exc}", severity="error", timeout=6)
+            return
+        self._from_worker(self._offer_faults, index, label, options, why)
+
+    def _from_worker(self, callback: Any, *args: Any, **kwargs: Any) -> None:
+        """Hand a worker's result to the UI thread, unless the job was cancelled meanwhile."""
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(callback, *args, **kwargs)
+
+    def _offer_faults(self, index: int, label: str, options: list, why: str) -> None:
+        from simulator.tui.screens.modals import WhatIfScreen
+
+        if not self.is_current:
             return
 
         def chosen(fault_id: str | None) -> None:
-            if fault_id is None:
-                return
-            self._fork(branching, index, fault_id)
+            if fault_id is not None:
+                # Say so only if the run is slow enough to notice.
+                self._running_note = self.set_timer(
+                    0.4, lambda: self.notify("Running the branch…", title="What if…", timeout=3))
+                self.run_worker(lambda: self._fork(index, fault_id), thread=True, group="what-if",
+                                exclusive=True, name="what-if-fork", exit_on_error=False)
 
-        self.app.push_screen(
-            WhatIfScreen(f"step {p.index}: {step.title or step.step_id}",
-                         [(o.id, o.title, o.description) for o in options]),
-            chosen)
+        self.app.push_screen(WhatIfScreen(label, [(o.id, o.title, o.description) for o in options], why),
+                             chosen)
 
-    def _fork(self, branching: Any, scenario_index: int, fault_id: str) -> None:
+    def _stop_running_note(self) -> None:
+        if self._running_note is not None:
+            self._running_note.stop()
+            self._running_note = None
+
+    def _fork(self, scenario_index: int, fault_id: str) -> None:
+        """Worker thread: run the branch and its diff, then show them."""
+        from simulator.scenario import whatif
+
         p = self.player
         try:
-            branch = branching.fork(p.scenario, scenario_index, fault_id)
-            diff = branching.diff(p.trace, branch.result.trace)
+            branch = whatif.fork(p.scenario, scenario_index, fault_id)
+            diff = whatif.diff(p.trace, branch.result.trace)
+            bp = Player.from_result(branch.result, lesson=p.lesson, asks=False)
         except Exception as exc:  # a fault that cannot apply here: say so, never crash the lesson
-            self.notify(f"Could not fork here: {exc}", severity="error", timeout=6)
+            self._from_worker(self._fork_failed, f"Could not fork here: {exc}")
             return
-        bp = Player.from_result(branch.result, lesson=p.lesson, asks=False)
-        injected = next((line.step_id for line in getattr(diff, "lines", ())
-                         if line.kind == "step" and line.branch), None)
+        self._from_worker(self._show_branch, branch, diff, bp)
+
+    def _fork_failed(self, message: str) -> None:
+        self._stop_running_note()
+        self.notify(message, severity="error", timeout=6)
+
+    def _show_branch(self, branch: Any, diff: Any, bp: Player) -> None:
+        self._stop_running_note()
+        if not self.is_current:
+            return
+        injected = next((line.step_id for line in diff.lines if line.kind == "step" and line.branch), None)
         start = next((st.index for st in bp.steps if st.step_id == injected), None)
         if start is None:
-            start = getattr(diff, "branch_divergent_step", None) or p.index
+            start = diff.branch_divergent_step or self.player.index
         self.app.push_screen(LessonScreen(bp, title=self.lesson_title, present=self.present, branch=branch,
                                           diff=diff, start=min(start, bp.count - 1)))
 

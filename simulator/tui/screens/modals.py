@@ -67,10 +67,11 @@ class WhatIfScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     AUTO_FOCUS = "#faults"
 
-    def __init__(self, step_title: str, options: list[tuple[str, str, str]]) -> None:
+    def __init__(self, step_title: str, options: list[tuple[str, str, str]], why: str = "") -> None:
         super().__init__()
         self.step_title = step_title
         self.options = options  # (id, title, description)
+        self.why = why  # with no options: why none fits here
 
     def compose(self) -> ComposeResult:
         with Vertical(id="whatif"):
@@ -83,9 +84,9 @@ class WhatIfScreen(ModalScreen[str | None]):
                 yield Label(Content.from_markup(
                     "[$text-muted]Enter forks the lesson here with that fault; Escape cancels[/]"))
             else:
-                yield Static(Content.from_markup("[$text-muted]No fault fits this step. Try a step where "
-                                                 "a connection is open or a message is on its way. "
-                                                 "Escape closes.[/]"))
+                yield Static(Content.from_markup("[b]No fault fits this step.[/b] $why", why=self.why or (
+                    "Try a step where a connection opens or a message is on its way.")), id="whatif-why")
+                yield Label(Content.from_markup("[$text-muted]Escape closes[/]"))
 
     @on(OptionList.OptionSelected, "#faults")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

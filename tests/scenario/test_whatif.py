@@ -6,7 +6,9 @@ import pytest
 
 from simulator.content import scenarios_dir
 from simulator.scenario import models as m
-from simulator.scenario.branching import (
+from simulator.scenario.loader import load_scenario
+from simulator.scenario.runner import run_scenario
+from simulator.scenario.whatif import (
     CATALOGUE,
     BranchError,
     FaultDoesNotFit,
@@ -15,10 +17,9 @@ from simulator.scenario.branching import (
     diff,
     fault_options,
     fork,
+    nothing_fits,
     trace_step_index,
 )
-from simulator.scenario.loader import load_scenario
-from simulator.scenario.runner import run_scenario
 from simulator.trace import CheckStep, MailboxChanged, StepStarted, Trace
 
 RELAY = """\
@@ -119,6 +120,29 @@ def test_a_fault_that_changes_nothing_is_not_offered() -> None:
     errors = load_scenario(scenarios_dir() / "smtp-errors.yaml")
     # Its first message goes to a mailbox that does not exist: the MX already says 550 5.1.1.
     assert "recipient-unknown" not in ids(fault_options(errors, 0))
+
+
+def test_where_no_fault_fits_it_says_why(basics: m.Scenario) -> None:
+    at = {step.id: n for n, step in enumerate(basics.steps)}
+    assert nothing_fits(basics, at["rcpt-to"]) == ""  # recipient-unknown fits there
+    ehlo = nothing_fits(basics, at["ehlo"])
+    # What the step holds, what the faults act on, and why the connection fault misses.
+    assert ehlo.startswith("This step sends EHLO; the faults act on a connection being opened, "
+                           "a MAIL FROM, a RCPT TO, the final dot of DATA or a message relayed to an MX.")
+    assert "connection opened earlier" in ehlo
+    assert "No command is sent in this step" in nothing_fits(load_scenario("r.yaml", text=RELAY), 2)
+
+
+def test_why_names_a_command_the_fault_cannot_answer() -> None:
+    errors = load_scenario(scenarios_dir() / "smtp-errors.yaml")
+    at = {step.id: n for n, step in enumerate(errors.steps)}
+    # RCPT before MAIL: the machine refuses it (503) before any policy, where faults act.
+    early = nothing_fits(errors, at["rcpt-before-mail"])
+    assert "This step sends RCPT" in early and "(503)" in early and "before it asks its policy" in early
+    # Relaying refused: the recipient-unknown fault would give the 550 the step already gets.
+    denied = nothing_fits(errors, at["relay-denied"])
+    assert "already gets 550 here: recipient unknown would change nothing" in denied
+    assert "a line it cannot read (line too long)" in nothing_fits(errors, at["too-long"])
 
 
 def test_spec_applies_and_apply_agree_with_the_menu(relay: m.Scenario) -> None:
