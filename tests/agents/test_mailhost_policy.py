@@ -164,3 +164,16 @@ def test_a_logged_in_user_sends_only_as_itself(sender, code):
     assert reply.code == code
     if code == 550:
         assert str(reply) == f"550 5.7.1 Sender address <{sender}> rejected: not owned by user alice@example.org (RFC 6409 section 6.1)"
+
+
+def test_a_hundred_identical_rcpts_deliver_one_copy():
+    # duplicates are collapsed in the envelope (as Postfix's cleanup does), so the MX
+    # delivers one message per mailbox, however often the client names it
+    world = build_world()
+    mx = world.mailhosts["mx.example.net"]
+    server = mx.smtp_server(MX, MALLORY_BOX)
+    server.start()
+    lines = ["EHLO x.example", "MAIL FROM:<mallory@evil.example>", *["RCPT TO:<bob@example.net>"] * 100, "DATA"]
+    server.receive_data("".join(f"{line}\r\n" for line in lines).encode() + b"Subject: hi\r\n\r\nhello\r\n.\r\n")
+    assert server.data_to_send().decode().rstrip().splitlines()[-1].startswith("250 2.0.0")
+    assert mx.store.count("bob@example.net", "INBOX") == 1

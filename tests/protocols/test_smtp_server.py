@@ -808,7 +808,7 @@ def test_noop_still_ignores_its_argument(smtp):
 
 def test_data_with_an_argument_names_the_rule(smtp):
     run = smtp.run_server(smtp.cmds(smtp.EHLO, smtp.MAIL, smtp.RCPT, "DATA now"))
-    assert run.last == R.NO_ARGUMENT.format("DATA")
+    assert run.lines[-1] == b"501 5.5.4 Syntax: DATA takes no argument (RFC 5321 section 4.3.2)\r\n"
 
 
 BARE_LF_REPLY = (
@@ -940,3 +940,11 @@ def test_vrfy_refusals_count_as_errors(smtp):
     policy = smtp.Policy(verify={f"u{i}": R.VRFY_NO_SUCH_USER.format(f"u{i}") for i in range(5)})
     run = smtp.run_server(smtp.cmds(smtp.EHLO, *(f"VRFY u{i}" for i in range(5))), policy=policy, max_errors=3)
     assert run.codes == [220, 250, 550, 550, 550, 421]
+
+
+def test_starttls_with_an_argument_names_its_own_rule(smtp):
+    # RFC 3207 section 4: "STARTTLS" "with no parameters", else "501 Syntax error (no
+    # parameters allowed)"; the reply cites that, not RFC 5321 4.3.2 (which names DATA, RSET, QUIT)
+    extensions = (*SmtpServerConfig("x").extensions, "STARTTLS")
+    run = smtp.run_server(smtp.cmds(smtp.EHLO, "STARTTLS now"), extensions=extensions)
+    assert run.lines[-1] == b"501 5.5.4 Syntax: STARTTLS takes no argument (RFC 3207 section 4)\r\n"

@@ -130,7 +130,9 @@ class R:
     BARE_LF_COMMAND = r(500, "5.5.2", "Command line ended with a bare LF, not run: SMTP lines end with CRLF (RFC 5321 section 2.3.8; with nc, use nc -C)")
     BAD_SYNTAX = r(501, "5.5.4", "Syntax: {}")
     # RFC 5321 4.3.2: DATA, RSET and QUIT take no argument and SHOULD get 501 with one.
-    NO_ARGUMENT = r(501, "5.5.4", "Syntax: {} takes no argument (RFC 5321 section 4.3.2)")
+    # STARTTLS likewise: RFC 3207 section 4, "STARTTLS" with no parameters, "501 Syntax error
+    # (no parameters allowed)". The second field names the rule.
+    NO_ARGUMENT = r(501, "5.5.4", "Syntax: {} takes no argument ({})")
     BAD_SENDER_SYNTAX = r(501, "5.1.7", "Bad sender address syntax: {}")
     NOT_IMPLEMENTED = r(502, "5.5.1", "{} not implemented")
     BAD_SEQUENCE = r(503, "5.5.1", "Bad sequence of commands: {}")
@@ -141,9 +143,9 @@ class R:
     TLS_ACTIVE = r(503, "5.5.1", "Bad sequence of commands: TLS is already active (RFC 3207 section 4)")
     # Submission without login (RFC 6409 4.3, RFC 4954 6)
     AUTH_REQUIRED = r(530, "5.7.0", "Authentication required")
-    # RFC 6409 6.1 "Enforce Submission Rights": an MSA MAY refuse a MAIL FROM that "appears
-    # to have insufficient submission rights, or is not authorized with the authentication
-    # used", with 550 and an enhanced code such as 5.7.1.
+    # RFC 6409 6.1 "Enforce Submission Rights": an MSA MAY refuse a MAIL FROM whose address
+    # "appears to have insufficient submission rights or is not authorized with the
+    # authentication used", with 550 and an enhanced code such as 5.7.1.
     SENDER_NOT_OURS = r(550, "5.7.1", "Sender address {} rejected: {} is not a domain of this provider, and submission sends only as its own users (RFC 6409 section 6.1)")
     SENDER_LOGIN_MISMATCH = r(550, "5.7.1", "Sender address {} rejected: not owned by user {} (RFC 6409 section 6.1)")
     # Policy and mailbox (RFC 5321 4.2.2, 3.6.2; RFC 3463)

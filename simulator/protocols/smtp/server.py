@@ -438,7 +438,7 @@ class SmtpServer:
 
     def _start_data(self, verb: str, arg: str) -> bool:
         if arg.strip():
-            return self._refuse(R.NO_ARGUMENT.format("DATA"))
+            return self._refuse(R.NO_ARGUMENT.format("DATA", "RFC 5321 section 4.3.2"))
         self._body.clear()
         self._data_size = 0
         self._data_too_long = self._data_too_big = self._data_bare_newline = False
@@ -504,7 +504,7 @@ class SmtpServer:
 
     def _start_tls(self, verb: str, arg: str) -> bool:
         if arg.strip(" "):  # RFC 3207 4: "STARTTLS" CRLF, no parameters
-            return self._refuse(R.NO_ARGUMENT.format("STARTTLS"))
+            return self._refuse(R.NO_ARGUMENT.format("STARTTLS", "RFC 3207 section 4"))
         if self.session.tls:
             return self._refuse(R.TLS_ACTIVE)
         self._reply(R.READY_TLS)
@@ -531,7 +531,7 @@ class SmtpServer:
 
     def _reset(self, verb: str, arg: str) -> bool:
         if arg.strip(" "):  # RFC 5321 4.1.1.5: rset = "RSET" CRLF; 4.3.2: 501 with an argument
-            return self._refuse(R.NO_ARGUMENT.format("RSET"))
+            return self._refuse(R.NO_ARGUMENT.format("RSET", "RFC 5321 section 4.3.2"))
         self.envelope = Envelope()
         self._reply(R.RESET)
         self._junk_command()
@@ -560,7 +560,7 @@ class SmtpServer:
 
     def _quit(self, verb: str, arg: str) -> bool:
         if arg.strip(" "):  # RFC 5321 4.1.1.10: quit = "QUIT" CRLF; 4.3.2: 501 with an argument
-            return self._refuse(R.NO_ARGUMENT.format("QUIT"))
+            return self._refuse(R.NO_ARGUMENT.format("QUIT", "RFC 5321 section 4.3.2"))
         self._reply(R.BYE.format(self.config.hostname))
         return True
 
