@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 from simulator.export.timeline import Timeline, build, transcript_text
+from simulator.replay.text import md_escape
 from simulator.trace import Trace
-
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
 def escape(text: str) -> str:
     """Plain text for a Markdown heading or list item: no emphasis, links or HTML."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return md_escape(" ".join(text.split()))
 
 
 def fence(lines: list[str], info: str = "text") -> list[str]:

@@ -50,10 +50,6 @@ class Arrow:
     conn: str = ""
     lines: tuple[str, ...] = ()  # every line, as a roomy diagram shows it
 
-    @property
-    def first(self) -> str:
-        return self.lines[0] if self.lines else self.label
-
 
 @dataclass(frozen=True, slots=True)
 class TranscriptLine:
