@@ -198,7 +198,7 @@ class Runner:
                     problems.append(f"enhanced code {last.enhanced or '(none)'}, expected {want.enhanced}")
                 if want.contains is not None and want.contains.lower() not in last.text.lower():
                     problems.append(f"text does not contain {want.contains!r}")
-                self._verdict(step, "reply", not problems, "; ".join(problems) or str(last))
+                self._verdict(step, "reply", not problems, "; ".join(problems) or _one_line(last))
         if ex.replies is not None:
             got = [r.code for r in self.last_replies]
             self._verdict(step, "replies", got == ex.replies, f"got {got}, expected {ex.replies}")
@@ -242,6 +242,13 @@ class Runner:
                 ran_here = True
         table = refs.machine_tables().get(machine)
         return table.initial if ran_here and table is not None else ""
+
+
+def _one_line(reply: Any) -> str:
+    """A reply as one line of the transcript (a multi-line reply's first line, and how many follow)."""
+    lines = str(reply).splitlines()
+    more = len(lines) - 1
+    return lines[0] if not more else f"{lines[0]} … and {more} more line{'s' if more > 1 else ''}"
 
 
 def _as_list(value):

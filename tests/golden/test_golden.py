@@ -45,7 +45,7 @@ def test_transcript_matches_its_golden_file(kind: str, path: Path) -> None:
     golden = HERE / kind / f"{path.stem}.txt"
     if REGEN:
         golden.parent.mkdir(exist_ok=True)
-        golden.write_bytes(text.encode("utf-8"))  # bytes: a CR in the output stays a CR
+        golden.write_bytes(text.encode("utf-8"))  # bytes: compared exactly, line ends included
         return
     assert golden.is_file(), f"no golden transcript {golden}; make it with MAILSIM_REGEN=1 python -m pytest tests/golden"
     want = golden.read_bytes().decode("utf-8")
