@@ -181,7 +181,28 @@ class ExpectDelivery(Model):
     outcome: Literal["delivered", "deferred", "failed"]
 
 
+def _registry_names(schema: dict[str, Any], field: str, names: list[str], *, exact: bool = False) -> None:
+    """Offer editors the names the registry knows (validation checks them, with a location)."""
+    schema["properties"][field]["enum" if exact else "examples"] = names
+
+
+def _state_schema(schema: dict[str, Any]) -> None:
+    from simulator.protocols.registry import machine_tables
+
+    tables = machine_tables()
+    _registry_names(schema, "machine", sorted(tables), exact=True)
+    _registry_names(schema, "state", sorted({state for t in tables.values() for state in t.states}))
+
+
+def _fault_schema(schema: dict[str, Any]) -> None:
+    from simulator.protocols.registry import fault_stages, protocols
+
+    _registry_names(schema, "protocol", sorted(protocols()), exact=True)
+    _registry_names(schema, "stage", sorted({stage for p in protocols() for stage in fault_stages(p)}))
+
+
 class ExpectState(Model):
+    model_config = ConfigDict(json_schema_extra=_state_schema)
     machine: str = Field("smtp.server", description="A machine of the protocol registry, e.g. smtp.server")
     state: str = Field(description="A state of that machine's table (checked when the file is validated)")
     conn: str = Field("main", description="A connection opened by a connect step before")
@@ -279,6 +300,8 @@ class AdvanceClockStep(StepBase):
 
 class FaultStep(StepBase):
     """Make a mail host answer a stage with a chosen reply, a number of times."""
+
+    model_config = ConfigDict(json_schema_extra=_fault_schema)
 
     action: Literal["fault"]
     host: str

@@ -129,3 +129,16 @@ def test_serve_stops_quietly_when_its_log_reader_goes_away() -> None:
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_schema_offers_the_registry_names() -> None:
+    from simulator.protocols import registry
+
+    done = mailsim("schema")
+    defs = json.loads(done.stdout)["$defs"]
+    tables = registry.machine_tables()
+    assert defs["ExpectState"]["properties"]["machine"]["enum"] == sorted(tables)
+    assert set(defs["ExpectState"]["properties"]["state"]["examples"]) == {
+        s for t in tables.values() for s in t.states}
+    assert defs["FaultStep"]["properties"]["protocol"]["enum"] == sorted(registry.protocols())
+    assert set(defs["FaultStep"]["properties"]["stage"]["examples"]) == set(registry.fault_stages("smtp"))
