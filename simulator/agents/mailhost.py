@@ -118,8 +118,10 @@ class MailHost:
             when=self.world.clock.datetime(),
         ))
         if role == MX:
-            for rcpt in envelope.rcpt_to:
-                self.deliver_local(rcpt, envelope.mail_from, data)
+            # One copy per mailbox: the server collapses repeated recipients, and here
+            # "Bob@example.net" and "bob@example.net" also reach the same mailbox.
+            for mailbox in dict.fromkeys(self.mailbox_for(rcpt) for rcpt in envelope.rcpt_to):
+                self.deliver_local(mailbox, envelope.mail_from, data)
         else:
             self.queue.add(queue_id, envelope.mail_from, envelope.rcpt_to, data, self.world.clock.now())
             for callback in self.on_queued:
@@ -134,11 +136,16 @@ class MailHost:
             data = prepend_header(data, "Date", email.utils.format_datetime(self.world.clock.datetime()))
         return data
 
-    def deliver_local(self, rcpt: str, mail_from: str, data: bytes) -> None:
-        """The MDA: Return-Path on final delivery (RFC 5321 4.4), then the mailbox."""
+    def mailbox_for(self, rcpt: str) -> str:
+        """The mailbox a local recipient ends in (a bare "postmaster" or an unknown user: postmaster)."""
         user = rcpt if "@" in rcpt else f"postmaster@{sorted(self.config.local_domains)[0]}"
         if not self.store.has_user(user):
             user = f"postmaster@{domain_of(user)}"
+        return user.lower()
+
+    def deliver_local(self, rcpt: str, mail_from: str, data: bytes) -> None:
+        """The MDA: Return-Path on final delivery (RFC 5321 4.4), then the mailbox."""
+        user = self.mailbox_for(rcpt)
         self.store.deliver(user, prepend_header(data, "Return-Path", return_path_header(mail_from)),
                            self.world.clock.now())
 

@@ -177,3 +177,16 @@ def test_a_hundred_identical_rcpts_deliver_one_copy():
     server.receive_data("".join(f"{line}\r\n" for line in lines).encode() + b"Subject: hi\r\n\r\nhello\r\n.\r\n")
     assert server.data_to_send().decode().rstrip().splitlines()[-1].startswith("250 2.0.0")
     assert mx.store.count("bob@example.net", "INBOX") == 1
+
+
+def test_recipients_that_differ_only_in_case_reach_the_one_mailbox_once():
+    # The server keeps both (RFC 5321 2.4: a local part is case-sensitive), but this host's
+    # mailboxes are not, so the MDA delivers one copy to bob@example.net.
+    world = build_world()
+    mx = world.mailhosts["mx.example.net"]
+    server = mx.smtp_server(MX, MALLORY_BOX)
+    server.start()
+    lines = ["EHLO x.example", "MAIL FROM:<>", "RCPT TO:<bob@example.net>", "RCPT TO:<Bob@example.net>", "DATA"]
+    server.receive_data("".join(f"{line}\r\n" for line in lines).encode() + b"Subject: hi\r\n\r\nhello\r\n.\r\n")
+    assert server.data_to_send().decode().rstrip().splitlines()[-1].startswith("250 2.0.0")
+    assert mx.store.count("bob@example.net", "INBOX") == 1
