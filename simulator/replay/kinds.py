@@ -76,7 +76,7 @@ class Mark:
 
 
 Say = Callable[[Any, World], Iterable[Said]]
-Draw = Callable[[Any, World, Sequence[Event]], Iterable[Mark]]
+Draw = Callable[[Any, World, Iterable[Event]], Iterable[Mark]]  # event, world before it, the events after it
 Fold = Callable[[World, Any, int], None]
 Hosts = Callable[[Any], Iterable[tuple[str, str]]]
 Narrate = Callable[[Any], Iterable[str]]
@@ -92,6 +92,8 @@ def _no_fold(world: World, event: Event, step: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Kind:
+    """The row of one event kind; a kind that says, draws or changes nothing leaves that field out."""
+
     say: Say = _nothing
     draw: Draw = _nothing
     fold: Fold = _no_fold
@@ -130,7 +132,7 @@ def _opened_say(e: ConnectionOpened, w: World) -> Iterable[Said]:
                f"port {e.port} ({e.service})", conn=e.conn)
 
 
-def _opened_draw(e: ConnectionOpened, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+def _opened_draw(e: ConnectionOpened, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
     label = f"connect :{e.port} ({e.service})"
     yield Mark(e.client_host, e.server_host, "connect", label, (label,), e.conn)
 
@@ -145,7 +147,7 @@ def _closed_say(e: ConnectionClosed, w: World) -> Iterable[Said]:
     yield Said(f"{e.conn}: closed by {e.by}{why}", conn=e.conn)
 
 
-def _closed_draw(e: ConnectionClosed, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+def _closed_draw(e: ConnectionClosed, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
     src, dst = w.hosts_of(e.conn, c2s=e.by != "server")
     if src:
         label = "close" + (f" ({e.reason})" if e.reason else "")
@@ -161,7 +163,7 @@ def _refused_say(e: ConnectionRefused, w: World) -> Iterable[Said]:
     yield Said(f"{e.client_host} → {e.server_host} port {e.port}: {e.reason}")
 
 
-def _refused_draw(e: ConnectionRefused, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+def _refused_draw(e: ConnectionRefused, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
     yield Mark(e.client_host, e.server_host, "refused", f"✗ :{e.port} {e.reason}",
                (f"connect to port {e.port}: {e.reason}",))
 
@@ -177,7 +179,7 @@ def _bytes_say(e: BytesSent, w: World) -> Iterable[Said]:
         yield Said(line, side, conn=e.conn, who=who)
 
 
-def units(e: BytesSent, w: World, ahead: Sequence[Event]) -> list[tuple[str, ...]]:
+def units(e: BytesSent, w: World, ahead: Iterable[Event]) -> list[tuple[str, ...]]:
     """The lines of a chunk of bytes, grouped into the commands or replies they carry.
 
     The machines say where the boundaries are, without any protocol parsing
@@ -214,7 +216,7 @@ def units(e: BytesSent, w: World, ahead: Sequence[Event]) -> list[tuple[str, ...
     return out
 
 
-def _bytes_draw(e: BytesSent, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+def _bytes_draw(e: BytesSent, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
     c2s = e.direction == C2S
     src, dst = w.hosts_of(e.conn, c2s=c2s)
     for unit in units(e, w, ahead):
@@ -258,7 +260,7 @@ def _dns_say(e: DnsLookup, w: World) -> Iterable[Said]:
     yield Said(f"DNS {e.asker}: {e.name} {e.rtype}? → {_answer(e)}")
 
 
-def _dns_draw(e: DnsLookup, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+def _dns_draw(e: DnsLookup, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
     question = f"{e.name} {e.rtype}?"
     yield Mark(e.asker, e.asker, "dns", f"DNS {question} {_answer(e)}", (question, _answer(e)))
 
@@ -289,7 +291,7 @@ def _mailbox_say(e: MailboxChanged, w: World) -> Iterable[Said]:
     yield Said(f"mailbox on {e.host}: {_mailbox_text(e)}", level="detail" if e.action == "created" else "main")
 
 
-def _mailbox_draw(e: MailboxChanged, w: World, ahead: Sequence[Event]) -> Iterable[Mark]:
+def _mailbox_draw(e: MailboxChanged, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
     if e.action != "created":
         yield _host_note(e.host, _mailbox_text(e))
 
@@ -334,10 +336,6 @@ def _fault_text(e: FaultInjected) -> str:
     return f"⚡ {e.detail or e.fault}"
 
 
-def _clock_fold(w: World, e: ClockAdvanced, step: int) -> None:
-    pass  # the clock itself is every event's ``t``, folded by the reader
-
-
 KINDS: dict[type[Event], Kind] = {
     StepStarted: Kind(say=_step_say),
     ExpectationChecked: Kind(say=_expectation_say, narrate=lambda e: (
@@ -355,7 +353,7 @@ KINDS: dict[type[Event], Kind] = {
     BytesSent: Kind(say=_bytes_say, draw=_bytes_draw, fold=_bytes_fold),
     DnsLookup: Kind(say=_dns_say, draw=_dns_draw, hosts=lambda e: [(e.asker, "")]),
     ClockAdvanced: Kind(say=lambda e, w: [Said(f"clock advanced by {seconds(e.seconds)}")],
-                        draw=lambda e, w, ahead: [_everyone(f"{seconds(e.seconds)} later")], fold=_clock_fold),
+                        draw=lambda e, w, ahead: [_everyone(f"{seconds(e.seconds)} later")]),  # the clock itself is every event's ``t``
     CommandReceived: Kind(fold=_command_fold),
     ReplySent: Kind(fold=_reply_fold),
     StateChanged: Kind(say=_state_say, fold=_state_fold),
