@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.replay import Live, MachineView, MessageRow, TranscriptLine, World
+from simulator.trace import MailboxChanged
 
 RECONNECT = "Press ctrl+r to connect again."
 
@@ -162,3 +163,8 @@ class Sandbox:
 
     def mailboxes(self) -> dict[tuple[str, str, str], list[MessageRow]]:
         return self.fold.mailbox_rows()
+
+    def delivered(self) -> list[MailboxChanged]:
+        """Every message delivered to a mailbox so far, oldest first, as the trace recorded it
+        (its ``raw`` bytes are the message as stored: dot-stuffing already undone)."""
+        return [e for e in self.trace.events if isinstance(e, MailboxChanged) and e.action == "delivered"]

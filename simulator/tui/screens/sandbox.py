@@ -1,13 +1,17 @@
 """The sandbox: type raw commands to a virtual server and watch its state machine move.
 
 The :class:`~simulator.lesson.sandbox.Sandbox` owns the world and the
-connection; this screen only shows its output, its machine (drawn from the
-table) and its mailboxes, and keeps a history of typed lines (↑/↓).
+connection; this screen only shows its output (wrapped to the pane), its
+machine (drawn from the table), its mailboxes and the last message delivered,
+and keeps a history of typed lines (↑/↓). ``[`` and ``]`` switch the side tabs
+while the command line is empty (``[`` can start nothing a server accepts); in
+a line being typed they are just characters, as in ``EHLO [192.0.2.10]``.
 """
 
 from __future__ import annotations
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,12 +20,26 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
+from simulator.lesson.message_view import parse
 from simulator.lesson.sandbox import Sandbox
 from simulator.replay import TranscriptLine
+from simulator.tui.widgets.message import MessageModel, MessagePane
 from simulator.tui.widgets.panes import MailboxesPane
 from simulator.tui.widgets.states import StatePane
 from simulator.tui.widgets.stepbar import StepBar
 from simulator.tui.widgets.transcript import TranscriptView
+
+
+TAB_KEYS = ("left_square_bracket", "right_square_bracket")
+
+
+class CommandInput(Input):
+    """The command line: ``[`` and ``]`` are the screen's tab keys while it is empty."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if key in TAB_KEYS and not self.value:
+            return False
+        return super().check_consume_key(key, character)
 
 
 class SandboxScreen(Screen):
@@ -31,6 +49,8 @@ class SandboxScreen(Screen):
         Binding("up", "history(-1)", "History", show=False),
         Binding("down", "history(1)", "History", show=False),
         Binding("ctrl+r", "reconnect", "Reconnect"),
+        Binding("right_square_bracket", "tab(1)", "Next tab", show=False, priority=True),
+        Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, priority=True),
         Binding("f1", "help", "Help"),
         Binding("escape", "leave", "Back"),
     ]
@@ -41,20 +61,25 @@ class SandboxScreen(Screen):
         self.lines: list[TranscriptLine] = []
         self._last_from = 0
         self._history_at: int | None = None
+        self._parsed: dict[int, object] = {}  # delivery seq -> its parsed view
+        self._seen_seq = 0  # events before the last line typed (a delivery after it is new)
 
     def compose(self) -> ComposeResult:
         t = self.sandbox.target
         yield StepBar(id="stepbar")
         with Horizontal(id="body"):
             with Vertical(id="session"):
-                yield TranscriptView(id="log")
+                yield TranscriptView(id="log", wrap=True)
                 yield Static(id="hint")
-                yield Input(placeholder="type a command and press Enter (↑/↓: history)", id="command")
+                yield CommandInput(placeholder="type a command and press Enter (↑/↓: history; [ ]: tabs)",
+                                   id="command")
             with TabbedContent(id="side"):
                 with TabPane("State machine", id="side-state"):
                     yield StatePane(id="states", note_missing_client=False, fit=False)
                 with TabPane("Mailboxes", id="side-mailboxes"):
                     yield MailboxesPane(id="mailboxes")
+                with TabPane("Message", id="side-message"):
+                    yield MessagePane(id="message")
         yield Footer()
         self._add("*", t.blurb)
 
@@ -70,13 +95,7 @@ class SandboxScreen(Screen):
         self.set_class(event.size.width < 100, "-narrow")
 
     def _add(self, side: str, text: str) -> None:
-        if side == "*" and len(text) > 68:  # remarks wrap; protocol lines stay as they were sent
-            import textwrap
-
-            for part in textwrap.wrap(text, 68):
-                self.lines.append(TranscriptLine(0, "", side, part))
-            return
-        self.lines.append(TranscriptLine(0, "", side, text))
+        self.lines.append(TranscriptLine(0, "", side, text))  # the log wraps it to its width
 
     def _take(self, outputs) -> None:
         for out in outputs:
@@ -88,6 +107,18 @@ class SandboxScreen(Screen):
         self.query_one("#hint", Static).update(Content.from_markup("[$text-accent]$h[/]", h=hint))
         self.query_one(StatePane).show(self.sandbox.machines())
         self.query_one(MailboxesPane).show((self.sandbox.mailboxes(), ()))
+        self.query_one(MessagePane).show(self._message())
+
+    def _message(self) -> MessageModel:
+        """The last message delivered, parsed: what the recipient's mailbox holds."""
+        delivered = self.sandbox.delivered()
+        if not delivered:
+            return MessageModel(None, None, 0, False)
+        last = delivered[-1]
+        view = self._parsed.get(last.seq)
+        if view is None:
+            view = self._parsed[last.seq] = parse(last.raw)
+        return MessageModel(last, view, len(delivered), last.seq >= self._seen_seq)
 
     @on(Input.Submitted, "#command")
     def _submit(self, event: Input.Submitted) -> None:
@@ -95,6 +126,7 @@ class SandboxScreen(Screen):
         event.input.value = ""
         self._history_at = None
         self._last_from = len(self.lines)
+        self._seen_seq = len(self.sandbox.trace.events)
         outputs = self.sandbox.send(line)
         self._take(outputs)
         self._refresh()
@@ -109,6 +141,14 @@ class SandboxScreen(Screen):
         box = self.query_one("#command", Input)
         box.value = history[at] if at < len(history) else ""
         box.cursor_position = len(box.value)
+
+    def action_tab(self, delta: int) -> None:
+        if self.query_one("#command", Input).value:
+            raise SkipAction()  # a character of the line being typed
+        tabs = self.query_one("#side", TabbedContent)
+        ids = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        at = ids.index(tabs.active) if tabs.active in ids else 0
+        tabs.active = ids[(at + delta) % len(ids)]
 
     def action_reconnect(self) -> None:
         self._last_from = len(self.lines)
@@ -138,6 +178,7 @@ Each line you type is sent with CRLF; the server's replies appear below it.
 |---|---|
 | Enter | send the line |
 | ↑ / ↓ | earlier lines you typed |
+| [ / ] | the previous / next side tab (state machine, mailboxes, the last message), while the command line is empty |
 | ctrl+r | connect again (after QUIT, or to start over) |
 | Escape | back |
 | ctrl+q | quit |
@@ -145,6 +186,10 @@ Each line you type is sent with CRLF; the server's replies appear below it.
 The hint line lists the commands the server's **state table** accepts in its
 current state. After `DATA` and the `354` reply every line is message text,
 until a line holding only a dot.
+
+The **Message** tab shows the last message delivered, as the mailbox holds it:
+a line you typed as `..two dots` (dot-stuffed, RFC 5321 section 4.5.2) is
+stored as `.two dots`.
 
 A session to try:
 

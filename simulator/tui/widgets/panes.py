@@ -158,17 +158,22 @@ class MailboxesPane(RichPane):
         if model is None:
             return Text("")
         boxes, queues = model
-        parts: list[RenderableType] = []
-        t = self.table("host", "mailbox", "UID", "flags", "subject", "size")
+        parts: list[RenderableType] = [Text("Mailboxes", self.s("title"))]
+        if not boxes:
+            parts.append(Text("No mailboxes.", self.s("muted")))
+        # One heading per mailbox and a narrow table of its messages: four columns fit a side pane.
         for (host, user, folder), messages in boxes.items():
+            head = Text(f"{user}/{folder}", self.s("key"))
+            head.append(f"  on {host}", self.s("muted"))
             if not messages:
-                t.add_row(host, f"{user}/{folder}", "", "", Text("(empty)", self.s("muted")), "")
+                head.append("  (empty)", self.s("muted"))
+                parts.append(head)
                 continue
-            for n, msg in enumerate(messages):
-                t.add_row(host if n == 0 else "", f"{user}/{folder}" if n == 0 else "", str(msg.uid),
-                          " ".join(msg.flags), msg.subject, f"{msg.size} B")
-        parts.append(Text("Mailboxes", self.s("title")))
-        parts.append(t if boxes else Text("No mailboxes.", self.s("muted")))
+            parts.append(head)
+            t = self.table("UID", "flags", "subject", "size")
+            for msg in messages:
+                t.add_row(str(msg.uid), " ".join(msg.flags), msg.subject, f"{msg.size} B")
+            parts.append(t)
         parts.append(Text(""))
         parts.append(Text("Outbound queues", self.s("title")))
         if queues:
