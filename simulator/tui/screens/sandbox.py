@@ -29,7 +29,6 @@ from simulator.tui.widgets.states import StatePane
 from simulator.tui.widgets.stepbar import StepBar
 from simulator.tui.widgets.transcript import TranscriptView
 
-
 TAB_KEYS = ("left_square_bracket", "right_square_bracket")
 
 
