@@ -154,6 +154,23 @@ class BytesSent(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TlsStarted(Event):
+    """A TLS layer now sits between the wire and the endpoints of ``conn``.
+
+    ``mode``: "starttls" (RFC 3207) or "implicit" (RFC 8314). ``layer`` names
+    it (the pass-through layer says that nothing is encrypted yet).
+    ``discarded``: plaintext the client sent after STARTTLS, in the same
+    flight; it is dropped, never read as if it came over TLS (CVE-2011-0411).
+    """
+
+    kind: ClassVar[str] = "net:tls_started"
+    conn: str
+    mode: str
+    layer: str
+    discarded: bytes = b""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DnsLookup(Event):
     kind: ClassVar[str] = "dns:lookup"
     asker: str
@@ -330,7 +347,15 @@ class Trace:
 
 
 class Recorder:
-    """Stamps events with ``seq`` and virtual time and appends them to a trace."""
+    """Stamps events with ``seq`` and virtual time and appends them to a trace.
+
+    Producers build an event with every field they know (a machine knows its
+    connection); the recorder stamps ``seq`` and ``t`` once, in place, before
+    anyone else holds the event: it is the one writer of those two fields of
+    an otherwise frozen record. An event already stamped (recorded before) is
+    copied rather than changed. ``stamp`` fills fields a producer could not
+    know, at the cost of a copy.
+    """
 
     def __init__(self, now: Callable[[], float], trace: Trace | None = None) -> None:
         self.trace = trace if trace is not None else Trace()
@@ -341,13 +366,23 @@ class Recorder:
 
     def record(self, event: Event, **stamp: Any) -> Event:
         """Append ``event``; ``stamp`` fills fields the producer could not know (e.g. conn)."""
-        event = dataclasses.replace(event, seq=self._seq, t=self._now(), **stamp)
+        if stamp or event.seq >= 0:
+            event = dataclasses.replace(event, **stamp)
+        _set_seq(event, self._seq)
+        _set_t(event, self._now())
         self._seq += 1
         self.trace.events.append(event)
-        for listener in self.listeners:
-            listener(event)
+        if self.listeners:
+            for listener in self.listeners:
+                listener(event)
         return event
 
     def record_all(self, events: Iterable[Event], **stamp: Any) -> None:
         for event in events:
             self.record(event, **stamp)
+
+
+# The slot descriptors of the two stamped fields: setting through them is what
+# object.__setattr__ does for a frozen slotted dataclass, without the lookup.
+_set_seq = Event.seq.__set__  # type: ignore[attr-defined]
+_set_t = Event.t.__set__  # type: ignore[attr-defined]

@@ -31,6 +31,8 @@ class MailHostConfig:
     local_domains: set[str] = field(default_factory=set)
     max_message_size: int = 10 * 1024 * 1024
     max_recipients: int = 100
+    # What EHLO offers (see protocols/smtp/extensions.py); None: the server's default set.
+    smtp_extensions: tuple[str, ...] | None = None
     # Clients on these networks may submit without logging in: RFC 6409 4.3's
     # "protected subnetwork" (Postfix's permit_mynetworks). Everyone else gets 530.
     trusted_networks: list[str] = field(default_factory=list)
@@ -96,9 +98,10 @@ class MailHost:
     def smtp_server(self, role: str, peer: Peer) -> ServerMachine:
         return protocol("smtp").new_server(
             hostname=self.host.fqdn, policy=SmtpHostPolicy(self, role),
-            peer_host=peer.fqdn, peer_addr=peer.addr,
+            peer_host=peer.fqdn, peer_addr=peer.addr, conn=peer.conn,
             max_message_size=self.config.max_message_size,
             max_recipients=self.config.max_recipients,
+            **({} if self.config.smtp_extensions is None else {"extensions": self.config.smtp_extensions}),
         )
 
     def new_queue_id(self) -> str:

@@ -1,15 +1,33 @@
-"""An in-memory connection between a client host and a service's server machine.
+"""An in-memory connection: client endpoint <-> wire tap <-> TLS layer <-> server machine.
 
-Every byte each way is recorded as a BytesSent event with both the plaintext
-the endpoints see and what is on the wire (the same bytes until a TLS layer
-is in place), together with the server machine's own events.
+Every byte each way is recorded as a BytesSent event with both what the
+endpoints see (``plaintext``) and what is on the wire (``wire``). Until TLS
+starts the two are the same bytes; once a TLS layer is in place the wire
+carries what the layer made of them (the :class:`~simulator.net.tls.PassThrough`
+layer, for now, leaves them as they are and says so in the trace).
+
+The server machine's control outputs are handled here, apart from its trace
+records: ``StartTls`` installs the TLS layer (the plaintext the client sent
+after the command is discarded, never fed to the machine: CVE-2011-0411) and
+tells the machine when the handshake is done; ``Close`` ends the connection.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from simulator.trace import C2S, S2C, BytesSent, ConnectionClosed, ConnectionOpened, Event
+from simulator.net.tls import MAX_HANDSHAKE_FLIGHTS, TlsEnd, TlsFactory, pass_through
+from simulator.protocols.machine import StartTls
+from simulator.trace import (
+    C2S,
+    S2C,
+    BytesSent,
+    ConnectionClosed,
+    ConnectionOpened,
+    Event,
+    TlsStarted,
+)
 
 if TYPE_CHECKING:
     from simulator.net.world import ClientMachine, Host, ServerMachine, Service, World
@@ -17,7 +35,7 @@ if TYPE_CHECKING:
 
 class Connection:
     def __init__(self, world: World, conn_id: str, client: Host, server: Host, server_addr: str,
-                 service: Service, machine: ServerMachine) -> None:
+                 service: Service, machine: ServerMachine, *, tls: TlsFactory = pass_through) -> None:
         self.world = world
         self.id = conn_id
         self.client = client
@@ -26,19 +44,29 @@ class Connection:
         self.service = service
         self.machine = machine
         self.closed = False
-        self._inbox = bytearray()  # server bytes the client has not read yet
+        self._inbox = bytearray()  # server plaintext the client has not read yet
+        self._tls_factory = tls
+        self._client_tls: TlsEnd | None = None  # both None until TLS starts
+        self._server_tls: TlsEnd | None = None
+        self._record = world.recorder.record
+
+    @property
+    def tls(self) -> bool:
+        """Whether a TLS layer sits between the wire and the endpoints."""
+        return self._server_tls is not None
 
     def open(self) -> None:
-        self.world.record(ConnectionOpened(
+        self._record(ConnectionOpened(
             conn=self.id, client_host=self.client.name, client_addr=self.client.address,
             server_host=self.server.name, server_addr=self.server_addr,
             port=self.service.port, service=self.service.name,
         ))
-        self._record_events(self.machine.start())
-        self._flush_server()
+        if self.service.implicit_tls:  # RFC 8314: TLS first, then the protocol
+            self._start_tls("implicit", b"")
+        self._after(self.machine.start())
 
     def read(self) -> bytes:
-        """What the server sent since the client last read."""
+        """What the server sent since the client last read (the plaintext the client sees)."""
         data = bytes(self._inbox)
         self._inbox.clear()
         return data
@@ -48,11 +76,15 @@ class Connection:
         if self.closed:
             raise ConnectionError(f"connection {self.id} is closed")
         if data:
-            self.world.record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=data))
-        self._record_events(self.machine.receive_data(data))
-        self._flush_server()
-        if self.machine.closed and not self.closed:
-            self._close("server")
+            if self._client_tls is None:
+                self._record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=data))
+            else:
+                assert self._server_tls is not None
+                self._client_tls.send_plain(data)
+                wire = self._client_tls.take_wire()
+                self._record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=wire))
+                data = self._server_tls.receive_wire(wire)
+        self._after(self.machine.receive_data(data))
 
     def interrupt(self, events: list[Event], reason: str) -> None:
         """Record what the server machine did on its own (idle timer, shutdown) and queue its bytes.
@@ -60,30 +92,72 @@ class Connection:
         ``events`` is what e.g. ``machine.timeout()`` returned; a transport
         driving this connection (``mailsim serve``) then writes :meth:`read`.
         """
-        self._record_events(events)
-        self._flush_server()
-        if self.machine.closed and not self.closed:
-            self._close("server", reason)
+        self._after(events, reason)
 
     def close(self, by: str = "client", reason: str = "") -> None:
         """The client (or a fault) drops the connection."""
         if self.closed:
             return
         self._record_events(self.machine.receive_data(b""))
+        self._flush_server()
+        self.machine.take_controls()  # the machine's own Close: the connection is going anyway
         self._close(by, reason)
 
     def _close(self, by: str, reason: str = "") -> None:
         self.closed = True
-        self.world.record(ConnectionClosed(conn=self.id, by=by, reason=reason))
+        self._record(ConnectionClosed(conn=self.id, by=by, reason=reason))
+
+    def _after(self, events: Iterable[Event], reason: str = "") -> None:
+        """Record the machine's events, put its bytes on the wire, then do what it asked."""
+        self._record_events(events)
+        self._flush_server()
+        for control in self.machine.take_controls():
+            if isinstance(control, StartTls):
+                self._start_tls("starttls", control.leftover)
+                self._record_events(self.machine.tls_established())
+                self._flush_server()
+        if self.machine.closed and not self.closed:
+            self._close("server", reason)
+
+    def _start_tls(self, mode: str, leftover: bytes) -> None:
+        """Put the TLS layer in place and run its handshake; ``leftover`` is dropped."""
+        client_end, server_end = self._tls_factory()
+        client_end.start()
+        server_end.start()
+        for _ in range(MAX_HANDSHAKE_FLIGHTS):
+            flight = client_end.take_wire()
+            if flight:
+                self._record(BytesSent(conn=self.id, direction=C2S, plaintext=b"", wire=flight))
+                server_end.receive_wire(flight)
+            answer = server_end.take_wire()
+            if answer:
+                self._record(BytesSent(conn=self.id, direction=S2C, plaintext=b"", wire=answer))
+                client_end.receive_wire(answer)
+            if client_end.established and server_end.established and not flight and not answer:
+                break
+        else:
+            raise ConnectionError(f"{self.id}: the TLS handshake did not finish")
+        self._client_tls, self._server_tls = client_end, server_end
+        self._record(TlsStarted(conn=self.id, mode=mode, layer=server_end.name, discarded=leftover))
 
     def _flush_server(self) -> None:
         out = self.machine.data_to_send()
-        if out:
-            self.world.record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=out))
+        if not out:
+            return
+        if self._server_tls is None:
+            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=out))
             self._inbox += out
+        else:
+            assert self._client_tls is not None
+            self._server_tls.send_plain(out)
+            wire = self._server_tls.take_wire()
+            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=wire))
+            self._inbox += self._client_tls.receive_wire(wire)
 
     def run_client(self, client: ClientMachine) -> None:
         """Let a client machine talk to the server until neither has more to say."""
+        if not client.conn:
+            client.conn = self.id
         while True:
             data = self.read()
             if data:
@@ -98,6 +172,11 @@ class Connection:
                 return
             self.send(out)
 
-    def _record_events(self, events) -> None:
+    def _record_events(self, events: Iterable[Event]) -> None:
+        """Record machine events; they carry this connection's id from the machine itself."""
+        record, conn = self._record, self.id
         for event in events:
-            self.world.record(event, conn=self.id)
+            if getattr(event, "conn", conn) != conn:  # a machine not told its connection: stamp it here
+                record(event, conn=conn)
+            else:
+                record(event)

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from simulator.net.clock import DEFAULT_START, SeededRandom, VirtualClock
 from simulator.net.dns import VirtualDns
-from simulator.protocols.machine import StateTable
+from simulator.protocols.machine import Control, StateTable
 from simulator.trace import ConnectionRefused, Event, Recorder, Trace
 
 
@@ -23,6 +23,15 @@ class ServerMachine(Protocol):
 
     table: StateTable  # the machine's state table (its ``machine`` names it: "smtp.server")
     state: str
+    conn: str  # the connection id its events carry
+
+    def take_controls(self) -> list[Control]:
+        """What it asks of the connection (StartTls, Close), apart from its trace records."""
+        ...
+
+    def tls_established(self) -> list[Event]:
+        """The TLS layer it asked for is up."""
+        ...
 
     def start(self) -> list[Event]: ...
 
@@ -45,6 +54,7 @@ class ServerMachine(Protocol):
 class ClientMachine(Protocol):
     table: StateTable
     state: str
+    conn: str
 
     def receive_data(self, data: bytes) -> list[Event]: ...
 
@@ -61,6 +71,7 @@ class Peer:
     host: str
     addr: str
     fqdn: str
+    conn: str = ""  # the id of the connection, which the machine's events carry
 
 
 @dataclass(slots=True)
@@ -152,7 +163,8 @@ class World:
             self.record(ConnectionRefused(client_host=client_host.name, server_host=target.name,
                                           server_addr=addr, port=port, reason="connection refused (nothing listens)"))
             return None
-        peer = Peer(client_host.name, client_host.address, client_host.fqdn)
-        conn = Connection(self, self.next_conn_id(), client_host, target, addr, service, service.factory(peer))
+        conn_id = self.next_conn_id()
+        peer = Peer(client_host.name, client_host.address, client_host.fqdn, conn_id)
+        conn = Connection(self, conn_id, client_host, target, addr, service, service.factory(peer))
         conn.open()
         return conn

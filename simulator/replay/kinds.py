@@ -47,6 +47,7 @@ from simulator.trace import (
     StateChanged,
     StepStarted,
     TlsRecord,
+    TlsStarted,
 )
 
 DNS = "DNS"  # the participant a diagram with room draws DNS answers from
@@ -271,6 +272,14 @@ def _tls_say(e: TlsRecord, w: World) -> Iterable[Said]:
     yield Said(f"{e.conn} {side}: TLS {e.content_type}{kinds} ({e.length} bytes)", conn=e.conn)
 
 
+def _tls_started_say(e: TlsStarted, w: World) -> Iterable[Said]:
+    how = "STARTTLS" if e.mode == "starttls" else "implicit TLS"
+    yield Said(f"{e.conn}: TLS layer started ({how}): {e.layer}", conn=e.conn)
+    if e.discarded:
+        yield Said(f"{e.conn}: {len(e.discarded)} plaintext bytes sent after STARTTLS were discarded, "
+                   "not read as if they came over TLS (CVE-2011-0411)", level="alert", conn=e.conn)
+
+
 def _check_text(e: CheckStep) -> str:
     return f"{e.check.upper()}: {e.text}" + (f" → {e.result}" if e.result else "")
 
@@ -358,6 +367,7 @@ KINDS: dict[type[Event], Kind] = {
     ReplySent: Kind(fold=_reply_fold),
     StateChanged: Kind(say=_state_say, fold=_state_fold),
     TlsRecord: Kind(say=_tls_say),
+    TlsStarted: Kind(say=_tls_started_say),
     CheckStep: Kind(say=lambda e, w: [Said(f"{e.host} {_check_text(e)}")],
                     draw=lambda e, w, ahead: [_host_note(e.host, _check_text(e))], hosts=lambda e: [(e.host, "")]),
     MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold,

@@ -130,6 +130,7 @@ class SmtpClient:
 
     def __init__(self, helo_name: str, messages: list[OutgoingMessage], *, use_pipelining: bool = True) -> None:
         self.helo_name = helo_name
+        self.conn = ""  # the connection id its events carry; the connection that runs it sets it
         self.pending = list(messages)
         self.results: list[MessageResult] = []
         self.extensions: dict[str, str] = {}
@@ -193,7 +194,7 @@ class SmtpClient:
             # Every (state, reply class) pair is in the table; reaching here is a bug.
             raise AssertionError(f"smtp.client: no transition for {(self.state, input)}")
         self._events.append(
-            StateChanged(machine=MACHINE, from_state=self.state, to_state=tr.target, trigger=input)
+            StateChanged(conn=self.conn, machine=MACHINE, from_state=self.state, to_state=tr.target, trigger=input)
         )
         self.state = tr.target
         for effect in tr.effect.split("+"):

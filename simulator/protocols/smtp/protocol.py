@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.client import ReplyReader, SmtpClient
 from simulator.protocols.smtp.framing import SmtpFramer
@@ -14,10 +16,10 @@ FAULT_STAGES = ("MAIL", "RCPT", "DATA")
 
 
 def new_server(*, hostname: str, policy: SmtpPolicy, peer_host: str = "", peer_addr: str = "",
-               **limits: int) -> SmtpServer:
-    """A server machine for ``hostname``; ``limits`` are :class:`SmtpServerConfig` fields."""
+               conn: str = "", **limits: Any) -> SmtpServer:
+    """A server machine for ``hostname`` on connection ``conn``; ``limits`` are :class:`SmtpServerConfig` fields."""
     config = SmtpServerConfig(hostname=hostname, **limits)
-    return SmtpServer(config, policy, Session(peer_host=peer_host, peer_addr=peer_addr))
+    return SmtpServer(config, policy, Session(peer_host=peer_host, peer_addr=peer_addr), conn=conn)
 
 
 def new_client(*, helo_name: str, messages: list | None = None, use_pipelining: bool = True) -> SmtpClient:

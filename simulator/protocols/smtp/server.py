@@ -134,8 +134,10 @@ class SmtpServerConfig:
 class SmtpServer:
     table = S.SERVER_TABLE
 
-    def __init__(self, config: SmtpServerConfig, policy: SmtpPolicy, session: Session | None = None) -> None:
+    def __init__(self, config: SmtpServerConfig, policy: SmtpPolicy, session: Session | None = None,
+                 *, conn: str = "") -> None:
         self.config = config
+        self.conn = conn  # the connection id its events carry (stamped once, where they are made)
         self.policy = policy
         self.session = session or Session()
         self.state = S.SERVER_TABLE.initial
@@ -267,7 +269,7 @@ class SmtpServer:
 
     def _move(self, target: str, trigger: str) -> None:
         self._events.append(
-            StateChanged(machine=MACHINE, from_state=self.state, to_state=target, trigger=trigger)
+            StateChanged(conn=self.conn, machine=MACHINE, from_state=self.state, to_state=target, trigger=trigger)
         )
         self.state = target
         if target == S.CLOSED:
@@ -289,7 +291,7 @@ class SmtpServer:
             reply = Reply(reply.code, reply.lines)  # RFC 2034: enhanced codes only when offered
         self._out += reply.to_bytes()
         self._events.append(
-            ReplySent(machine=MACHINE, code=str(reply.code), enhanced=reply.enhanced, text=reply.lines)
+            ReplySent(conn=self.conn, machine=MACHINE, code=str(reply.code), enhanced=reply.enhanced, text=reply.lines)
         )
 
     def _refuse(self, reply: Reply) -> bool:
@@ -318,12 +320,12 @@ class SmtpServer:
             verb, arg = word.upper(), text[len(word):].removeprefix(" ")
         else:
             verb, arg = "?", text
-        self._events.append(CommandReceived(machine=MACHINE, verb=verb, argument=arg))
+        self._events.append(CommandReceived(conn=self.conn, machine=MACHINE, verb=verb, argument=arg))
         self._error(R.BARE_LF_COMMAND)
 
     def _command_line(self, raw: bytes | object) -> None:
         if raw is TOO_LONG:
-            self._events.append(CommandReceived(machine=MACHINE, verb="?", argument="(line too long)"))
+            self._events.append(CommandReceived(conn=self.conn, machine=MACHINE, verb="?", argument="(line too long)"))
             self._error(R.LINE_TOO_LONG)
             return
         assert isinstance(raw, bytes)
@@ -335,12 +337,12 @@ class SmtpServer:
         try:
             line = raw[:-2].decode("utf-8")
         except UnicodeDecodeError:
-            self._events.append(CommandReceived(machine=MACHINE, verb="?", argument=repr(raw[:-2])))
+            self._events.append(CommandReceived(conn=self.conn, machine=MACHINE, verb="?", argument=repr(raw[:-2])))
             self._error(R.UNKNOWN_COMMAND.format("(not valid UTF-8)"))
             return
         verb, _, arg = line.partition(" ")
         verb = verb.upper()
-        self._events.append(CommandReceived(machine=MACHINE, verb=verb, argument=arg))
+        self._events.append(CommandReceived(conn=self.conn, machine=MACHINE, verb=verb, argument=arg))
         if verb not in S.KNOWN_VERBS or EXTENSION_COMMANDS.get(verb, "") not in ("", *self._offered):
             if verb in S.NOT_IMPLEMENTED_VERBS or verb in EXTENSION_COMMANDS:
                 self._error(R.NOT_IMPLEMENTED.format(verb))
@@ -487,7 +489,7 @@ class SmtpServer:
         return True
 
     def _end_data(self, trigger: str, arg: str) -> bool:
-        self._events.append(CommandReceived(machine=MACHINE, verb=S.END_OF_DATA, argument=""))
+        self._events.append(CommandReceived(conn=self.conn, machine=MACHINE, verb=S.END_OF_DATA, argument=""))
         if self._data_too_long:
             reply = R.DATA_LINE_TOO_LONG
         elif self._data_too_big:
