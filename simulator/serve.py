@@ -652,12 +652,26 @@ class _LiveTranscript:
         self.verbose = verbose
         self.printer = Printer(verbose=verbose)
         self.pending_note = ""  # the real peer, shown here and never recorded
+        self._closed: list[str] = []  # connections closed since the last one opened
 
     def __call__(self, event: Event) -> None:
         for line in self.printer.lines(event):
             self.say(cap_line(line))
         if isinstance(event, ConnectionOpened) and self.pending_note:
             self.say(f"{'':10} {event.conn} is {self.pending_note}")
+        # A long serve: the reader's picture of a closed connection is needed no more. It
+        # goes when the next one opens (a client machine may still move after the close).
+        if isinstance(event, ConnectionClosed):
+            self._closed.append(event.conn)
+        elif isinstance(event, ConnectionOpened) and self._closed:
+            world = self.printer.reader.world
+            for conn in self._closed:
+                for machine in world.conn_machines.pop(conn, ()):
+                    world.machines.pop((conn, machine), None)
+                world.conns.pop(conn, None)
+                world.closed.discard(conn)
+                world.unsent.pop(conn, None)
+            self._closed.clear()
 
 
 # --- the trace of a long run ---------------------------------------------------------

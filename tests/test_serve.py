@@ -733,6 +733,21 @@ def test_memory_does_not_grow_with_the_bytes_received(serve):
     assert tb.count("bob@example.net") == 8
 
 
+def test_the_live_log_forgets_closed_sessions(serve):
+    """What the log's reader keeps of a connection goes when it closes (a term of sessions)."""
+    tb = serve()
+    for n in range(3):
+        with smtplib.SMTP("127.0.0.1", tb.submission, local_hostname=HELO, timeout=WAIT) as client:
+            client.sendmail("alice@example.org", ["bob@example.net"], message(f"Forget {n}"))
+    tb.wait_until(lambda: tb.world.mailbox_count("bob@example.net") == 3, "bob has all three")
+    tb.wait_until(lambda: tb.bridge.open_sessions == 0, "every session is gone")
+    seen = tb.call(lambda: tb.bridge._transcript.printer.reader.world)
+    # Of six connections (each submission relayed on), only the last two may linger.
+    conns = tb.call(lambda: {*seen.conns, *(conn for conn, _ in seen.machines), *seen.closed})
+    assert conns <= {"c5", "c6"}
+    assert any('delivered to bob@example.net INBOX UID 3 "Forget 2"' in line for line in tb.lines)  # the log goes on
+
+
 def test_an_unwritable_trace_path_is_a_clear_error(tmp_path):
     async def start() -> None:
         await Bridge(serve_world(), ports={"submission": 0, "smtp": 0},
