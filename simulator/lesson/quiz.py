@@ -32,8 +32,8 @@ class QuizResult:
 
     def markdown(self) -> str:
         mark = "✓" if self.correct else "✗"
-        verdict = "right" if self.correct else f"not quite: the answer is **{self.expected}**"
-        text = f"{mark} **You predicted** `{self.given or '(nothing)'}`: {verdict}."
+        given = f"{mark} **You predicted** `{self.given or '(nothing)'}`"
+        text = f"{given}: right." if self.correct else f"{given}, not quite; the answer is **{self.expected}**."
         if self.why:
             text += f" {self.why.strip()}"
         return text

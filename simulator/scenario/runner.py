@@ -143,7 +143,7 @@ class Runner:
         reply = protocol(proto).make_reply(step.code, step.text, step.enhanced)
         host = self.world.net.host(step.host).name
         self.world.faults.add(ReplyFault(host, step.stage, reply, step.times, proto))
-        times = "every time" if step.times == 0 else f"{step.times} time(s)"
+        times = {0: "every time", 1: "once"}.get(step.times, f"{step.times} times")
         self.world.net.record(FaultInjected(fault="reply", detail=f"{host} answers {step.stage} with {reply} {times}"))
 
     def _do_host_down(self, step: m.HostDownStep) -> None:

@@ -176,3 +176,18 @@ def test_world_vrfy_option_is_checked_at_load(tmp_path: Path) -> None:
         load_scenario(write(tmp_path, text))
     (err,) = info.value.errors
     assert ":3:" in str(err) and "world.vrfy" in str(err) and "'verify'" in str(err)
+
+
+def test_a_fault_says_how_often_it_fires_in_words() -> None:
+    def detail(times: int) -> str:
+        text = (
+            "id: t\ntitle: t\nsteps:\n"
+            f"  - {{id: f, action: fault, host: mx.example.net, stage: RCPT, code: 451, times: {times}}}\n"
+            "  - {id: n, action: note, text: x}\n"
+        )
+        result = run_scenario(load_scenario("t.yaml", text=text))
+        return next(e.detail for e in result.trace.events if isinstance(e, FaultInjected))
+
+    assert detail(1).endswith(" once")
+    assert detail(2).endswith(" 2 times")
+    assert detail(0).endswith(" every time")

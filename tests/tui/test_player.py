@@ -213,3 +213,25 @@ def test_typed_reply_codes_match_as_far_as_the_answer_goes(answer: str, given: s
 def test_a_chosen_answer_gets_no_reply_code_note() -> None:
     ask = Ask(prompt="?", choices=["550", "550 5.7.1"], answer="550", why="because")
     assert check(ask, "550 5.7.1").correct is False and check(ask, "550 5.7.1").why == "because"
+
+
+def test_quiz_verdicts_read_as_one_sentence() -> None:
+    from simulator.lesson.quiz import QuizResult
+
+    wrong = QuizResult(prompt="?", given="250", expected="354", correct=False).markdown()
+    assert wrong == "✗ **You predicted** `250`, not quite; the answer is **354**."
+    right = QuizResult(prompt="?", given="354", expected="354", correct=True).markdown()
+    assert right == "✓ **You predicted** `354`: right."
+
+
+def test_counts_in_labels_are_singular_or_plural() -> None:
+    from rich.console import Console
+
+    from simulator.tui.widgets.panes import EventsPane
+
+    pane = EventsPane()
+    pane.s = lambda name: ""  # no app: plain styles
+    for lines, label in ((["ConnectionOpened  c1"], "step 1: 1 event"), (["a", "b"], "step 1: 2 events")):
+        console = Console(width=80, color_system=None, record=True)
+        console.print(pane.render_model(("step 1", lines)))
+        assert console.export_text().splitlines()[0] == label

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from simulator.lesson.progress import ProgressStore
+from simulator.replay.text import plural
 from simulator.tui.messages import LessonChosen, SandboxChosen
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class PickerScreen(Screen):
 
     def _warn_errors(self) -> None:
         if self.library is not None and self.library.errors:
-            self.notify(f"{len(self.library.errors)} content file(s) failed to load; "
+            self.notify(f"{plural(len(self.library.errors), 'content file')} failed to load; "
                         "`mailsim validate lessons scenarios` shows why.", severity="warning", timeout=6)
 
     def on_resize(self, event: Resize) -> None:
@@ -154,7 +155,7 @@ class PickerScreen(Screen):
         lines = [Content.from_markup("[b]$t[/b]", t=e.title)]
         meta = [x for x in (e.topic, e.level, f"{e.minutes} min" if e.minutes else "",
                             f"{e.steps} steps" if e.steps else "",
-                            f"{e.questions} question(s)" if e.questions else "") if x]
+                            plural(e.questions, "question") if e.questions else "") if x]
         lines.append(Content.from_markup("[$text-muted]$m[/]", m=" · ".join(meta)))
         if self.progress is not None and e.kind == "lesson":
             p = self.progress.get(e.key)

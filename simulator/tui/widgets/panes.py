@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from simulator.replay import MessageRow
+from simulator.replay.text import plural
 from simulator.trace import CheckStep, DnsLookup, QueueChanged
 from simulator.tui.widgets.palette import palette
 
@@ -197,7 +198,7 @@ class EventsPane(RichPane):
         if model is None:
             return Text("")
         title, lines = model
-        text = Text(f"{title}: {len(lines)} event(s)\n", self.s("title"))
+        text = Text(f"{title}: {plural(len(lines), 'event')}\n", self.s("title"))
         for line in lines[: self.LIMIT]:
             kind_end = line.find("  ")
             text.append(line[:kind_end] if kind_end > 0 else line, self.s("key"))
