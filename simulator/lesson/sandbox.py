@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.replay import Live, MachineView, MessageRow, TranscriptLine, World
+from simulator.replay import Index, Live, MachineView, MessageRow, TranscriptLine, World
 from simulator.trace import MailboxChanged
 
 RECONNECT = "Press ctrl+r to connect again."
@@ -167,4 +167,4 @@ class Sandbox:
     def delivered(self) -> list[MailboxChanged]:
         """Every message delivered to a mailbox so far, oldest first, as the trace recorded it
         (its ``raw`` bytes are the message as stored: dot-stuffing already undone)."""
-        return [e for e in self.trace.events if isinstance(e, MailboxChanged) and e.action == "delivered"]
+        return [e for _, e in Index(self.trace).of(MailboxChanged) if e.action == "delivered"]
