@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from simulator.mail.message import build_message
 from simulator.net.world import World
 from simulator.protocols.registry import protocol
-from simulator.protocols.smtp.client import MessageResult, OutgoingMessage
+from simulator.protocols.smtp.client import MessageResult, OutgoingMessage, Quit, SendMessage
 from simulator.protocols.smtp.replies import Reply
 
 __all__ = ["MailClient", "MessageResult", "OutgoingMessage", "Submission"]
@@ -42,8 +42,10 @@ class MailClient:
         conn = self.world.connect(self.host.name, server, port)
         if conn is None:
             return Submission(False, [])
-        client = protocol("smtp").new_client(helo_name=self.host.fqdn, messages=messages,
-                                             use_pipelining=use_pipelining)
+        client = protocol("smtp").new_client(helo_name=self.host.fqdn, use_pipelining=use_pipelining)
+        for message in messages:  # asked before the greeting: nothing is sent until it comes
+            client.send(SendMessage(message))
+        client.send(Quit())
         conn.run_client(client)
         return Submission(True, client.results, client.last_reply)
 

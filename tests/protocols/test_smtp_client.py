@@ -208,7 +208,8 @@ def test_malformed_reply_closes_the_client_without_raising(garbage):
     client.data_to_send()
     events = client.receive_data(garbage)
     assert client.closed and client.error
-    assert events[-1].trigger == S.CONN_LOST
+    # A remote protocol error: the table's error state, never CLOSED as if all went well.
+    assert (events[-1].trigger, client.state) == (S.BAD_REPLY, S.C_ERROR)
     assert outcomes(client) == [[(BOB, "deferred", 421, "4.4.2")]]
 
 

@@ -32,8 +32,10 @@ def test_every_state_is_reachable_from_the_initial_state(table):
 
 @pytest.mark.parametrize("table", TABLES_UNDER_TEST, ids=lambda t: t.machine)
 def test_closed_is_final_and_every_state_can_reach_it(table):
-    assert table.inputs_in("CLOSED") == []
-    reaches = {"CLOSED"}
+    finals = {"CLOSED", table.error} - {""}  # the error state is final too
+    for final in finals:
+        assert table.inputs_in(final) == []
+    reaches = set(finals)
     changed = True
     while changed:
         changed = False
@@ -81,16 +83,17 @@ def test_server_commands_only_from_open_states_not_in_data():
         assert S.SERVER_TABLE.lookup(S.CLOSED, verb) is None
 
 
-def test_every_client_effect_has_a_method():
-    for tr in S.CLIENT_TABLE.transitions:
-        for effect in tr.effect.split("+"):
-            assert callable(getattr(SmtpClient, "_" + effect, None)), tr
+def test_every_client_effect_has_a_handler_and_every_handler_a_row():
+    effects = SmtpClient("client.example.org")._effects
+    named = {effect for tr in S.CLIENT_TABLE.transitions for effect in tr.effect.split("+")}
+    assert named == set(effects) and all(callable(f) for f in effects.values())
 
 
-def test_every_open_client_state_handles_a_lost_connection():
+def test_every_open_client_state_handles_a_lost_connection_and_a_broken_reply():
     for state in S.CLIENT_TABLE.states:
-        if state != S.C_CLOSED:
+        if state not in (S.C_CLOSED, S.C_ERROR):
             assert S.CLIENT_TABLE.lookup(state, S.CONN_LOST).target == S.C_CLOSED
+            assert S.CLIENT_TABLE.lookup(state, S.BAD_REPLY).target == S.C_ERROR == S.CLIENT_TABLE.error
 
 
 def test_valid_inputs_follow_the_table():

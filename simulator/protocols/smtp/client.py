@@ -1,6 +1,7 @@
 """The sans-IO SMTP client machine: EHLO (HELO fallback), MAIL, RCPT, DATA, QUIT.
 
-It sends a list of :class:`OutgoingMessage` over one session, pipelining
+Driven with ``send(SendMessage(...))`` and ``send(Quit())`` (or given its
+messages up front), it sends :class:`OutgoingMessage` over one session, pipelining
 MAIL, the RCPTs and DATA when the server offers PIPELINING (RFC 2920), and
 records each recipient's outcome: delivered (2xx at the final dot),
 deferred (4xx: try again later) or failed (5xx: give up and bounce).
@@ -8,10 +9,11 @@ deferred (4xx: try again later) or failed (5xx: give up and bounce).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simulator.protocols.lines import TOO_LONG, LineBuffer
-from simulator.protocols.machine import RemoteProtocolError
+from simulator.protocols.machine import LocalProtocolError, RemoteProtocolError
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.replies import Reply
 from simulator.trace import Event, StateChanged
@@ -125,13 +127,37 @@ def _looks_enhanced(token: str, code: int) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SendMessage:
+    """Ask the client to send ``message`` (after the one in progress, if any)."""
+
+    message: OutgoingMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    """Ask the client to end the session once every message asked for is done."""
+
+
+ClientEvent = SendMessage | Quit
+
+
 class SmtpClient:
+    """Driven with :meth:`send` (``SendMessage``, ``Quit``), fed the server's bytes with
+    :meth:`receive_data`; what to write comes from :meth:`data_to_send`.
+
+    ``messages`` given up front are sent as if by ``send(SendMessage(m))`` for
+    each and then ``send(Quit())`` (the batch use of an MTA's queue run).
+    Without them, the session waits in READY after EHLO until it is asked.
+    """
+
     table = S.CLIENT_TABLE
 
-    def __init__(self, helo_name: str, messages: list[OutgoingMessage], *, use_pipelining: bool = True) -> None:
+    def __init__(self, helo_name: str, messages: list[OutgoingMessage] | None = None, *,
+                 use_pipelining: bool = True) -> None:
         self.helo_name = helo_name
         self.conn = ""  # the connection id its events carry; the connection that runs it sets it
-        self.pending = list(messages)
+        self.pending = list(messages or [])
         self.results: list[MessageResult] = []
         self.extensions: dict[str, str] = {}
         self.state = S.CLIENT_TABLE.initial
@@ -139,6 +165,7 @@ class SmtpClient:
         self.last_reply: Reply | None = None
         self.session_refused: Reply | None = None  # a refused greeting, EHLO/HELO or RSET
         self.error = ""
+        self._quit_asked = messages is not None
         self._reader = ReplyReader()
         self._out = bytearray()
         self._events: list[Event] = []
@@ -146,27 +173,67 @@ class SmtpClient:
         self._rcpt_index = 0
         self._pipelined = False
         self._mail_failure: Reply | None = None
+        # Which input a reply is, by state: the table of classifiers (no if/elif ladder).
+        self._classify: dict[str, Callable[[Reply], str]] = {
+            S.C_EXPECT_GREETING: self._ok_or_fail,
+            S.C_EXPECT_EHLO_REPLY: self._after_ehlo,
+            S.C_EXPECT_HELO_REPLY: self._after_helo,
+            S.C_EXPECT_MAIL_REPLY: self._after_mail,
+            S.C_EXPECT_RCPT_REPLY: self._after_rcpt,
+            S.C_EXPECT_DATA_REPLY: self._after_data,
+            S.C_EXPECT_DATA_END_REPLY: self._after_dot,
+            S.C_EXPECT_RSET_REPLY: self._after_rset,
+            S.C_EXPECT_QUIT_REPLY: self._ok_or_fail,
+            S.C_READY: self._ok_or_fail,  # an unsolicited reply; 421 is handled before
+        }
+        # The table of effects: every effect a row names (checked below the class).
+        self._effects: dict[str, Callable[[Reply | None], None]] = {
+            "send_ehlo": self._send_ehlo, "send_helo": self._send_helo, "send_quit": self._send_quit,
+            "send_rset": self._send_rset, "send_mail": self._send_mail, "send_rcpt": self._send_rcpt,
+            "send_data": self._send_data, "await_data_reply": self._nothing, "send_message": self._send_message,
+            "fail_message": self._fail_message, "deliver": self._deliver, "fail_pending": self._fail_pending,
+            "give_up": self._give_up, "close": self._nothing, "idle": self._nothing,
+        }
 
     # --- public API -------------------------------------------------------
 
+    def send(self, event: ClientEvent) -> list[Event]:
+        """Ask for a message to be sent or for the session to end; returns the state changes."""
+        if self.closed:
+            raise LocalProtocolError(f"smtp.client: the session is over ({self.state}); cannot {event}")
+        if isinstance(event, SendMessage):
+            if self._quit_asked:
+                raise LocalProtocolError("smtp.client: QUIT was asked for; no message may follow it")
+            self.pending.append(event.message)
+            if self.state == S.C_READY:
+                self._fire(S.SEND_MESSAGE, None)
+        else:
+            self._quit_asked = True
+            if self.state == S.C_READY:
+                self._fire(S.SEND_QUIT, None)
+        return self._take()
+
     def receive_data(self, data: bytes) -> list[Event]:
-        if self.state == S.C_CLOSED:
+        if self.closed:
             return self._take()
         if data == b"":
             self._fire(S.CONN_LOST, None)
             return self._take()
         self._reader.feed(data)
-        while self.state != S.C_CLOSED:
+        while not self.closed:
             try:
                 reply = self._reader.next_reply()
             except ReplyFormatError as exc:
                 self.error = str(exc)
-                self._fire(S.CONN_LOST, None)
+                self._fire(S.BAD_REPLY, None)
                 break
             if reply is None:
                 break
             self.last_reply = reply
-            self._on_reply(reply)
+            if reply.code == 421 and self.state != S.C_EXPECT_QUIT_REPLY:
+                self._fire("421", reply)  # RFC 5321 3.8: the server is closing, whatever we asked
+            else:
+                self._fire(self._classify[self.state](reply), reply)
         return self._take()
 
     def data_to_send(self) -> bytes:
@@ -176,7 +243,7 @@ class SmtpClient:
 
     @property
     def closed(self) -> bool:
-        return self.state == S.C_CLOSED
+        return self.state in (S.C_CLOSED, S.C_ERROR)
 
     @property
     def pipelining(self) -> bool:
@@ -191,66 +258,60 @@ class SmtpClient:
     def _fire(self, input: str, reply: Reply | None) -> None:
         tr = S.CLIENT_TABLE.lookup(self.state, input)
         if tr is None:
-            # Every (state, reply class) pair is in the table; reaching here is a bug.
-            raise AssertionError(f"smtp.client: no transition for {(self.state, input)}")
+            raise LocalProtocolError(f"smtp.client: no row for {(self.state, input)}")
         self._events.append(
             StateChanged(conn=self.conn, machine=MACHINE, from_state=self.state, to_state=tr.target, trigger=input)
         )
         self.state = tr.target
         for effect in tr.effect.split("+"):
-            getattr(self, "_" + effect)(reply)
+            self._effects[effect](reply)
 
-    def _on_reply(self, reply: Reply) -> None:
-        klass = reply.klass
-        st = self.state
-        more = bool(self.pending)
-        if reply.code == 421 and st != S.C_EXPECT_QUIT_REPLY:
-            self._fire("421", reply)
-        elif st == S.C_EXPECT_GREETING:
-            self._fire("2xx" if klass == "2xx" else S.ANY_FAIL, reply)
-        elif st in (S.C_EXPECT_EHLO_REPLY, S.C_EXPECT_HELO_REPLY):
-            if klass == "2xx":
-                if st == S.C_EXPECT_EHLO_REPLY:
-                    self._parse_extensions(reply)
-                self._fire(S.OK_NEXT if more else S.OK_DONE, reply)
-            elif st == S.C_EXPECT_EHLO_REPLY and reply.code in (500, 502):
-                self._fire(S.EHLO_UNSUPPORTED, reply)
-            else:
-                self._fire(S.ANY_FAIL, reply)
-        elif st == S.C_EXPECT_MAIL_REPLY:
-            if klass == "2xx":
-                self._fire("2xx", reply)
-            elif self._pipelined:
-                self._fire(S.MAIL_FAIL_PIPELINED, reply)
-            else:
-                self._fire(S.FAIL_NEXT if more else S.FAIL_DONE, reply)
-        elif st == S.C_EXPECT_RCPT_REPLY:
-            assert self._current is not None
-            rcpts = self._current.message.rcpt_to
-            self._record_rcpt(rcpts[self._rcpt_index], reply)
-            self._rcpt_index += 1
-            if self._rcpt_index < len(rcpts):
-                self._fire(S.RCPT_MORE, reply)
-            elif self._accepted():
-                self._fire(S.RCPT_LAST_OK, reply)
-            elif self._pipelined:
-                self._fire(S.RCPT_LAST_NONE_PIPELINED, reply)
-            else:
-                self._fire(S.RCPT_LAST_NONE, reply)
-        elif st == S.C_EXPECT_DATA_REPLY:
-            self._fire(S.GO_AHEAD if reply.code == 354 else S.ANY_FAIL, reply)
-        elif st == S.C_EXPECT_DATA_END_REPLY:
-            if klass == "2xx":
-                self._fire(S.OK_NEXT if more else S.OK_DONE, reply)
-            else:
-                self._fire(S.FAIL_NEXT if more else S.FAIL_DONE, reply)
-        elif st == S.C_EXPECT_RSET_REPLY:
-            if klass == "2xx":
-                self._fire(S.OK_NEXT if more else S.OK_DONE, reply)
-            else:
-                self._fire(S.ANY_FAIL, reply)
-        elif st == S.C_EXPECT_QUIT_REPLY:
-            self._fire("2xx" if klass == "2xx" else S.ANY_FAIL, reply)
+    # --- classifiers: a reply in a state -> the table's input ----------------
+
+    def _next(self, ok: bool) -> str:
+        """After a step that may end the session: another message, QUIT, or wait for the user."""
+        if self.pending:
+            return S.OK_NEXT if ok else S.FAIL_NEXT
+        if self._quit_asked:
+            return S.OK_DONE if ok else S.FAIL_DONE
+        return S.OK_IDLE if ok else S.FAIL_IDLE
+
+    def _ok_or_fail(self, reply: Reply) -> str:
+        return "2xx" if reply.klass == "2xx" else S.ANY_FAIL
+
+    def _after_ehlo(self, reply: Reply) -> str:
+        if reply.klass == "2xx":
+            self._parse_extensions(reply)
+            return self._next(True)
+        return S.EHLO_UNSUPPORTED if reply.code in (500, 502) else S.ANY_FAIL  # RFC 5321 3.2: try HELO
+
+    def _after_helo(self, reply: Reply) -> str:
+        return self._next(True) if reply.klass == "2xx" else S.ANY_FAIL
+
+    def _after_mail(self, reply: Reply) -> str:
+        if reply.klass == "2xx":
+            return "2xx"
+        return S.MAIL_FAIL_PIPELINED if self._pipelined else self._next(False)
+
+    def _after_rcpt(self, reply: Reply) -> str:
+        assert self._current is not None
+        rcpts = self._current.message.rcpt_to
+        self._record_rcpt(rcpts[self._rcpt_index], reply)
+        self._rcpt_index += 1
+        if self._rcpt_index < len(rcpts):
+            return S.RCPT_MORE
+        if self._accepted():
+            return S.RCPT_LAST_OK
+        return S.RCPT_LAST_NONE_PIPELINED if self._pipelined else S.RCPT_LAST_NONE
+
+    def _after_data(self, reply: Reply) -> str:
+        return S.GO_AHEAD if reply.code == 354 else S.ANY_FAIL
+
+    def _after_dot(self, reply: Reply) -> str:
+        return self._next(reply.klass == "2xx")
+
+    def _after_rset(self, reply: Reply) -> str:
+        return self._next(True) if reply.klass == "2xx" else S.ANY_FAIL
 
     def _parse_extensions(self, reply: Reply) -> None:
         self.extensions = {}
@@ -315,8 +376,8 @@ class SmtpClient:
         if not self._pipelined:
             self._write("DATA")
 
-    def _await_data_reply(self, reply: Reply | None) -> None:
-        pass
+    def _nothing(self, reply: Reply | None) -> None:
+        """Effects that only move the state (await_data_reply, close, idle)."""
 
     def _send_message(self, reply: Reply | None) -> None:
         assert self._current is not None
@@ -372,5 +433,12 @@ class SmtpClient:
             self.results.append(MessageResult(msg, [RecipientResult(r, outcome, reply) for r in msg.rcpt_to]))
         self.pending.clear()
 
-    def _close(self, reply: Reply | None) -> None:
-        pass
+
+def _check_effects() -> None:
+    """Every effect the client table names has a handler, and every handler a row (at import)."""
+    named = {e for tr in S.CLIENT_TABLE.transitions for e in tr.effect.split("+")}
+    if named != set(SmtpClient("probe.invalid")._effects):
+        raise AssertionError(f"smtp.client effects and table differ: {named ^ set(SmtpClient('x')._effects)}")
+
+
+_check_effects()

@@ -23,7 +23,8 @@ def new_server(*, hostname: str, policy: SmtpPolicy, peer_host: str = "", peer_a
 
 
 def new_client(*, helo_name: str, messages: list | None = None, use_pipelining: bool = True) -> SmtpClient:
-    return SmtpClient(helo_name, list(messages or []), use_pipelining=use_pipelining)
+    """A client; with ``messages`` it sends them and quits, else it is driven with ``send()``."""
+    return SmtpClient(helo_name, messages, use_pipelining=use_pipelining)
 
 
 def make_reply(code: int, text: str, enhanced: str = "") -> Reply:

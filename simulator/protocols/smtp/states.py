@@ -126,7 +126,9 @@ C_EXPECT_DATA_REPLY = "EXPECT_DATA_REPLY"
 C_EXPECT_DATA_END_REPLY = "EXPECT_DATA_END_REPLY"
 C_EXPECT_RSET_REPLY = "EXPECT_RSET_REPLY"
 C_EXPECT_QUIT_REPLY = "EXPECT_QUIT_REPLY"
+C_READY = "READY"
 C_CLOSED = "CLOSED"
+C_ERROR = "ERROR"
 
 # Client inputs: the reply class, qualified where the next step depends on
 # what is left to do. "next" = another message waits; "done" = none does.
@@ -141,6 +143,11 @@ MAIL_FAIL_PIPELINED = "4xx/5xx, RCPT pipelined"
 GO_AHEAD = "354"
 ANY_FAIL = "4xx/5xx"
 CONN_LOST = "connection lost"
+# Where the next step waits for the user (a client driven with send()): nothing queued, no QUIT asked.
+OK_IDLE, FAIL_IDLE = "2xx, nothing queued", "4xx/5xx, nothing queued"
+SEND_MESSAGE = "message to send"  # send(SendMessage(...))
+SEND_QUIT = "QUIT asked"  # send(Quit())
+BAD_REPLY = "reply syntax broken"  # RemoteProtocolError: not an RFC 5321 4.2 reply
 
 _CLIENT_STATES = [
     StateInfo(C_EXPECT_GREETING, "Connected; waiting for the 220 greeting", "RFC 5321 3.1"),
@@ -152,7 +159,9 @@ _CLIENT_STATES = [
     StateInfo(C_EXPECT_DATA_END_REPLY, "Message and final dot sent; waiting for the verdict", "RFC 5321 4.1.1.4"),
     StateInfo(C_EXPECT_RSET_REPLY, "Transaction abandoned; RSET sent", "RFC 5321 4.1.1.5"),
     StateInfo(C_EXPECT_QUIT_REPLY, "QUIT sent; waiting for 221", "RFC 5321 4.1.1.10"),
+    StateInfo(C_READY, "Session open, nothing to send; waiting for a message or QUIT", "RFC 5321 3.3"),
     StateInfo(C_CLOSED, "Session over", "RFC 5321 3.8"),
+    StateInfo(C_ERROR, "The server broke the reply syntax; the session is abandoned", "RFC 5321 4.2"),
 ]
 
 
@@ -190,8 +199,20 @@ def _client_transitions() -> list[Transition]:
         Transition(Q, "2xx", C_CLOSED, "close", "RFC 5321 4.1.1.10"),
         Transition(Q, ANY_FAIL, C_CLOSED, "close", "RFC 5321 4.1.1.10"),
     ]
-    for s in [G, E, H, M, RC, D, DE, RS, Q]:
+    RD = C_READY
+    rows += [
+        Transition(E, OK_IDLE, RD, "idle", "RFC 5321 4.1.1.1"),
+        Transition(H, OK_IDLE, RD, "idle", "RFC 5321 4.1.1.1"),
+        Transition(M, FAIL_IDLE, RD, "fail_message", "RFC 5321 4.1.1.2"),
+        Transition(DE, OK_IDLE, RD, "deliver", "RFC 5321 4.1.1.4"),
+        Transition(DE, FAIL_IDLE, RD, "fail_message", "RFC 5321 4.1.1.4"),
+        Transition(RS, OK_IDLE, RD, "idle", "RFC 5321 4.1.1.5"),
+        Transition(RD, SEND_MESSAGE, M, "send_mail", "RFC 5321 3.3"),
+        Transition(RD, SEND_QUIT, Q, "send_quit", "RFC 5321 4.1.1.10"),
+    ]
+    for s in [G, E, H, M, RC, D, DE, RS, Q, RD]:
         rows.append(Transition(s, CONN_LOST, C_CLOSED, "fail_pending", "RFC 5321 3.8"))
+        rows.append(Transition(s, BAD_REPLY, C_ERROR, "fail_pending", "RFC 5321 4.2"))
         if s != Q:
             rows.append(Transition(s, "421", C_CLOSED, "fail_pending", "RFC 5321 3.8"))
     return rows
@@ -200,10 +221,15 @@ def _client_transitions() -> list[Transition]:
 _CLIENT_INPUTS = [
     *(InputInfo(i, InputKind.REPLY, "a reply of the server (RFC 5321 4.2)") for i in (
         "2xx", ANY_FAIL, OK_NEXT, OK_DONE, FAIL_NEXT, FAIL_DONE, EHLO_UNSUPPORTED, RCPT_MORE,
-        RCPT_LAST_OK, RCPT_LAST_NONE, RCPT_LAST_NONE_PIPELINED, MAIL_FAIL_PIPELINED, GO_AHEAD, "421")),
-    InputInfo(CONN_LOST, InputKind.PEER, "the connection closed or the server broke the reply syntax"),
+        RCPT_LAST_OK, RCPT_LAST_NONE, RCPT_LAST_NONE_PIPELINED, MAIL_FAIL_PIPELINED, GO_AHEAD, "421",
+        OK_IDLE, FAIL_IDLE)),
+    InputInfo(SEND_MESSAGE, InputKind.SEND, "the user hands over a message: send(SendMessage(...))"),
+    InputInfo(SEND_QUIT, InputKind.SEND, "the user ends the session: send(Quit())"),
+    InputInfo(CONN_LOST, InputKind.PEER, "the connection closed"),
+    InputInfo(BAD_REPLY, InputKind.ERROR, "the server sent something that is not a reply (RFC 5321 4.2)"),
 ]
 
 CLIENT_TABLE = register(
-    StateTable("smtp.client", C_EXPECT_GREETING, _CLIENT_STATES, _client_transitions(), _CLIENT_INPUTS)
+    StateTable("smtp.client", C_EXPECT_GREETING, _CLIENT_STATES, _client_transitions(), _CLIENT_INPUTS,
+               error=C_ERROR)
 )
