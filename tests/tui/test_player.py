@@ -235,3 +235,12 @@ def test_counts_in_labels_are_singular_or_plural() -> None:
         console = Console(width=80, color_system=None, record=True)
         console.print(pane.render_model(("step 1", lines)))
         assert console.export_text().splitlines()[0] == label
+
+
+def test_the_state_pane_names_what_moves_a_machine_without_a_command() -> None:
+    from simulator.protocols.registry import machine_tables
+    from simulator.tui.widgets.states import _others_from
+
+    text = _others_from(machine_tables()["smtp.server"], "EXPECT_MAIL")
+    # Named, grouped by where they lead, instead of a bare "(+4 events)".
+    assert text == "too many errors, idle timeout, shutdown or peer closed → CLOSED"

@@ -33,8 +33,22 @@ def _transitions_from(table: StateTable, state: str) -> list[tuple[str, bool]]:
     return out
 
 
+def _others_from(table: StateTable, state: str) -> str:
+    """The rows out of ``state`` that no command triggers (limits, timers, the peer leaving),
+    named and grouped by where they lead: "idle timeout or peer closed → CLOSED"."""
+    by_target: dict[str, list[str]] = {}
+    for tr in table.transitions:
+        if tr.source == state and table.kind_of(tr.input) not in _ASKED:
+            by_target.setdefault(tr.target, []).append(tr.input)
+    parts = []
+    for target, inputs in by_target.items():
+        names = inputs[0] if len(inputs) == 1 else ", ".join(inputs[:-1]) + " or " + inputs[-1]
+        parts.append(names if target == state else f"{names} → {target}")
+    return "; ".join(parts)
+
+
 # What a client sends a server (listed by name); the rest (replies, timers, limits,
-# the peer leaving) are counted as events.
+# the peer leaving) are named after them, grouped by the state they lead to.
 _ASKED = (InputKind.COMMAND, InputKind.DATA_END)
 
 
@@ -72,11 +86,11 @@ class MachineDrawing:
         nexts = _transitions_from(table, view.state)
         if nexts and not compact:
             commands = [n for n, asked in nexts if asked]
-            events = len(nexts) - len(commands)
             out.append(" from here: ", st["muted"])
             out.append(" ".join(commands), st["next"])
-            if events:
-                out.append(f" (+{events} events)", st["muted"])
+            others = _others_from(table, view.state)
+            if others:
+                out.append(("; " if commands else "") + "without a command: " + others, st["muted"])
             out.append("\n")
         return out
 
