@@ -139,7 +139,7 @@ class Runner:
             self.world.run_queues()
 
     def _do_fault(self, step: m.FaultStep) -> None:
-        proto = getattr(step, "protocol", "smtp")  # scenario files name SMTP stages until they say otherwise
+        proto = step.protocol
         reply = protocol(proto).make_reply(step.code, step.text, step.enhanced)
         host = self.world.net.host(step.host).name
         self.world.faults.add(ReplyFault(host, step.stage, reply, step.times, proto))
