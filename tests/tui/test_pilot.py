@@ -424,3 +424,16 @@ async def test_picker_paints_at_once_and_lists_lessons_when_loaded(make_app) -> 
             await pilot.pause(0.02)
         assert [e.key for e in picker.shown][:1] == ["relay-mini"]
         assert not picker.loading_lessons
+
+
+async def test_the_footer_keeps_quit_on_screen_at_80x24(make_app, fixtures: Path) -> None:
+    from textual.widgets import Footer
+
+    app = make_app("play", _typed(fixtures))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        assert footer.compact and not footer.show_command_palette
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not footer.compact and footer.show_command_palette

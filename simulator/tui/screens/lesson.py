@@ -145,7 +145,18 @@ class LessonScreen(Screen):
         self.call_after_refresh(gc.freeze)
 
     def on_resize(self, event: Resize) -> None:
+        self._fit_footer(event.size.width)
         self._apply_size(event.size.width, event.size.height)
+
+    def _fit_footer(self, width: int) -> None:
+        """On a narrow terminal the footer packs its keys and leaves out the palette entry
+        (ctrl+p still opens it), so the last key, ``^q Quit``, stays on screen."""
+        try:
+            footer = self.query_one(Footer)
+        except NoMatches:
+            return
+        footer.compact = width < NARROW_WIDTH
+        footer.show_command_palette = width >= NARROW_WIDTH
 
     def _apply_size(self, width: int, height: int) -> None:
         narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
