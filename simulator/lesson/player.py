@@ -178,7 +178,7 @@ class Player:
             parts += kind_of(event).narrate(event)
         if index == self.count - 1 and index > 0:
             if self.lesson is not None:
-                parts.append(f"---\n\n**Summary.** {self.lesson.summary.strip()}")
+                parts.append(f"**Summary**\n\n{self.lesson.summary.strip()}")
             parts.append("*End of the lesson. Press ← to look back, `w` for a what-if, Escape for the "
                          "lessons.*" if self.lesson else "*End of the scenario.*")
         return "\n\n".join(parts)

@@ -437,3 +437,72 @@ async def test_the_footer_keeps_quit_on_screen_at_80x24(make_app, fixtures: Path
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert not footer.compact and footer.show_command_palette
+
+
+_BUNDLED = Path(__file__).parents[2]
+_RAW_MARKERS = ("**", "`", "Summary. -", "-----")
+
+
+def _shown(widget) -> str:
+    """What a Static or a line view puts on screen, as plain text."""
+    if hasattr(widget, "_strips"):  # a line view: every rendered line, scrolled off or not
+        return "\n".join(strip.text for strip in widget._strips)
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+async def test_lesson_markdown_is_rendered_in_the_picker_the_quiz_and_the_summary(make_app) -> None:
+    from textual.widgets import Static
+
+    from simulator.tui.widgets.narration import Narration
+
+    lessons, scenarios = _BUNDLED / "lessons", _BUNDLED / "scenarios"
+    source = (lessons / "smtp-basics.yaml").read_text()
+    assert "**commands**" in source and "`EHLO`" in source  # the markers this test must not see
+    app = make_app("picker", lessons=lessons, scenarios=scenarios)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        assert picker.shown[0].key == "smtp-basics"
+        described = _shown(picker.query_one("#details-intro", Static))
+        assert "The client sends commands (EHLO, MAIL FROM" in " ".join(described.split()), described
+        for marker in _RAW_MARKERS:
+            assert marker not in described, (marker, described)
+        assert "You will learn" in described and "• Follow one SMTP session" in described
+
+    app = make_app("play", lessons / "smtp-errors.yaml", lessons=lessons, scenarios=scenarios)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        player = screen.player
+        asked = next(i for i in range(player.count) if player.ask_at(i) and "`" in player.ask_at(i).prompt)
+        for _ in range(asked):
+            if isinstance(app.screen, QuizScreen):
+                await pilot.press("escape")
+                await pilot.pause()
+            await pilot.press("right")
+            await pilot.pause()
+        quiz = app.screen
+        assert isinstance(quiz, QuizScreen) and "`" in quiz.prompt
+        prompt = _shown(quiz.query_one("#quiz-prompt", Static))
+        assert "`" not in prompt, prompt
+        assert " ".join(prompt.split()) == " ".join(quiz.prompt.replace("`", "").split())
+        await pilot.press("escape")
+        await pilot.pause()
+
+        for step in range(player.count):  # answer every question up front, then go to the end
+            if player.ask_at(step) is not None:
+                player.answer(step, player.ask_at(step).answer)
+        await pilot.press("end")
+        await pilot.pause()
+        assert player.at_end
+        narration = screen.query_one(Narration)
+        text = _shown(narration)
+        assert "Summary" in text
+        for marker in _RAW_MARKERS:
+            assert marker not in text, (marker, text)
+        lines = [line.strip() for line in text.splitlines()]
+        summary_at = lines.index("Summary")
+        first_bullet = next(line for line in lines[summary_at + 1:] if line)
+        assert first_bullet.startswith("•"), lines[summary_at:summary_at + 4]

@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from simulator.tui.widgets.markdown import inline
+
 HELP = """\
 # Keys
 
@@ -79,12 +81,12 @@ class WhatIfScreen(ModalScreen[str | None]):
                         id="whatif-title")
             if self.options:
                 yield OptionList(*[
-                    Option(Content.from_markup("[b]$t[/b]\n[$text-muted]$d[/]", t=title, d=desc), id=fid)
+                    Option(inline(title).stylize_before("bold") + "\n" + inline(desc).stylize_before("$text-muted"), id=fid)
                     for fid, title, desc in self.options], id="faults")
                 yield Label(Content.from_markup(
                     "[$text-muted]Enter forks the lesson here with that fault; Escape cancels[/]"))
             else:
-                yield Static(Content.from_markup("[b]No fault fits this step.[/b] $why", why=self.why or (
+                yield Static(Content.from_markup("[b]No fault fits this step.[/b] ") + inline(self.why or (
                     "Try a step where a connection opens or a message is on its way.")), id="whatif-why")
                 yield Label(Content.from_markup("[$text-muted]Escape closes[/]"))
 

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from simulator.lesson.progress import ProgressStore
 from simulator.replay.text import plural
 from simulator.tui.messages import LessonChosen, SandboxChosen
+from simulator.tui.widgets.markdown import block, is_dark
 
 if TYPE_CHECKING:
     from simulator.lesson.library import Entry, Library
@@ -57,6 +58,8 @@ class PickerScreen(Screen):
             yield OptionList(id="lessons")
             with VerticalScroll(id="details-box"):
                 yield Static(id="details")
+                yield Static(id="details-intro")
+                yield Static(id="details-more")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -149,8 +152,11 @@ class PickerScreen(Screen):
     def _details(self) -> None:
         e = self._current()
         details = self.query_one("#details", Static)
+        intro = self.query_one("#details-intro", Static)
+        more = self.query_one("#details-more", Static)
         if e is None:
-            details.update("")
+            for widget in (details, intro, more):
+                widget.update("")
             return
         lines = [Content.from_markup("[b]$t[/b]", t=e.title)]
         meta = [x for x in (e.topic, e.level, f"{e.minutes} min" if e.minutes else "",
@@ -167,17 +173,15 @@ class PickerScreen(Screen):
                 state = "not started"
             score = f", quiz {p.right}/{p.answered} right" if p.answered else ""
             lines.append(Content.from_markup("[$text-success]Progress: $s$q[/]", s=state, q=score))
-        lines.append(Content(""))
-        if e.intro:
-            lines.append(Content(e.intro))
-        if e.objectives:
-            lines.append(Content(""))
-            lines.append(Content.from_markup("[b]You will learn[/b]"))
-            lines += [Content(f"• {o}") for o in e.objectives]
-        if e.rfcs:
-            lines.append(Content(""))
-            lines.append(Content.from_markup("[$text-muted]$r[/]", r=", ".join(e.rfcs)))
         details.update(Content("\n").join(lines))
+        # The description and the objectives are the lesson's Markdown: rendered, not shown raw.
+        text = e.intro.strip()
+        if e.objectives:
+            text += "\n\n**You will learn**\n\n" + "\n".join(f"- {' '.join(o.split())}" for o in e.objectives)
+        intro.update(block(text, dark=is_dark(self.app)) if text.strip() else "")
+        intro.display = bool(text.strip())
+        more.update(Content.from_markup("[$text-muted]$r[/]", r=", ".join(e.rfcs)) if e.rfcs else "")
+        more.display = bool(e.rfcs)
 
     # --- input ----------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from simulator.lesson.quiz import QuizResult
+from simulator.tui.widgets.markdown import inline
 
 
 class QuizScreen(ModalScreen[QuizResult | None]):
@@ -40,9 +41,9 @@ class QuizScreen(ModalScreen[QuizResult | None]):
             yield Label(Content.from_markup("[b]Predict[/b] [$text-muted]before the step runs[/]"), id="quiz-kicker")
             if self.step_title:
                 yield Label(Content(self.step_title), id="quiz-step")
-            yield Static(Content(self.prompt), id="quiz-prompt")
+            yield Static(inline(self.prompt), id="quiz-prompt")
             if self.choices:
-                yield OptionList(*[Option(Content(c), id=f"choice-{i}") for i, c in enumerate(self.choices)],
+                yield OptionList(*[Option(inline(c), id=f"choice-{i}") for i, c in enumerate(self.choices)],
                                  id="choices")
                 yield Static(id="verdict")
                 yield Label(Content.from_markup("[$text-muted]↑/↓ to choose, Enter to answer, Escape: not now[/]"),
@@ -71,10 +72,10 @@ class QuizScreen(ModalScreen[QuizResult | None]):
         r = self.result
         verdict = self.query_one("#verdict", Static)
         if r.correct:
-            text = Content.from_markup("[$success b]✓ Right.[/] $why", why=r.why)
+            text = Content.from_markup("[$success b]✓ Right.[/] ") + inline(r.why)
         else:
             text = Content.from_markup("[$error b]✗ Not quite:[/] you said [b]$given[/b], the answer is "
-                                       "[b]$answer[/b]. $why", given=r.given, answer=r.expected, why=r.why)
+                                       "[b]$answer[/b]. ", given=r.given, answer=r.expected) + inline(r.why)
         verdict.update(text)
         self.add_class("-answered")
         self.set_class(r.correct, "-right")

@@ -63,10 +63,8 @@ class Narration(RichLinesView):
             return
         self.markdown = text
         def build():
-            from rich.markdown import Markdown
+            from simulator.tui.widgets.markdown import block, is_dark
 
-            dark = bool(getattr(self.app.current_theme, "dark", True))
-            theme = "monokai" if dark else "default"
-            return Markdown(unwrap(text), code_theme=theme, inline_code_theme=theme, hyperlinks=False)
+            return block(text, dark=is_dark(self.app))
 
         self.set_renderable(build, home=True, key=text)
