@@ -506,3 +506,53 @@ async def test_lesson_markdown_is_rendered_in_the_picker_the_quiz_and_the_summar
         summary_at = lines.index("Summary")
         first_bullet = next(line for line in lines[summary_at + 1:] if line)
         assert first_bullet.startswith("•"), lines[summary_at:summary_at + 4]
+
+
+def _pane_text(screen: LessonScreen) -> str:
+    return "\n".join("".join(seg.text for seg in strip) for strip in screen.query_one("#states", StatePane)._strips)
+
+
+async def test_the_state_pane_lights_only_this_steps_transition(make_app) -> None:
+    # smtp-errors step 11 is a NOOP (a self-loop); step 12's 513-octet line moves nothing.
+    app = make_app("play", Path(__file__).parents[2] / "scenarios" / "smtp-errors.yaml")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        player = screen.player
+        for i in range(player.count):
+            if player.ask_at(i) is not None:
+                player.answer(i, player.ask_at(i).answer)
+        screen.go(11)
+        await pilot.pause()
+        assert "↺ NOOP" in _pane_text(screen)
+        screen.go(12)
+        await pilot.pause()
+        text = _pane_text(screen)
+        assert "↺" not in text and "NOOP" not in text.split("from here:")[0]
+        assert "● EXPECT_MAIL          (stayed)" in text
+
+
+async def test_the_state_pane_does_not_answer_the_open_question(make_app) -> None:
+    # smtp-basics step 3 asks which state RCPT leads to; at step 2 the pane must not say.
+    app = make_app("play", Path(__file__).parents[2] / "scenarios" / "smtp-basics.yaml")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        player = screen.player
+        at = next(i for i in range(player.count) if "which state" in getattr(player.ask_at(i), "prompt", ""))
+        ask = player.ask_at(at)
+        assert ask is not None and "RCPT" in player.steps[at].title + ask.prompt
+        for i in range(at):
+            if player.ask_at(i) is not None:
+                player.answer(i, player.ask_at(i).answer)
+        screen.go(at - 1)
+        await pilot.pause()
+        text = _pane_text(screen)
+        assert "from here:" in text and "RCPT" in text
+        assert "→" not in text.split("from here:")[1]
+        player.answer(at, ask.answer)  # answered: where each command leads is shown again
+        screen.refresh_view()
+        await pilot.pause()
+        assert "RCPT→EXPECT_RCPT_OR_DATA" in _pane_text(screen)

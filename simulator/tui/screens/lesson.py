@@ -201,7 +201,7 @@ class LessonScreen(Screen):
             self.query_one("#diagram", SequenceDiagram).show(
                 p.hosts, p.arrows, p.upto("arrows"), p.since("arrows"), p.index)
             if not self.present:
-                self.query_one("#states", StatePane).show(view.machines)
+                self.query_one("#states", StatePane).show(view.machines, question_open=p.pending_ask() is not None)
         if not self.present:
             self._update_pane(self.query_one("#tabs", TabbedContent).active)
         ends = (p.at_start, p.at_end)
@@ -218,7 +218,7 @@ class LessonScreen(Screen):
             if isinstance(widget, SequenceDiagram):
                 widget.show(p.hosts, p.arrows, p.upto("arrows"), p.since("arrows"), i)
             elif isinstance(widget, StatePane):
-                widget.show(view.machines)
+                widget.show(view.machines, question_open=p.pending_ask() is not None)
             elif isinstance(widget, TranscriptView):
                 widget.show(p.transcript, p.upto("transcript"), p.since("transcript"))
             elif isinstance(widget, WirePane):

@@ -2,9 +2,11 @@
 
 The states and transitions come from the protocol registry's tables
 (data, never the machines), so the picture cannot disagree with the code. The
-last transition is drawn as a bracket from the old state to the new one,
-labelled with its trigger; the transitions out of the current state are listed
-below.
+transition taken during the current step is drawn as a bracket from the old
+state to the new one, labelled with its trigger (a step that takes none draws
+none: an old arrow would read as this step's); the transitions out of the
+current state are listed below, without where they lead while a question about
+the next step is open (that is what such questions ask).
 """
 
 from __future__ import annotations
@@ -22,20 +24,24 @@ from simulator.tui.widgets.lines import RichLinesView
 from simulator.tui.widgets.palette import palette
 
 
-def _transitions_from(table: StateTable, state: str) -> list[tuple[str, bool]]:
-    """Each row out of ``state``, drawn, and whether its input is a command."""
+def _transitions_from(table: StateTable, state: str, *, targets: bool = True) -> list[tuple[str, bool]]:
+    """Each row out of ``state``, drawn, and whether its input is a command.
+    Without ``targets``, only the inputs, once each (not where they lead)."""
     out: list[tuple[str, bool]] = []
     for tr in table.transitions:
         if tr.source != state:
             continue
-        shown = tr.input if tr.target == state else f"{tr.input}→{tr.target}"
+        shown = tr.input if tr.target == state or not targets else f"{tr.input}→{tr.target}"
+        if not targets and any(shown == seen for seen, _ in out):
+            continue
         out.append((shown, table.kind_of(tr.input) in _ASKED))
     return out
 
 
-def _others_from(table: StateTable, state: str) -> str:
+def _others_from(table: StateTable, state: str, *, targets: bool = True) -> str:
     """The rows out of ``state`` that no command triggers (limits, timers, the peer leaving),
-    named and grouped by where they lead: "idle timeout or peer closed → CLOSED"."""
+    named and grouped by where they lead: "idle timeout or peer closed → CLOSED"
+    (without ``targets``, only named)."""
     by_target: dict[str, list[str]] = {}
     for tr in table.transitions:
         if tr.source == state and table.kind_of(tr.input) not in _ASKED:
@@ -43,7 +49,7 @@ def _others_from(table: StateTable, state: str) -> str:
     parts = []
     for target, inputs in by_target.items():
         names = inputs[0] if len(inputs) == 1 else ", ".join(inputs[:-1]) + " or " + inputs[-1]
-        parts.append(names if target == state else f"{names} → {target}")
+        parts.append(names if target == state or not targets else f"{names} → {target}")
     return "; ".join(parts)
 
 
@@ -58,19 +64,22 @@ class MachineDrawing:
     def __init__(self, styles: dict[str, object]) -> None:
         self.styles = styles
 
-    def render(self, view: MachineView, *, compact: bool = False) -> Text:  # noqa: D401
+    def render(self, view: MachineView, *, compact: bool = False, hide_targets: bool = False) -> Group:  # noqa: D401
+        """``hide_targets``: a question about the next step is open, so the list of
+        what can happen from here names no state it leads to. State rows never wrap
+        (a long trigger is cut with an ellipsis rather than break the column); the
+        "from here" list wraps under its own first word."""
         table = machine_tables().get(view.machine)
         st = self.styles
-        out = Text()
+        out = Text(no_wrap=True, overflow="ellipsis")
         where = f" · {view.host}" if view.host else ""
         out.append(f"{view.machine}{where}", st["title"])
-        out.append("\n")
         if table is None:
-            out.append(f"  {view.state}\n", st["current"])
-            return out
+            out.append(f"\n  {view.state}", st["current"])
+            return Group(out)
         names = list(table.states)
         width = max(len(n) for n in names)
-        last = view.last
+        last = view.last if view.moved else None  # only this step's transition is drawn
         rows = {n: i for i, n in enumerate(names)}
         a = rows.get(last.from_state) if last else None
         b = rows.get(last.to_state) if last else None
@@ -80,23 +89,29 @@ class MachineDrawing:
             line = Text()
             line.append(f" {marker} ", st["current_marker"] if is_current else st["muted"])
             line.append(name.ljust(width), st["current"] if is_current else st["state"])
-            line.append_text(self._connector(i, a, b, last.trigger if last else "", view.moved))
-            out.append_text(line)
+            line.append_text(self._connector(i, a, b, last.trigger if last else ""))
+            if is_current and last is None and view.last is not None:
+                line.append("  (stayed)", st["muted"])
             out.append("\n")
-        nexts = _transitions_from(table, view.state)
+            out.append_text(line)
+        parts: list[object] = [out]
+        nexts = _transitions_from(table, view.state, targets=not hide_targets)
         if nexts and not compact:
             commands = [n for n, asked in nexts if asked]
-            out.append(" from here: ", st["muted"])
-            out.append(" ".join(commands), st["next"])
-            others = _others_from(table, view.state)
+            rest = Text()
+            rest.append(" ".join(commands), st["next"])
+            others = _others_from(table, view.state, targets=not hide_targets)
             if others:
-                out.append(("; " if commands else "") + "without a command: " + others, st["muted"])
-            out.append("\n")
-        return out
+                rest.append(("; " if commands else "") + "without a command: " + others, st["muted"])
+            grid = Table.grid()
+            grid.add_column(no_wrap=True)
+            grid.add_column(ratio=1)
+            grid.add_row(Text(" from here: ", st["muted"]), rest)
+            parts.append(grid)
+        return Group(*parts)
 
-    def _connector(self, i: int, a: int | None, b: int | None, trigger: str, moved: bool) -> Text:
-        st = self.styles
-        style = st["lit"] if moved else st["muted"]
+    def _connector(self, i: int, a: int | None, b: int | None, trigger: str) -> Text:
+        style = self.styles["lit"]
         if a is None or b is None:
             return Text("")
         if a == b:
@@ -127,6 +142,7 @@ class StatePane(RichLinesView):
         self.fit = fit
         self.set_class(fit, "-fit")
         self._machines: Sequence[MachineView] = ()
+        self._hide_targets = False
         self._drawn_for: tuple | None = None
         self._fitted = -1
 
@@ -135,8 +151,11 @@ class StatePane(RichLinesView):
         return {"title": p["title"], "state": p["muted"], "current": p["state_current"],
                 "current_marker": p["accent"], "lit": p["lit"], "muted": p["muted"], "next": p["key"]}
 
-    def show(self, machines: Sequence[MachineView]) -> None:
+    def show(self, machines: Sequence[MachineView], *, question_open: bool = False) -> None:
+        """``question_open``: the next step poses a question not answered yet; the
+        pane then does not say which state each command leads to."""
         self._machines = machines
+        self._hide_targets = question_open
         self._draw()
 
     def on_mount(self) -> None:
@@ -147,7 +166,7 @@ class StatePane(RichLinesView):
         # would make the diagram above it jump too (and cost a layout each time).
         if self.fit and count > self._fitted:
             self._fitted = count
-            self.styles.height = max(1, count)
+            self.styles.height = max(1, count) + self.styles.gutter.height  # the border counts too
 
     def on_resize(self) -> None:
         if self.scrollable_content_region.width != self._rendered_width:
@@ -158,12 +177,12 @@ class StatePane(RichLinesView):
         if not self.is_mounted:
             return
         width = self.scrollable_content_region.width or self.size.width
-        key = (tuple(self._machines), width, self.app.theme)
+        key = (tuple(self._machines), self._hide_targets, width, self.app.theme)
         if key == self._drawn_for:
             return
         self._drawn_for = key
         machines = tuple(self._machines)
-        self.set_renderable(lambda: self._drawing(width), key=(machines, self.note_missing_client))
+        self.set_renderable(lambda: self._drawing(width), key=(machines, self._hide_targets, self.note_missing_client))
 
     def _drawing(self, width: int):
         styles = self._styles()
@@ -171,14 +190,14 @@ class StatePane(RichLinesView):
         machines = list(self._machines)
         if not machines:
             return Text(" No connection yet: the state machines appear when a client connects.", styles["muted"])
-        cells: list[Text] = []
+        cells: list[object] = []
         if self.note_missing_client and not any(m.machine.endswith(".client") for m in machines):
             note = Text()
             note.append("client", styles["title"])
             note.append("\n The lines are typed by the\n scenario itself, as with telnet:\n"
                         " no client machine runs here.", styles["muted"])
             cells.append(note)
-        cells += [drawing.render(m) for m in machines]
+        cells += [drawing.render(m, hide_targets=self._hide_targets) for m in machines]
         if width >= 70 and len(cells) > 1:
             grid = Table.grid(expand=True, padding=(0, 2))
             for _ in cells:
