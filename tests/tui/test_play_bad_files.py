@@ -26,16 +26,21 @@ def exit_messages(app) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize("name", ["latin1.yaml", "alias-bomb.yaml", "deep-map.yaml", "python-tag.yaml",
-                                  "state-other-conn.yaml", "png.yaml"])
-async def test_play_exits_with_the_located_error(make_app, name: str) -> None:
-    app = make_app("play", BAD / name, load_in_background=True, exit_on_load_error=True)
-    messages = exit_messages(app)
+async def run_until_exit(app) -> None:
+    """Run the app headless until it exits by itself (at most about five seconds)."""
     async with app.run_test(size=WIDE) as pilot:
         for _ in range(250):
             await pilot.pause(0.02)
             if app.return_code is not None:
                 break
+
+
+@pytest.mark.parametrize("name", ["latin1.yaml", "alias-bomb.yaml", "deep-map.yaml", "python-tag.yaml",
+                                  "state-other-conn.yaml", "png.yaml"])
+async def test_play_exits_with_the_located_error(make_app, name: str) -> None:
+    app = make_app("play", BAD / name, load_in_background=True, exit_on_load_error=True)
+    messages = exit_messages(app)
+    await run_until_exit(app)
     assert app.return_code == 2
     assert messages == ["\n".join(str(e) for e in validate_paths([BAD / name])[1])]  # as validate says it
     assert messages[0].startswith(f"{BAD / name}:")
@@ -52,11 +57,7 @@ async def test_an_unexpected_failure_is_shown_too(make_app, monkeypatch, tmp_pat
     target.write_text("id: x\n", encoding="utf-8")
     app = make_app("play", target, load_in_background=True, exit_on_load_error=True)
     messages = exit_messages(app)
-    async with app.run_test(size=WIDE) as pilot:
-        for _ in range(250):
-            await pilot.pause(0.02)
-            if app.return_code is not None:
-                break
+    await run_until_exit(app)
     assert app.return_code == 2
     assert messages == [f"{target}: could not be opened: RuntimeError('boom')"]
 
