@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import hmac
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -68,6 +69,11 @@ class MailHost:
     def add_user(self, address: str, password: str) -> None:
         self.store.add_user(address)
         self.passwords[address.lower()] = password
+
+    def check_password(self, user: str, password: str) -> bool:
+        """The :class:`~simulator.protocols.sasl.Authenticator` every login asks (users log in with their address)."""
+        known = self.passwords.get(user.lower())
+        return known is not None and hmac.compare_digest(known.encode(), password.encode())
 
     def addresses_of(self, login: str) -> set[str]:
         """The sender addresses a login owns: in this world a login is its own address."""
