@@ -111,6 +111,10 @@ class LineBuffer:
     def peek(self) -> bytes:
         return bytes(self._data)
 
+    def head(self, n: int) -> bytes:
+        """The first ``n`` buffered bytes, without taking them (an IMAP tag before a line proves too long)."""
+        return bytes(self._data[:n])
+
     def consume(self, n: int) -> None:
         """Drop the first ``n`` bytes, which must end at a line boundary."""
         if self._journal is not None:
