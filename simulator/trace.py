@@ -248,17 +248,31 @@ class CheckStep(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MailboxChanged(Event):
+    """One change to a mailbox store (simulator/mail/store.py).
+
+    ``action``: "delivered" and "appended" (a new message ``uid``, with its
+    ``raw`` bytes), "flags" (``uid`` now has exactly ``flags``), "expunged",
+    "copied" and "moved" (``uid`` of ``folder`` to ``dest_uid`` of ``dest``),
+    folder "created" (``special_use``: its RFC 6154 attribute), "deleted",
+    "renamed" (``folder`` is now ``dest``; renaming INBOX moves its messages
+    and leaves it empty), "subscribed", "unsubscribed", and the POP3
+    maildrop "locked" and "unlocked" (RFC 1939 8).
+    """
+
     kind: ClassVar[str] = "mail:mailbox"
     host: str
     user: str
     folder: str
-    action: str  # "delivered", "expunged", "flags", "created"
+    action: str
     uid: int = 0
     message_id: str = ""
     subject: str = ""
     flags: tuple[str, ...] = ()
     size: int = 0
     raw: bytes = b""
+    dest: str = ""
+    dest_uid: int = 0
+    special_use: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -241,13 +241,29 @@ def mailboxes(index: Index) -> tuple[dict[str, list[Letter]], History]:
         key = f"{e.user} {e.folder}"
         box = boxes.setdefault(key, {})
         history.setdefault(key, [])
-        if e.action == "delivered":
+        if e.action in ("delivered", "appended"):
             box[e.uid] = Letter(e.subject, is_bounce(e))
+        elif e.action in ("copied", "moved"):
+            dest = f"{e.user} {e.dest}"
+            letter = box.pop(e.uid, None) if e.action == "moved" else box.get(e.uid)
+            boxes.setdefault(dest, {})[e.dest_uid] = letter or Letter(e.subject, False)
+            history.setdefault(dest, []).append((("arrived", e.subject), e.seq))
         elif e.action == "expunged":
             box.pop(e.uid, None)
-        if e.action != "created":
+        elif e.action == "deleted":
+            boxes.pop(key, None)
+        elif e.action == "renamed":
+            boxes[f"{e.user} {e.dest}"] = boxes.pop(key)
+            history.setdefault(f"{e.user} {e.dest}", [])
+            if e.folder == "INBOX":
+                boxes[key] = {}
+        if e.action in _STORY:
             history[key].append(((e.action, e.subject), e.seq))
     return {k: list(v.values()) for k, v in boxes.items()}, history
+
+
+# What happens to a mailbox's letters (a history line per event); setup and bookkeeping are not.
+_STORY = frozenset({"delivered", "appended", "expunged", "copied", "moved", "flags", "deleted", "renamed"})
 
 
 def queues(index: Index) -> History:

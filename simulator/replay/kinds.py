@@ -286,34 +286,115 @@ def _check_text(e: CheckStep) -> str:
 
 # --- mailboxes and queues ----------------------------------------------------------------------
 
-_MAILBOX_ACTIONS = {"delivered": "delivered to", "expunged": "expunged from", "flags": "flags changed in"}
+def _message_of(e: MailboxChanged) -> str:
+    subject = f' "{e.subject}"' if e.subject else ""
+    return f"{e.user} {e.folder} UID {e.uid}{subject}"
+
+
+def _flags_of(e: MailboxChanged) -> str:
+    return " ".join(e.flags) if e.flags else "(none)"
+
+
+# What each action says, after "mailbox on HOST: ". An action this table lacks says its name.
+_MAILBOX_TEXT: dict[str, Callable[[MailboxChanged], str]] = {
+    "delivered": lambda e: f"delivered to {_message_of(e)}",
+    "appended": lambda e: f"appended to {_message_of(e)}" + (f", flags {_flags_of(e)}" if e.flags else ""),
+    "flags": lambda e: f"flags changed in {_message_of(e)}: {_flags_of(e)}",
+    "expunged": lambda e: f"expunged from {_message_of(e)}",
+    "copied": lambda e: f"copied {_message_of(e)} to {e.dest} UID {e.dest_uid}",
+    "moved": lambda e: f"moved {_message_of(e)} to {e.dest} UID {e.dest_uid}",
+    "created": lambda e: f"created {e.user} {e.folder}" + (f" ({e.special_use})" if e.special_use else ""),
+    "deleted": lambda e: f"deleted {e.user} {e.folder}",
+    "renamed": lambda e: f"renamed {e.user} {e.folder} to {e.dest}"
+                         + (" (its messages move, INBOX stays and is empty)" if e.folder == "INBOX" else ""),
+    "subscribed": lambda e: f"{e.user} subscribed to {e.folder}",
+    "unsubscribed": lambda e: f"{e.user} unsubscribed from {e.folder}",
+    "locked": lambda e: f"maildrop of {e.user} locked (POP3 session)",
+    "unlocked": lambda e: f"maildrop of {e.user} unlocked",
+}
+
+# Bookkeeping a verbose run shows and the diagram does not draw.
+_MAILBOX_DETAIL = frozenset({"created", "subscribed", "unsubscribed", "locked", "unlocked"})
 
 
 def _mailbox_text(e: MailboxChanged) -> str:
-    what = _MAILBOX_ACTIONS.get(e.action, e.action)
-    detail = f" UID {e.uid}" if e.uid else ""
-    subject = f' "{e.subject}"' if e.subject else ""
-    return f"{what} {e.user} {e.folder}{detail}{subject}"
+    text = _MAILBOX_TEXT.get(e.action)
+    return text(e) if text is not None else f"{e.action} {e.user} {e.folder}"
 
 
 def _mailbox_say(e: MailboxChanged, w: World) -> Iterable[Said]:
-    yield Said(f"mailbox on {e.host}: {_mailbox_text(e)}", level="detail" if e.action == "created" else "main")
+    yield Said(f"mailbox on {e.host}: {_mailbox_text(e)}", level="detail" if e.action in _MAILBOX_DETAIL else "main")
 
 
 def _mailbox_draw(e: MailboxChanged, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
-    if e.action != "created":
+    if e.action not in _MAILBOX_DETAIL:
         yield _host_note(e.host, _mailbox_text(e))
 
 
+def _mailbox_hosts(e: MailboxChanged) -> list[tuple[str, str]]:
+    return [] if e.action in _MAILBOX_DETAIL else [(e.host, "")]
+
+
+def _row(e: MailboxChanged, uid: int) -> MessageRow:
+    return MessageRow(uid, e.subject, tuple(e.flags), e.size, e.message_id)
+
+
+def _fold_new(w: World, e: MailboxChanged) -> None:
+    w.box(e.host, e.user, e.folder)[e.uid] = _row(e, e.uid)
+
+
+def _fold_flags(w: World, e: MailboxChanged) -> None:
+    box = w.box(e.host, e.user, e.folder)
+    old = box.get(e.uid)
+    box[e.uid] = _row(e, e.uid) if old is None else MessageRow(old.uid, old.subject, tuple(e.flags), old.size,
+                                                                 old.message_id)
+
+
+def _fold_expunged(w: World, e: MailboxChanged) -> None:
+    w.box(e.host, e.user, e.folder).pop(e.uid, None)
+
+
+def _fold_copied(w: World, e: MailboxChanged) -> None:
+    w.box(e.host, e.user, e.dest)[e.dest_uid] = _row(e, e.dest_uid)
+
+
+def _fold_moved(w: World, e: MailboxChanged) -> None:
+    _fold_copied(w, e)
+    _fold_expunged(w, e)
+
+
+def _fold_created(w: World, e: MailboxChanged) -> None:
+    w.box(e.host, e.user, e.folder)
+
+
+def _fold_deleted(w: World, e: MailboxChanged) -> None:
+    w.mailboxes.pop((e.host, e.user, e.folder), None)
+
+
+def _fold_renamed(w: World, e: MailboxChanged) -> None:
+    # The store records one "renamed" per folder, inferiors included, so this moves one box.
+    w.mailboxes[(e.host, e.user, e.dest)] = w.mailboxes.pop((e.host, e.user, e.folder), {})
+    if e.folder == "INBOX":  # RFC 9051 6.3.6: INBOX stays, empty
+        w.box(e.host, e.user, "INBOX")
+
+
+_MAILBOX_FOLDS: dict[str, Callable[[World, MailboxChanged], None]] = {
+    "delivered": _fold_new,
+    "appended": _fold_new,
+    "flags": _fold_flags,
+    "expunged": _fold_expunged,
+    "copied": _fold_copied,
+    "moved": _fold_moved,
+    "created": _fold_created,
+    "deleted": _fold_deleted,
+    "renamed": _fold_renamed,
+}
+
+
 def _mailbox_fold(w: World, e: MailboxChanged, step: int) -> None:
-    box = w.mailboxes.setdefault((e.host, e.user, e.folder), {})
-    if e.action == "delivered":
-        box[e.uid] = MessageRow(e.uid, e.subject, tuple(e.flags), e.size, e.message_id)
-    elif e.action == "expunged":
-        box.pop(e.uid, None)
-    elif e.action == "flags" and e.uid in box:
-        old = box[e.uid]
-        box[e.uid] = MessageRow(old.uid, old.subject, tuple(e.flags), old.size, old.message_id)
+    fold = _MAILBOX_FOLDS.get(e.action)
+    if fold is not None:
+        fold(w, e)
 
 
 def _queue_text(e: QueueChanged) -> str:
@@ -370,8 +451,7 @@ KINDS: dict[type[Event], Kind] = {
     TlsStarted: Kind(say=_tls_started_say),
     CheckStep: Kind(say=lambda e, w: [Said(f"{e.host} {_check_text(e)}")],
                     draw=lambda e, w, ahead: [_host_note(e.host, _check_text(e))], hosts=lambda e: [(e.host, "")]),
-    MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold,
-                         hosts=lambda e: [(e.host, "")] if e.action != "created" else []),
+    MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold, hosts=_mailbox_hosts),
     QueueChanged: Kind(say=lambda e, w: [Said(f"queue on {e.host}: {e.queue_id} {_queue_text(e)}")],
                        draw=lambda e, w, ahead: [_host_note(e.host, f"queue {e.queue_id}: {_queue_text(e)}")], fold=_queue_fold,
                        hosts=lambda e: [(e.host, "")]),

@@ -77,6 +77,10 @@ class World:
             return "", ""
         return (opened.client_host, opened.server_host) if c2s else (opened.server_host, opened.client_host)
 
+    def box(self, host: str, user: str, folder: str) -> dict[int, MessageRow]:
+        """One mailbox's messages by UID, made empty if the trace has not shown it yet."""
+        return self.mailboxes.setdefault((host, user, folder), {})
+
     # --- what the views read ----------------------------------------------------------
 
     def machine_views(self, conn: str, step: int) -> list[MachineView]:
