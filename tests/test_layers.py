@@ -107,6 +107,9 @@ PLANTS = {
     "replay-imports-mail": ("replay/index.py", "import simulator.mail.message  # planted\n"),
     # The bottom layer reaching up.
     "trace-imports-net": ("trace.py", "import simulator.net.clock  # planted\n"),
+    # security takes a resolver, never the virtual world's DNS (DESIGN.md), nor the clock.
+    "security-imports-net": ("security/spf/check.py", "import simulator.net.dns  # planted\n"),
+    "security-reads-the-clock": ("security/spf/check.py", "import time  # planted\n"),
 }
 
 
@@ -147,6 +150,9 @@ def test_an_unplanted_copy_passes_both_checks(tmp_path: Path) -> None:
                                             "protocol machines touch no sockets"]),
         ("replay-imports-mail", ["simulator.replay.index -> simulator.mail.message"]),
         ("trace-imports-net", ["simulator.trace -> simulator.net.clock"]),
+        ("security-imports-net", ["simulator.security.spf.check -> simulator.net.dns"]),
+        ("security-reads-the-clock", ["simulator.security.spf.check -> time",
+                                      "security checks touch no sockets"]),
     ],
 )
 def test_lint_imports_fails_on_a_planted_import(tmp_path: Path, plant: str, broken: list[str]) -> None:

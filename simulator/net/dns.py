@@ -1,4 +1,4 @@
-"""The virtual DNS: A, AAAA, MX and TXT records, and every lookup in the trace.
+"""The virtual DNS: A, AAAA, MX, TXT, CNAME and PTR records, and every lookup in the trace.
 
 An answer is either records, NXDOMAIN (the name does not exist) or NODATA
 (the name exists but has no record of that type): RFC 2308 section 2.
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from simulator.trace import DnsLookup
 
-RECORD_TYPES = ("A", "AAAA", "MX", "TXT", "CNAME")
+RECORD_TYPES = ("A", "AAAA", "MX", "TXT", "CNAME", "PTR")
 NXDOMAIN = "NXDOMAIN"
 NODATA = "NODATA"
 SERVFAIL = "SERVFAIL"
