@@ -816,6 +816,8 @@ def mailbox_summary(world: MailWorld) -> list[str]:
         for user in mh.store.users():
             for name, folder in mh.store.folders(user).items():
                 n = len(folder.messages)
+                if n == 0 and name != "INBOX":  # every user has Sent, Drafts, Junk, Trash: name them once used
+                    continue
                 lines.append(f"  {user:<28} {name:<6} on {mh.name:<18} {n} message{'s' if n != 1 else ''}")
                 for msg in folder.messages[-10:]:
                     subject = header(msg.data, "Subject") or "(no subject)"

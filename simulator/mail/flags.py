@@ -41,10 +41,16 @@ def flag(name: str) -> str:
     return name
 
 
-def apply(current: set[str], given: Iterable[str], mode: str) -> set[str]:
-    """The flags after a STORE of ``given`` in ``mode`` ("set", "add" or "remove")."""
+def check_mode(mode: str) -> str:
+    """``mode`` if it is one of :data:`MODES`, else MailboxError."""
     if mode not in MODES:
         raise MailboxError(f"{mode!r} is no way to store flags: use one of {', '.join(MODES)}.")
+    return mode
+
+
+def apply(current: set[str], given: Iterable[str], mode: str) -> set[str]:
+    """The flags after a STORE of ``given`` in ``mode`` ("set", "add" or "remove")."""
+    check_mode(mode)
     wanted = [flag(f) for f in given]
     if mode == "set":
         out: dict[str, str] = {}

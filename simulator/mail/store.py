@@ -322,9 +322,8 @@ class MailStore:
         one whose flags really changed. UIDs not in the folder are skipped.
         """
         f = self.folder(user, folder)
+        flagset.check_mode(mode)
         given = [flagset.flag(x) for x in flags]
-        if mode not in flagset.MODES:
-            flagset.apply(set(), (), mode)  # raises the sentence
         out = self._pick(f, uids)
         for msg in out:
             self._change_flags(user, f, msg, flagset.apply(msg.flags, given, mode), origin)
