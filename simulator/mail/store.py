@@ -165,7 +165,7 @@ class MailStore:
                                "(\\Noselect, RFC 9051 6.3.5).")
         return folder
 
-    def create_folder(self, user: str, name: str, special_use: str = "", *, origin: object = None) -> Folder:
+    def create_folder(self, user: str, name: str, special_use: str = "", *, origin: object | None = None) -> Folder:
         """CREATE (RFC 9051 6.3.4): also makes the missing superiors; CREATE-SPECIAL-USE (RFC 6154 3).
 
         Making a name that is only a \\Noselect level turns it into a real
@@ -193,7 +193,7 @@ class MailStore:
         self._emit(user, name, "created", special_use=special_use)
         return folder
 
-    def delete_folder(self, user: str, name: str, *, origin: object = None) -> None:
+    def delete_folder(self, user: str, name: str, *, origin: object | None = None) -> None:
         """DELETE (RFC 9051 6.3.5).
 
         INBOX cannot be deleted. A mailbox with inferiors loses its messages
@@ -218,7 +218,7 @@ class MailStore:
         for watch in list(folder.watchers):
             watch.close()
 
-    def rename_folder(self, user: str, old: str, new: str, *, origin: object = None) -> Folder:
+    def rename_folder(self, user: str, old: str, new: str, *, origin: object | None = None) -> Folder:
         """RENAME (RFC 9051 6.3.6): the inferiors move with it; missing superiors of ``new`` are made.
 
         Renaming INBOX moves its messages into a new mailbox ``new`` and
@@ -248,7 +248,7 @@ class MailStore:
             self._tell(moved, FolderChange("renamed", origin=origin, name=target))
         return folder
 
-    def _rename_inbox(self, user: str, inbox: Folder, new: str, origin: object) -> Folder:
+    def _rename_inbox(self, user: str, inbox: Folder, new: str, origin: object | None) -> Folder:
         moved = Folder(new, self._next_validity, inbox.uid_next, inbox.messages)
         self._next_validity += 1
         inbox.messages = []
@@ -260,7 +260,7 @@ class MailStore:
 
     # --- subscriptions (RFC 9051 6.3.7, 6.3.8) -------------------------------------------
 
-    def subscribe(self, user: str, name: str, *, origin: object = None) -> None:
+    def subscribe(self, user: str, name: str, *, origin: object | None = None) -> None:
         """Add ``name`` to the subscriptions; the mailbox need not exist (RFC 9051 6.3.7)."""
         name = checked(name)
         subs = self._user(user).subscriptions
@@ -268,7 +268,7 @@ class MailStore:
             subs.add(name)
             self._emit(user, name, "subscribed")
 
-    def unsubscribe(self, user: str, name: str, *, origin: object = None) -> None:
+    def unsubscribe(self, user: str, name: str, *, origin: object | None = None) -> None:
         """Remove ``name`` from the subscriptions, or MailboxError if it was not there (RFC 9051 6.3.8)."""
         name = canonical(name).removesuffix(DELIMITER) or name
         subs = self._user(user).subscriptions
@@ -292,7 +292,7 @@ class MailStore:
         return msg
 
     def append(self, user: str, folder: str, data: bytes, *, flags: Iterable[str] = (),
-               internal_date: float | None = None, now: float, origin: object = None) -> StoredMessage:
+               internal_date: float | None = None, now: float, origin: object | None = None) -> StoredMessage:
         """APPEND (RFC 9051 6.3.12): the flags and internal date given, else none and ``now``."""
         f = self._selectable(user, folder)
         kept = flagset.apply(set(), flags, "set")
@@ -305,7 +305,7 @@ class MailStore:
 
     # --- flags ------------------------------------------------------------------------
 
-    def set_flags(self, user: str, folder: str, uid: int, flags: Iterable[str], *, origin: object = None) -> None:
+    def set_flags(self, user: str, folder: str, uid: int, flags: Iterable[str], *, origin: object | None = None) -> None:
         """Replace the flags of one message, or UnknownMailbox if ``uid`` is not there."""
         f = self.folder(user, folder)
         msg = f.by_uid(uid)
@@ -314,7 +314,7 @@ class MailStore:
         self._change_flags(user, f, msg, flagset.apply(msg.flags, flags, "set"), origin)
 
     def store_flags(self, user: str, folder: str, uids: Iterable[int], flags: Iterable[str], mode: str,
-                    *, origin: object = None) -> list[StoredMessage]:
+                    *, origin: object | None = None) -> list[StoredMessage]:
         """STORE FLAGS / +FLAGS / -FLAGS (RFC 9051 6.4.6) on the messages of ``uids`` that exist.
 
         Returns those messages in sequence order (changed or not, as STORE
@@ -329,7 +329,7 @@ class MailStore:
             self._change_flags(user, f, msg, flagset.apply(msg.flags, given, mode), origin)
         return out
 
-    def _change_flags(self, user: str, f: Folder, msg: StoredMessage, new: set[str], origin: object) -> None:
+    def _change_flags(self, user: str, f: Folder, msg: StoredMessage, new: set[str], origin: object | None) -> None:
         if new == msg.flags:
             return
         msg.flags = new
@@ -339,7 +339,7 @@ class MailStore:
     # --- copy and move ----------------------------------------------------------------
 
     def copy(self, user: str, src: str, uids: Iterable[int], dest: str, *,
-             origin: object = None) -> list[tuple[int, int]]:
+             origin: object | None = None) -> list[tuple[int, int]]:
         """COPY (RFC 9051 6.4.7): flags and internal date kept, new UIDs in ``dest``.
 
         Returns (source UID, new UID) pairs in source UID order (COPYUID,
@@ -348,12 +348,12 @@ class MailStore:
         return self._transfer(user, src, uids, dest, "copied", origin)
 
     def move(self, user: str, src: str, uids: Iterable[int], dest: str, *,
-             origin: object = None) -> list[tuple[int, int]]:
+             origin: object | None = None) -> list[tuple[int, int]]:
         """MOVE (RFC 6851 3.1): as COPY, then the originals are expunged from ``src``."""
         return self._transfer(user, src, uids, dest, "moved", origin)
 
     def _transfer(self, user: str, src: str, uids: Iterable[int], dest: str, action: str,
-                  origin: object) -> list[tuple[int, int]]:
+                  origin: object | None) -> list[tuple[int, int]]:
         s = self._selectable(user, src)
         d = self._selectable(user, dest)
         out = []
@@ -372,7 +372,7 @@ class MailStore:
 
     # --- expunge ----------------------------------------------------------------------
 
-    def expunge(self, user: str, folder: str, uid: int, *, origin: object = None) -> None:
+    def expunge(self, user: str, folder: str, uid: int, *, origin: object | None = None) -> None:
         """Remove one message, whatever its flags (POP3 UPDATE, RFC 1939 6), or UnknownMailbox."""
         f = self.folder(user, folder)
         msg = f.by_uid(uid)
@@ -381,7 +381,7 @@ class MailStore:
         self._remove(user, f, msg, origin)
 
     def expunge_deleted(self, user: str, folder: str, uids: Iterable[int] | None = None, *,
-                        origin: object = None) -> list[int]:
+                        origin: object | None = None) -> list[int]:
         """EXPUNGE (RFC 9051 6.4.3), or UID EXPUNGE with ``uids`` (6.4.9): the \\Deleted ones go.
 
         Returns the UIDs removed, in the order they were removed (ascending).
@@ -393,7 +393,7 @@ class MailStore:
             self._remove(user, f, msg, origin)
         return [m.uid for m in doomed]
 
-    def _remove(self, user: str, f: Folder, msg: StoredMessage, origin: object) -> None:
+    def _remove(self, user: str, f: Folder, msg: StoredMessage, origin: object | None) -> None:
         f.messages.remove(msg)
         self._emit(user, f.name, "expunged", msg)
         self._tell(f, FolderChange("expunge", msg.uid, origin=origin))
