@@ -164,6 +164,32 @@ class StoreMachine(RuleBasedStateMachine):
         assert left == [m.uid for m in before if m.uid not in gone]
         self._heard_only({folder: [FolderChange("expunge", uid, origin=self.me) for uid in gone]})
 
+    @rule(folder=FOLDERS, data=st.data())
+    def expunge_one(self, folder: str, data: st.DataObject) -> None:
+        if not self._selectable(folder) or not self.store.count(USER, folder):
+            return
+        uids = [m.uid for m in self.store.folder(USER, folder).messages]
+        uid = data.draw(st.sampled_from(uids))
+        self._quiet()
+        self.store.expunge(USER, folder, uid, origin=self.me)  # POP3 UPDATE: whatever the flags
+        assert [m.uid for m in self.store.folder(USER, folder).messages] == [u for u in uids if u != uid]
+        self._heard_only({folder: [FolderChange("expunge", uid, origin=self.me)]})
+
+    @rule(folder=FOLDERS, uid=st.integers(min_value=1, max_value=6), flags=FLAGS)
+    def set_flags(self, folder: str, uid: int, flags: list[str]) -> None:
+        if not self._selectable(folder):
+            return
+        before = self._snapshot(folder)
+        self._quiet()
+        try:
+            self.store.set_flags(USER, folder, uid, flags)
+        except MailboxError:
+            assert uid not in before
+            return
+        after = self._snapshot(folder)
+        assert {f.lower() for f in after[uid]} == {f.lower() for f in flags}
+        self._heard_only({folder: [FolderChange("flags", uid, after[uid])] if after[uid] != before[uid] else []})
+
     @rule(name=st.sampled_from(EXTRA))
     def create(self, name: str) -> None:
         try:
