@@ -20,7 +20,7 @@ DNS_MECHANISMS = ("include", "a", "mx", "ptr", "exists")  # count toward the lim
 
 _FLAGS = re.ASCII | re.DOTALL
 _MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9._-]*)=(.*)", _FLAGS)
-_MECHANISM = re.compile(r"([+\-~?]?)([A-Za-z][A-Za-z0-9._-]*)(.*)", _FLAGS)
+_MECHANISM = re.compile(r"([+\-~?]?)([A-Za-z][A-Za-z0-9]*)(.*)", _FLAGS)
 _CIDR4 = r"/(0|[1-9][0-9]?)"
 _CIDR6 = r"/(0|[1-9][0-9]{0,2})"
 _QNUM = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
