@@ -89,7 +89,9 @@ def _cases() -> list:
     for scenario in scenarios:
         for name, case in scenario["tests"].items():
             params.append(
-                pytest.param(scenario["zonedata"], case, id=f"{_slug(scenario['description'])}/{name}")
+                pytest.param(
+                    scenario["zonedata"], case, id=f"{_slug(scenario['description'])}/{name}"
+                )
             )
     return params
 
@@ -105,7 +107,11 @@ def test_the_whole_suite_is_here():
 @pytest.mark.parametrize(("zonedata", "case"), CASES)
 def test_rfc7208_case(zonedata: dict, case: dict) -> None:
     result = check_mail_from(
-        case["host"], case["mailfrom"], case["helo"], SuiteZone(zonedata), default_explanation="DEFAULT"
+        case["host"],
+        case["mailfrom"],
+        case["helo"],
+        SuiteZone(zonedata),
+        default_explanation="DEFAULT",
     )
     accepted = case["result"] if isinstance(case["result"], list) else [case["result"]]
     steps = "\n".join("  " * s.depth + s.text for s in result.steps)

@@ -21,6 +21,7 @@ from simulator.security.spf.check import (
     step_event,
 )
 from simulator.security.spf.errors import SpfSyntaxError
+from simulator.security.spf.header import received_spf
 from simulator.security.spf.record import SpfRecord, parse_record
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "check_host",
     "check_mail_from",
     "parse_record",
+    "received_spf",
     "step_event",
 ]

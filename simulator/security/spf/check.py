@@ -57,6 +57,7 @@ class SpfResult:
     domain: str  # the <domain> checked first
     sender: str  # <sender> as checked ("postmaster@..." when it had no local part)
     ip: str
+    helo: str = ""
     identity: str = "mailfrom"  # "mailfrom" or "helo" (RFC 7208 2.3, 2.4)
     explanation: str = ""  # on fail: exp= text or the default (RFC 7208 6.2)
     mechanism: str = ""  # the term that decided, "" when none matched
@@ -233,6 +234,7 @@ class _Check:
             domain=domain,
             sender=self.sender,
             ip=str(self.ip),
+            helo=self.helo,
             identity=identity,
             explanation=explanation,
             mechanism=outcome.mechanism,
@@ -264,26 +266,37 @@ class _Check:
         if answer is NXDOMAIN:
             self.say(f"{domain} does not exist (NXDOMAIN): no SPF record (RFC 7208 4.3)", depth)
             return None
-        texts = [txt_text(r) for r in answer if not isinstance(r, MxRecord)]
+        raw = [r for r in answer if not isinstance(r, MxRecord)]
+        texts = [txt_text(r) for r in raw]
         records = [t for t in texts if is_spf(t)]
         others = len(texts) - len(records)
         aside = f" ({others} other TXT record{'s' * (others != 1)} ignored)" if others else ""
         if not records:
-            self.say(f"{domain} has no TXT record starting 'v=spf1'{aside}: no SPF record (RFC 7208 4.5)", depth)
+            self.say(
+                f"{domain} has no TXT record starting 'v=spf1'{aside}: no SPF record (RFC 7208 4.5)",
+                depth,
+            )
             return None
         if len(records) > 1:
             raise _Abort(
-                "permerror", f"{domain} publishes {len(records)} SPF records, one is allowed (RFC 7208 4.5)"
+                "permerror",
+                f"{domain} publishes {len(records)} SPF records, one is allowed (RFC 7208 4.5)",
             )
-        self.say(f"the SPF record of {domain}: {records[0]!r}{aside} (RFC 7208 4.4, 4.5)", depth)
+        strings = raw[texts.index(records[0])]
+        if not isinstance(strings, str) and len(strings) > 1:
+            aside += f" (its {len(strings)} strings joined, RFC 7208 3.3)"
+        self.say(f"the SPF record of {domain} (RFC 7208 4.5): {records[0]!r}{aside}", depth)
         try:
-            return parse_record(records[0])
+            record = parse_record(records[0])
         except SpfSyntaxError as e:
             raise _Abort("permerror", f"syntax error in the record of {domain}: {e}") from None
+        for modifier in record.unknown:
+            self.say(f"{modifier.text}: an unknown modifier, ignored (RFC 7208 6)", depth)
+        return record
 
     # --- limits ---------------------------------------------------------------
 
-    def count_lookup(self, term: str, depth: int) -> None:
+    def count_lookup(self, term: str) -> None:
         self.lookups += 1
         if self.lookups > LOOKUP_LIMIT:
             raise _Abort(
@@ -292,7 +305,7 @@ class _Check:
                 " DNS lookups is reached (RFC 7208 4.6.4)",
             )
 
-    def count_void(self, term: str, depth: int) -> None:
+    def count_void(self, term: str) -> None:
         self.voids += 1
         if self.voids > VOID_LIMIT:
             raise _Abort(
@@ -313,14 +326,14 @@ class _Check:
             return domain
         return expand_domain(mechanism.domain, self.values.for_domain(domain))
 
-    def addresses(self, name: str, term: str, depth: int, *, count_void: bool) -> list[str]:
+    def addresses(self, name: str, term: str, depth: int, *, void_counts: bool) -> list[str]:
         rtype = address_rtype(self.ip)
         answer = self.query(name, rtype, term)
         if answer is NXDOMAIN or not answer:
             what = "does not exist" if answer is NXDOMAIN else f"has no {rtype} record"
             self.say(f"{term}: {name} {what}", depth)
-            if count_void:
-                self.count_void(term, depth)
+            if void_counts:
+                self.count_void(term)
             return []
         return [r for r in answer if isinstance(r, str)]
 
@@ -344,40 +357,56 @@ class _Check:
         client = "IPv4" if address_rtype(self.ip) == "A" else "IPv6"
         bits = mechanism.cidr4 if mechanism.name == "ip4" else mechanism.cidr6
         if family != client:
-            self.say(f"{mechanism.text}: {self.ip} is {client}, so an {mechanism.name} never matches it (RFC 7208 5.6)", depth)
+            self.say(
+                f"{mechanism.text}: {self.ip} is {client}, so an {mechanism.name} never matches it (RFC 7208 5.6)",
+                depth,
+            )
         elif not hit:
-            self.say(f"{mechanism.text}: {self.ip} is not in {mechanism.network}/{bits}: no match (RFC 7208 5.6)", depth)
+            self.say(
+                f"{mechanism.text}: {self.ip} is not in {mechanism.network}/{bits}: no match (RFC 7208 5.6)",
+                depth,
+            )
         else:
-            self.say(f"{mechanism.text}: {self.ip} is in {mechanism.network}/{bits} (RFC 7208 5.6)", depth)
+            self.say(
+                f"{mechanism.text}: {self.ip} is in {mechanism.network}/{bits} (RFC 7208 5.6)",
+                depth,
+            )
         return hit
 
     def _a(self, mechanism: Mechanism, domain: str, depth: int) -> bool:
-        self.count_lookup(mechanism.text, depth)
+        self.count_lookup(mechanism.text)
         name = self.target(mechanism, domain)
-        if (problem := valid_domain(name)):
+        if problem := valid_domain(name):
             self.say(f"{mechanism.text}: {problem}, so nothing can match (RFC 7208 4.8)", depth)
             return False
-        found = self.addresses(name, mechanism.text, depth, count_void=True)
+        found = self.addresses(name, mechanism.text, depth, void_counts=True)
         hit = self._matches(found, mechanism)
         if found:
             cidr = self._cidr_text(mechanism)
-            verdict = f"{self.ip} is in {hit}{cidr}" if hit else f"{self.ip} is in none of them ({cidr}): no match"
-            self.say(f"{mechanism.text}: {name} has {', '.join(found)}; {verdict} (RFC 7208 5.3)", depth)
+            verdict = (
+                f"{self.ip} is in {hit}{cidr}"
+                if hit
+                else f"{self.ip} is in none of them ({cidr}): no match"
+            )
+            self.say(
+                f"{mechanism.text}: {name} has {', '.join(found)}; {verdict} (RFC 7208 5.3)", depth
+            )
         return bool(hit)
 
     def _mx(self, mechanism: Mechanism, domain: str, depth: int) -> bool:
-        self.count_lookup(mechanism.text, depth)
+        self.count_lookup(mechanism.text)
         name = self.target(mechanism, domain)
-        if (problem := valid_domain(name)):
+        if problem := valid_domain(name):
             self.say(f"{mechanism.text}: {problem}, so nothing can match (RFC 7208 4.8)", depth)
             return False
         answer = self.query(name, "MX", mechanism.text)
         if answer is NXDOMAIN or not answer:
             what = "does not exist" if answer is NXDOMAIN else "has no MX record"
             self.say(
-                f"{mechanism.text}: {name} {what}; no match, and no implicit MX (RFC 7208 5.4)", depth
+                f"{mechanism.text}: {name} {what}; no match, and no implicit MX (RFC 7208 5.4)",
+                depth,
             )
-            self.count_void(mechanism.text, depth)
+            self.count_void(mechanism.text)
             return False
         hosts = sorted((r for r in answer if isinstance(r, MxRecord)), key=lambda r: r.preference)
         if len(hosts) > NAME_LIMIT:
@@ -387,41 +416,47 @@ class _Check:
                 f" {NAME_LIMIT} (RFC 7208 4.6.4)",
             )
         self.say(
-            f"{mechanism.text}: {name} MX {', '.join(h.exchange or '.' for h in hosts)} (RFC 7208 5.4)", depth
+            f"{mechanism.text}: {name} MX {', '.join(h.exchange or '.' for h in hosts)} (RFC 7208 5.4)",
+            depth,
         )
         for host in hosts:
             exchange = host.exchange.rstrip(".")
             if not exchange:
                 self.say(f"{mechanism.text}: a null MX has no address (RFC 7505)", depth)
                 continue
-            found = self.addresses(exchange, mechanism.text, depth, count_void=False)
+            found = self.addresses(exchange, mechanism.text, depth, void_counts=False)
             hit = self._matches(found, mechanism)
             if hit:
                 self.say(
                     f"{mechanism.text}: {exchange} has {hit}; {self.ip} is in"
-                    f" {hit}{self._cidr_text(mechanism)} (RFC 7208 5.4)", depth
+                    f" {hit}{self._cidr_text(mechanism)} (RFC 7208 5.4)",
+                    depth,
                 )
                 return True
             if found:
-                self.say(f"{mechanism.text}: {exchange} has {', '.join(found)}; {self.ip} is in none of them ({self._cidr_text(mechanism)})", depth)
+                self.say(
+                    f"{mechanism.text}: {exchange} has {', '.join(found)}; {self.ip} is in none of them ({self._cidr_text(mechanism)})",
+                    depth,
+                )
         return False
 
     def _ptr(self, mechanism: Mechanism, domain: str, depth: int) -> bool:
-        self.count_lookup(mechanism.text, depth)
+        self.count_lookup(mechanism.text)
         target = self.target(mechanism, domain).lower()
-        names = self.validated_names(mechanism.text, depth, count_void=True)
+        names = self.validated_names(mechanism.text, depth, void_counts=True)
         for name in names:
             if name == target or name.endswith("." + target):
                 self.say(
                     f"{mechanism.text}: {name} is a validated name of {self.ip} and"
-                    f" is in {target} (RFC 7208 5.5)", depth
+                    f" is in {target} (RFC 7208 5.5)",
+                    depth,
                 )
                 return True
         listed = f"validated names {', '.join(names)}" if names else "no validated name"
         self.say(f"{mechanism.text}: {listed}; none is in {target}: no match (RFC 7208 5.5)", depth)
         return False
 
-    def validated_names(self, term: str, depth: int, *, count_void: bool) -> list[str]:
+    def validated_names(self, term: str, depth: int, *, void_counts: bool) -> list[str]:
         """The PTR names of ip whose own addresses include ip (RFC 7208 5.5); at most
         the first 10 names are looked at (4.6.4); a DNS error skips a name."""
         reverse = reverse_name(self.ip)
@@ -431,14 +466,15 @@ class _Check:
             return []
         if answer is NXDOMAIN or not answer:
             self.say(f"{term}: {reverse} has no PTR record (RFC 7208 5.5)", depth)
-            if count_void:
-                self.count_void(term, depth)
+            if void_counts:
+                self.count_void(term)
             return []
         names = [r.rstrip(".").lower() for r in answer if isinstance(r, str)]
         if len(names) > NAME_LIMIT:
             self.say(
                 f"{term}: {reverse} has {len(names)} PTR records; only the first {NAME_LIMIT}"
-                " are looked at (RFC 7208 4.6.4)", depth
+                " are looked at (RFC 7208 4.6.4)",
+                depth,
             )
             names = names[:NAME_LIMIT]
         rtype = address_rtype(self.ip)
@@ -459,7 +495,7 @@ class _Check:
     def _validated_name(self, domain: str) -> str:
         """%{p} (RFC 7208 7.3): <domain> itself, else a subdomain of it, else any validated name."""
         if self._validated is None:
-            self._validated = self.validated_names("%{p}", 0, count_void=False)
+            self._validated = self.validated_names("%{p}", 0, void_counts=False)
         domain = domain.lower()
         for name in self._validated:
             if name == domain:
@@ -470,21 +506,21 @@ class _Check:
         return self._validated[0] if self._validated else "unknown"
 
     def _exists(self, mechanism: Mechanism, domain: str, depth: int) -> bool:
-        self.count_lookup(mechanism.text, depth)
+        self.count_lookup(mechanism.text)
         name = self.target(mechanism, domain)
-        if (problem := valid_domain(name)):
+        if problem := valid_domain(name):
             self.say(f"{mechanism.text}: {problem}, so nothing can match (RFC 7208 4.8)", depth)
             return False
         answer = self.query(name, "A", mechanism.text)  # A even for an IPv6 client (5.7)
         if answer is NXDOMAIN or not answer:
             self.say(f"{mechanism.text}: {name} has no A record: no match (RFC 7208 5.7)", depth)
-            self.count_void(mechanism.text, depth)
+            self.count_void(mechanism.text)
             return False
         self.say(f"{mechanism.text}: {name} has an A record: match (RFC 7208 5.7)", depth)
         return True
 
     def _include(self, mechanism: Mechanism, domain: str, depth: int) -> bool:
-        self.count_lookup(mechanism.text, depth)
+        self.count_lookup(mechanism.text)
         name = self.target(mechanism, domain)
         self.say(f"{mechanism.text}: evaluating the SPF record of {name} (RFC 7208 5.2)", depth)
         inner = self.nested(name, depth + 1)
@@ -498,7 +534,7 @@ class _Check:
     def redirect(self, record: SpfRecord, domain: str, depth: int) -> _Outcome:
         assert record.redirect is not None
         term = record.redirect.text
-        self.count_lookup(term, depth)
+        self.count_lookup(term)
         name = expand_domain(record.redirect.value, self.values.for_domain(domain))
         self.say(f"no mechanism matched: {term} hands the check to {name} (RFC 7208 6.1)", depth)
         inner = self.nested(name, depth + 1)
@@ -541,7 +577,9 @@ class _Check:
         record_text = txt_text(answer[0]) if not isinstance(answer[0], MxRecord) else ""
         text = self._expand_text(record_text, values)
         if text is None:
-            self.say(f"{term}: {record_text!r} is not a valid explanation: exp= is ignored (RFC 7208 6.2)")
+            self.say(
+                f"{term}: {record_text!r} is not a valid explanation: exp= is ignored (RFC 7208 6.2)"
+            )
             return None
         self.say(f"{term}: explanation {text!r} (RFC 7208 6.2)")
         return text

@@ -81,9 +81,7 @@ def parse_record(text: str) -> SpfRecord:
             mechanisms.append(parse_mechanism(term))
         elif modifier.name in ("redirect", "exp"):
             if modifier.name in modifiers:
-                raise SpfSyntaxError(
-                    f"{modifier.name}= appears more than once (RFC 7208 6)"
-                )
+                raise SpfSyntaxError(f"{modifier.name}= appears more than once (RFC 7208 6)")
             modifiers[modifier.name] = modifier
         else:
             unknown.append(modifier)
@@ -158,9 +156,7 @@ def _domain_and_cidr(term: str, qualifier: str, name: str, rest: str) -> Mechani
         )
     spec, cidr4, cidr6 = m.groups()
     domain = parse_domain_spec(spec) if spec is not None else None
-    return Mechanism(
-        term, qualifier, name, domain, cidr4=_cidr(cidr4, 32), cidr6=_cidr(cidr6, 128)
-    )
+    return Mechanism(term, qualifier, name, domain, cidr4=_cidr(cidr4, 32), cidr6=_cidr(cidr6, 128))
 
 
 def _ip4(term: str, qualifier: str, name: str, rest: str) -> Mechanism:
@@ -179,7 +175,9 @@ def _ip6(term: str, qualifier: str, name: str, rest: str) -> Mechanism:
     try:
         IPv6Address(m[1])
     except ValueError:
-        raise SpfSyntaxError(f"{m[1]!r} is not an IPv6 address (RFC 7208 5.6, RFC 4291 2.2)") from None
+        raise SpfSyntaxError(
+            f"{m[1]!r} is not an IPv6 address (RFC 7208 5.6, RFC 4291 2.2)"
+        ) from None
     return Mechanism(term, qualifier, name, network=m[1], cidr6=_cidr(m[2], 128))
 
 

@@ -16,7 +16,9 @@ class Zone:
     query is remembered in ``queries`` so a test can count them.
     """
 
-    def __init__(self, records: dict[str, dict[str, list]], failing: set[str] = frozenset()) -> None:
+    def __init__(
+        self, records: dict[str, dict[str, list]], failing: set[str] = frozenset()
+    ) -> None:
         self.records = {name.lower(): rrs for name, rrs in records.items()}
         self.failing = {name.lower() for name in failing}
         self.queries: list[tuple[str, str]] = []
@@ -31,7 +33,9 @@ class Zone:
             return NXDOMAIN
         values = rrs.get(rtype, [])
         if rtype == "MX":
-            return tuple(MxRecord(int(v.split()[0]), v.split()[1] if " " in v else "") for v in values)
+            return tuple(
+                MxRecord(int(v.split()[0]), v.split()[1] if " " in v else "") for v in values
+            )
         return tuple(values)
 
 

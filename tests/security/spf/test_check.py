@@ -17,7 +17,9 @@ from simulator.trace import CheckStep
 CLIENT = "192.0.2.10"
 
 
-def spf(zone, record: str | tuple[str, ...], ip: str = CLIENT, names: dict | None = None) -> SpfResult:
+def spf(
+    zone, record: str | tuple[str, ...], ip: str = CLIENT, names: dict | None = None
+) -> SpfResult:
     """check_host() for alice@example.org with ``record`` at example.org, and more ``names``."""
     records: dict = {"example.org": {"TXT": [record]}}
     for name, rrs in (names or {}).items():
@@ -76,7 +78,10 @@ def test_ip_mechanisms(zone, term: str, ip: str, result: str) -> None:
 
 def test_an_ip4_miss_reads_as_a_step(zone) -> None:
     got = spf(zone, "v=spf1 ip4:198.51.100.0/24 -all")
-    assert "ip4:198.51.100.0/24: 192.0.2.10 is not in 198.51.100.0/24: no match (RFC 7208 5.6)" in texts(got)
+    assert (
+        "ip4:198.51.100.0/24: 192.0.2.10 is not in 198.51.100.0/24: no match (RFC 7208 5.6)"
+        in texts(got)
+    )
 
 
 # --- a (RFC 7208 5.3) ------------------------------------------------------------
@@ -172,7 +177,11 @@ def test_p_macro_prefers_a_name_in_the_domain(zone) -> None:
     }
     assert spf(zone, "v=spf1 exists:%{p}.ok.example.net -all", names=names).result == "pass"
     names["10.2.0.192.in-addr.arpa"] = {"PTR": ["nowhere.example.net"]}
-    got = spf(zone, "v=spf1 -all exp=why.example.org", names={**names, "why.example.org": {"TXT": ["from %{p}"]}})
+    got = spf(
+        zone,
+        "v=spf1 -all exp=why.example.org",
+        names={**names, "why.example.org": {"TXT": ["from %{p}"]}},
+    )
     assert got.explanation == "from unknown"  # no validated name
 
 
@@ -180,10 +189,14 @@ def test_p_macro_prefers_a_name_in_the_domain(zone) -> None:
 
 
 def test_exists_queries_a_even_for_ipv6(zone) -> None:
-    z = zone({
-        "example.org": {"TXT": ["v=spf1 exists:%{ir}.allow.example.org -all"]},
-        "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.allow.example.org": {"A": ["127.0.0.2"]},
-    })
+    z = zone(
+        {
+            "example.org": {"TXT": ["v=spf1 exists:%{ir}.allow.example.org -all"]},
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.allow.example.org": {
+                "A": ["127.0.0.2"]
+            },
+        }
+    )
     assert check_host("2001:db8::1", "example.org", "a@example.org", "h", z).result == "pass"
     assert z.queries[-1][1] == "A"
 
@@ -208,17 +221,26 @@ def test_include_results(zone, inner: str | None, result: str) -> None:
 
 
 def test_include_temperror(zone) -> None:
-    z = zone({"example.org": {"TXT": ["v=spf1 include:_spf.example.org -all"]}}, failing={"_spf.example.org"})
+    z = zone(
+        {"example.org": {"TXT": ["v=spf1 include:_spf.example.org -all"]}},
+        failing={"_spf.example.org"},
+    )
     assert check_host(CLIENT, "example.org", "a@example.org", "h", z).result == "temperror"
 
 
 def test_include_step_says_why_it_matches(zone) -> None:
-    got = spf(zone, "v=spf1 include:_spf.example.org -all", names={"_spf.example.org": {"TXT": ["v=spf1 ip4:192.0.2.0/24"]}})
+    got = spf(
+        zone,
+        "v=spf1 include:_spf.example.org -all",
+        names={"_spf.example.org": {"TXT": ["v=spf1 ip4:192.0.2.0/24"]}},
+    )
     assert "include:_spf.example.org -> pass, so +include matches (RFC 7208 5.2)" in texts(got)
     inner = [s for s in got.steps if s.depth == 1]
     assert inner and inner[1].text.startswith("ip4:192.0.2.0/24: 192.0.2.10 is in 192.0.2.0/24")
     events = got.events("mx.example.net")
-    assert all(isinstance(e, CheckStep) and e.check == "spf" and e.host == "mx.example.net" for e in events)
+    assert all(
+        isinstance(e, CheckStep) and e.check == "spf" and e.host == "mx.example.net" for e in events
+    )
     assert events[-1].result == "pass"
     assert any(e.text.startswith("  ip4:192.0.2.0/24") for e in events)  # nested steps indented
 
@@ -242,21 +264,35 @@ def test_exp_explains_a_fail(zone) -> None:
     z = zone({"example.org": {"TXT": ["v=spf1 -all exp=why.%{d}"]}, "why.example.org": why})
     got = check_host(CLIENT, "example.org", "a@example.org", "h", z, receiver="mx.example.net")
     assert got.result == "fail"
-    assert got.explanation == "192.0.2.10 may not send for example.org (192.0.2.10, checked by mx.example.net)"
+    assert (
+        got.explanation
+        == "192.0.2.10 may not send for example.org (192.0.2.10, checked by mx.example.net)"
+    )
 
 
-@pytest.mark.parametrize(
-    "txt", [[], ["one", "two"], ["bad %{x} macro"], ["caf\xe9"]]
-)
+@pytest.mark.parametrize("txt", [[], ["one", "two"], ["bad %{x} macro"], ["caf\xe9"]])
 def test_a_broken_exp_falls_back_to_the_default(zone, txt: list) -> None:
     """RFC 7208 6.2: no record, several, or a syntax error: as if there were no exp=."""
-    z = zone({"example.org": {"TXT": ["v=spf1 -all exp=why.example.org"]}, "why.example.org": {"TXT": txt}})
+    z = zone(
+        {
+            "example.org": {"TXT": ["v=spf1 -all exp=why.example.org"]},
+            "why.example.org": {"TXT": txt},
+        }
+    )
     got = check_host(CLIENT, "example.org", "a@example.org", "h", z)
-    assert got.result == "fail" and got.explanation == "192.0.2.10 is not one of example.org's designated mail servers"
+    assert (
+        got.result == "fail"
+        and got.explanation == "192.0.2.10 is not one of example.org's designated mail servers"
+    )
 
 
 def test_exp_is_not_counted_and_only_on_fail(zone) -> None:
-    z = zone({"example.org": {"TXT": ["v=spf1 ~all exp=why.example.org"]}, "why.example.org": {"TXT": ["x"]}})
+    z = zone(
+        {
+            "example.org": {"TXT": ["v=spf1 ~all exp=why.example.org"]},
+            "why.example.org": {"TXT": ["x"]},
+        }
+    )
     got = check_host(CLIENT, "example.org", "a@example.org", "h", z)
     assert got.explanation == "" and ("why.example.org", "TXT") not in z.queries
 
@@ -300,7 +336,13 @@ def test_record_selection(zone) -> None:
     z = zone({"example.org": {"TXT": ["v=spf1 -all", "v=spf1 +all"]}})
     got = check_host(CLIENT, "example.org", "a@example.org", "h", z)
     assert got.result == "permerror" and "4.5" in got.reason
-    z = zone({"example.org": {"TXT": ["google-site-verification=x", ("v=spf1 ip4:192.0.2.0", "/24 -all")]}})
+    z = zone(
+        {
+            "example.org": {
+                "TXT": ["google-site-verification=x", ("v=spf1 ip4:192.0.2.0", "/24 -all")]
+            }
+        }
+    )
     assert check_host(CLIENT, "example.org", "a@example.org", "h", z).result == "pass"  # 3.3
 
 
@@ -311,7 +353,9 @@ def test_nxdomain_is_none_a_dns_error_is_temperror(zone) -> None:
     assert got.result == "temperror" and "4.4" in got.reason
 
 
-@pytest.mark.parametrize("domain", ["localhost", "a..example", "x" * 64 + ".example", "[192.0.2.1]", ""])
+@pytest.mark.parametrize(
+    "domain", ["localhost", "a..example", "x" * 64 + ".example", "[192.0.2.1]", ""]
+)
 def test_a_malformed_domain_is_none_without_a_query(zone, domain: str) -> None:
     z = zone({})
     assert check_host(CLIENT, domain, "a@" + domain, "h", z).result == "none"  # RFC 7208 4.3
@@ -324,7 +368,12 @@ def test_syntax_error_anywhere_is_permerror(zone) -> None:
 
 
 def test_case_and_trailing_dots(zone) -> None:
-    z = zone({"example.org": {"TXT": ["V=SPF1 A:MAIL.Example.ORG. -ALL"]}, "mail.example.org": {"A": [CLIENT]}})
+    z = zone(
+        {
+            "example.org": {"TXT": ["V=SPF1 A:MAIL.Example.ORG. -ALL"]},
+            "mail.example.org": {"A": [CLIENT]},
+        }
+    )
     assert check_host(CLIENT, "EXAMPLE.ORG.", "a@EXAMPLE.ORG", "h", z).result == "pass"
 
 
@@ -334,17 +383,31 @@ def test_case_and_trailing_dots(zone) -> None:
 def test_helo_identity(zone) -> None:
     z = zone({"mail.example.org": {"TXT": ["v=spf1 a -all"], "A": [CLIENT]}})
     got = check_helo(CLIENT, "mail.example.org", z)
-    assert got.result == "pass" and got.identity == "helo" and got.sender == "postmaster@mail.example.org"
+    assert (
+        got.result == "pass"
+        and got.identity == "helo"
+        and got.sender == "postmaster@mail.example.org"
+    )
 
 
 def test_null_reverse_path_checks_postmaster_at_helo(zone) -> None:
-    z = zone({"mail.example.org": {"TXT": ["v=spf1 -all exp=why.mail.example.org"]}, "why.mail.example.org": {"TXT": ["%{s}"]}})
+    z = zone(
+        {
+            "mail.example.org": {"TXT": ["v=spf1 -all exp=why.mail.example.org"]},
+            "why.mail.example.org": {"TXT": ["%{s}"]},
+        }
+    )
     got = check_mail_from(CLIENT, "<>", "mail.example.org", z)
     assert got.domain == "mail.example.org" and got.explanation == "postmaster@mail.example.org"
 
 
 def test_empty_local_part_is_postmaster(zone) -> None:
-    z = zone({"example.org": {"TXT": ["v=spf1 -all exp=why.example.org"]}, "why.example.org": {"TXT": ["%{l}"]}})
+    z = zone(
+        {
+            "example.org": {"TXT": ["v=spf1 -all exp=why.example.org"]},
+            "why.example.org": {"TXT": ["%{l}"]},
+        }
+    )
     got = check_mail_from(CLIENT, "@example.org", "mail.example.org", z)
     assert got.sender == "postmaster@example.org" and got.explanation == "postmaster"
 

@@ -104,7 +104,20 @@ def test_p_asks_for_the_validated_name_of_the_current_domain() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["%", "abc%", "%a", "%(ir)", "%{", "%{d", "%{x}", "%{d0}", "%{d00}", "%{dq}", "%{d2r-!}", "caf\xe9"],
+    [
+        "%",
+        "abc%",
+        "%a",
+        "%(ir)",
+        "%{",
+        "%{d",
+        "%{x}",
+        "%{d0}",
+        "%{d00}",
+        "%{dq}",
+        "%{d2r-!}",
+        "caf\xe9",
+    ],
 )
 def test_malformed_macro_strings(text: str) -> None:
     with pytest.raises(SpfSyntaxError):

@@ -41,7 +41,13 @@ def test_terms_and_their_parts() -> None:
         ("+", "exists", 32, 128, ""),
         ("+", "ptr", 32, 128, ""),
     ]
-    assert [m.result for m in record.mechanisms[:5]] == ["pass", "pass", "fail", "softfail", "neutral"]
+    assert [m.result for m in record.mechanisms[:5]] == [
+        "pass",
+        "pass",
+        "fail",
+        "softfail",
+        "neutral",
+    ]
     assert record.redirect is not None and record.redirect.name == "redirect"
     assert record.exp is not None and record.exp.text == "exp=why.%{d}"
     assert [u.name for u in record.unknown] == ["moo.cow"]
@@ -118,7 +124,9 @@ def test_syntax_errors_name_the_section(term: str, section: str) -> None:
     assert f"RFC 7208 {section}" in str(info.value), str(info.value)
 
 
-@pytest.mark.parametrize("twice", ["redirect=a.example redirect=b.example", "exp=a.example exp=b.example"])
+@pytest.mark.parametrize(
+    "twice", ["redirect=a.example redirect=b.example", "exp=a.example exp=b.example"]
+)
 def test_redirect_and_exp_at_most_once(twice: str) -> None:
     """RFC 7208 6: these two modifiers MUST NOT appear in a record more than once each."""
     with pytest.raises(SpfSyntaxError, match="more than once"):
