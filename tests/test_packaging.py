@@ -24,6 +24,8 @@ def test_wheel_ships_content_and_installed_copy_runs(tmp_path: Path) -> None:
         bundled = sorted(p.name for p in (ROOT / folder).glob("*.yaml"))
         shipped = sorted(Path(n).name for n in names if n.startswith(f"simulator/content/{folder}/"))
         assert shipped == bundled, folder
+    demo_keys = [n for n in names if n.startswith("simulator/security/demo-keys/") and n.endswith(".pem")]
+    assert len(demo_keys) == 12  # DKIM's demonstration keys (simulator/security/keys.py)
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
