@@ -29,16 +29,16 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from simulator.security import canonical
 from simulator.security.canonical import CRLF, RELAXED, HeaderField, select_fields, split_message
 from simulator.security.difference import first_difference
+from simulator.security.dns import NXDOMAIN, TEMPFAIL, Resolver, txt_text
 from simulator.security.keys import (
     HASH_OF,
     KEY_TYPE,
@@ -92,20 +92,6 @@ TAG_MEANING = {
 }
 _ALGORITHMS = (*KEY_TYPE,)
 _DIGITS = re.compile(r"[0-9]{1,76}\Z")  # RFC 6376 3.5: l=, t=, x= are 1*76DIGIT
-
-
-class TxtAnswer(Protocol):
-    """A TXT lookup's answer; simulator.net.dns.DnsAnswer is one."""
-
-    @property
-    def records(self) -> Sequence[str]: ...
-
-    @property
-    def error(self) -> str: ...  # "" | "NXDOMAIN" | "NODATA" | "SERVFAIL"
-
-
-TxtResolver = Callable[[str], TxtAnswer]
-SERVFAIL = "SERVFAIL"
 
 
 class SignatureError(ValueError):
@@ -413,10 +399,10 @@ class DkimVerdict:
 
 
 class DkimVerifier:
-    """Verifies DKIM signatures, fetching keys with ``resolve_txt(name)`` (RFC 6376 6.1)."""
+    """Verifies DKIM signatures, fetching keys as TXT records through ``resolver`` (RFC 6376 6.1, 3.6.2)."""
 
-    def __init__(self, resolve_txt: TxtResolver, *, max_signatures: int = MAX_SIGNATURES) -> None:
-        self._resolve = resolve_txt
+    def __init__(self, resolver: Resolver, *, max_signatures: int = MAX_SIGNATURES) -> None:
+        self._resolve = resolver
         self._max = max_signatures
 
     def verify(self, message: bytes, *, now: float, sent_body: bytes | None = None) -> DkimVerdict:
@@ -449,7 +435,7 @@ class DkimVerifier:
 class _Check:
     """One signature's verification, collecting its steps."""
 
-    resolve: TxtResolver
+    resolve: Resolver
     fields: list[HeaderField]
     body: bytes
     now: int
@@ -496,16 +482,17 @@ class _Check:
         return self.check(sig, key)
 
     def fetch_key(self, sig: DkimSignature) -> tuple[KeyRecord, object] | SignatureVerdict:
-        answer = self.resolve(sig.key_name)
-        if answer.error == SERVFAIL:
-            self.say(f"fetched {sig.key_name} TXT: {answer.error}")
+        answer = self.resolve.query(sig.key_name, "TXT")
+        if answer is TEMPFAIL:
+            self.say(f"fetched {sig.key_name} TXT: the query failed (SERVFAIL or no answer)")
             return self.conclude(TEMPERROR, KEY_UNAVAILABLE, "the key could not be fetched; a later try may "
                                  "succeed (RFC 6376 6.1.2)")
-        if answer.error or not answer.records:
-            self.say(f"fetched {sig.key_name} TXT: {answer.error or 'no records'}")
+        if answer is NXDOMAIN or not answer:
+            self.say(f"fetched {sig.key_name} TXT: " + ("NXDOMAIN, no such name" if answer is NXDOMAIN else
+                                                        "the name has no TXT record"))
             return self.conclude(PERMERROR, KEY_MISSING, f"no key is published at {sig.key_name} "
                                  "(RFC 6376 6.1.2)")
-        records = list(answer.records)
+        records = [txt_text(r) for r in answer]  # type: ignore[arg-type]
         self.say(f"fetched {sig.key_name} TXT ({len(records)} record{'s' if len(records) > 1 else ''}):\n"
                  + "\n".join("  " + r for r in records))
         errors = []

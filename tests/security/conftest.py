@@ -6,25 +6,19 @@ import this file), which keeps them usable inside Hypothesis tests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-
-@dataclass(frozen=True)
-class Answer:
-    """The shape of simulator.net.dns.DnsAnswer that the DKIM verifier reads."""
-
-    records: tuple[str, ...] = ()
-    error: str = ""
+from simulator.security.dns import NXDOMAIN, TEMPFAIL, Answer
 
 
 class FakeDns:
-    """TXT records by name; a name in ``failing`` answers SERVFAIL; others NXDOMAIN."""
+    """A simulator.security.dns.Resolver of TXT records by name: a name in ``failing`` answers
+    TEMPFAIL, a name in ``empty`` has no TXT record, any other NXDOMAIN."""
 
     def __init__(self, records: dict[str, str | tuple[str, ...]] | None = None) -> None:
         self.records: dict[str, tuple[str, ...]] = {}
         self.failing: set[str] = set()
+        self.empty: set[str] = set()
         self.asked: list[str] = []
         for name, value in (records or {}).items():
             self.add(name, value)
@@ -32,13 +26,13 @@ class FakeDns:
     def add(self, name: str, value: str | tuple[str, ...]) -> None:
         self.records[name] = (value,) if isinstance(value, str) else value
 
-    def __call__(self, name: str) -> Answer:
+    def query(self, name: str, rtype: str) -> Answer:
         self.asked.append(name)
+        if rtype != "TXT" or name in self.empty:
+            return ()
         if name in self.failing:
-            return Answer(error="SERVFAIL")
-        if name in self.records:
-            return Answer(self.records[name])
-        return Answer(error="NXDOMAIN")
+            return TEMPFAIL
+        return self.records.get(name, NXDOMAIN)
 
     def dkimpy(self, name: bytes, timeout: int = 5) -> bytes | None:
         """dkimpy's dnsfunc: the TXT text for a name ending in '.', or None."""

@@ -270,6 +270,14 @@ def test_dns_failure_is_temperror(make_dns) -> None:
     assert (verdict.result, verdict.reason) == (TEMPERROR, "key unavailable (DNS error)")
 
 
+def test_name_without_txt_record_is_key_missing(make_dns) -> None:
+    dns = world(make_dns)
+    dns.empty.add(KEY_NAME)
+    verdict = DkimVerifier(dns).verify(SIGNED.message, now=NOW)
+    assert (verdict.result, verdict.reason) == (PERMERROR, "key missing")
+    assert "the name has no TXT record" in verdict.steps[-2].text
+
+
 def test_strict_key_refuses_a_subdomain_identity(make_dns) -> None:
     signed = signer(identity="alice@mail.example.org").sign(MESSAGE, now=NOW)
     key = RING.key("example.org", "s1")
