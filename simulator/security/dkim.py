@@ -29,9 +29,10 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -46,6 +47,7 @@ from simulator.security.keys import (
     RSA_SHA1,
     KeyRecord,
     KeyRecordError,
+    PublicKey,
     SigningKey,
     parse_key_record,
     verify_signature,
@@ -272,6 +274,7 @@ class Signed:
     body_hash: str  # bh=
     signature: str  # b=
     signed_data: bytes  # the header hash input
+    body: bytes  # the body as signed, for DkimVerifier.verify(sent_bodies={signature: body})
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +342,7 @@ class DkimSigner:
         steps.append(Step(f"signed with {self.key.algorithm} ({len(signature)} bytes): b={b}"))
         steps.append(Step("DKIM-Signature field prepended to the message:\n" + show(header, max_lines=40, wrap=True)))
         return Signed(field=header, message=header + message, steps=tuple(steps), body_hash=_b64(bh),
-                      signature=b, signed_data=data)
+                      signature=b, signed_data=data, body=body)
 
 
 def _fold(tags: list[tuple[str, str]], names: list[str], bh: str) -> bytes:
@@ -384,6 +387,13 @@ class SignatureVerdict:
     testing: bool = False  # the key record says t=y
     steps: tuple[Step, ...] = ()
 
+    def properties(self) -> dict[str, str]:
+        """Authentication-Results properties (RFC 8601 2.7.1; header.a and header.b from RFC 6008 2)."""
+        if not self.domain:
+            return {}
+        return {"header.d": self.domain, "header.i": self.identity, "header.s": self.selector,
+                "header.a": self.algorithm, "header.b": self.b[:8]}
+
 
 @dataclass(frozen=True, slots=True)
 class DkimVerdict:
@@ -405,11 +415,14 @@ class DkimVerifier:
         self._resolve = resolver
         self._max = max_signatures
 
-    def verify(self, message: bytes, *, now: float, sent_body: bytes | None = None) -> DkimVerdict:
+    def verify(self, message: bytes, *, now: float, sent_body: bytes | None = None,
+               sent_bodies: Mapping[str, bytes] | None = None) -> DkimVerdict:
         """Verify every DKIM-Signature (up to max_signatures) at virtual time ``now`` (POSIX seconds).
 
-        ``sent_body`` is the body as the signer saw it, when the caller knows it: on a body
-        hash mismatch the steps then name the first line and byte that changed.
+        The body as the signer saw it, when the caller knows it, lets a body hash mismatch
+        name the first line and byte that changed: ``sent_body`` for every signature, or
+        ``sent_bodies`` by each signature's b= value (what :attr:`Signed.signature` gives,
+        so a world can remember :attr:`Signed.body` for every message it signed).
         """
         fields, body = split_message(message)
         found = [f for f in fields if f.key == FIELD_NAME.lower()]
@@ -420,7 +433,7 @@ class DkimVerifier:
                       + (f"; the first {self._max} are checked" if len(found) > self._max else ""))]
         verdicts = []
         for n, f in enumerate(found[:self._max], 1):
-            check = _Check(self._resolve, fields, body, int(now), sent_body)
+            check = _Check(self._resolve, fields, body, int(now), sent_body, sent_bodies or {})
             verdict = check.run(f, f"signature {n} of {len(found)}" if len(found) > 1 else "signature")
             verdicts.append(verdict)
             steps += verdict.steps
@@ -431,15 +444,23 @@ class DkimVerifier:
         return DkimVerdict(result, tuple(verdicts), tuple(steps))
 
 
+class _Concluded(Exception):
+    """Raised by :meth:`_Check.conclude`: the verdict is reached, the remaining steps do not run."""
+
+    def __init__(self, verdict: SignatureVerdict) -> None:
+        self.verdict = verdict
+
+
 @dataclass
 class _Check:
-    """One signature's verification, collecting its steps."""
+    """One signature's verification, in RFC 6376 6.1's order, collecting its steps."""
 
     resolve: Resolver
     fields: list[HeaderField]
     body: bytes
     now: int
     sent_body: bytes | None
+    sent_bodies: Mapping[str, bytes]
     steps: list[Step] = field(default_factory=list)
     sig: DkimSignature | None = None
     testing: bool = False
@@ -447,16 +468,28 @@ class _Check:
     def say(self, text: str) -> None:
         self.steps.append(Step(text))
 
-    def conclude(self, result: str, reason: str, text: str) -> SignatureVerdict:
+    def conclude(self, result: str, reason: str, text: str) -> NoReturn:
         self.steps.append(Step(f"verdict: {result}" + (f" ({reason})" if reason else "") + f": {text}", result))
         sig = self.sig
-        return SignatureVerdict(
+        raise _Concluded(SignatureVerdict(
             result=result, reason=reason, steps=tuple(self.steps), testing=self.testing,
             domain=sig.domain if sig else "", selector=sig.selector if sig else "",
             identity=sig.identity if sig else "", algorithm=sig.algorithm if sig else "",
-            b=without_fws(sig.tags["b"]) if sig else "")
+            b=without_fws(sig.tags["b"]) if sig else ""))
 
     def run(self, field_: HeaderField, label: str) -> SignatureVerdict:
+        try:
+            self.verify(field_, label)
+        except _Concluded as done:
+            return done.verdict
+        raise AssertionError("every path through a DKIM check ends in a verdict")
+
+    def verify(self, field_: HeaderField, label: str) -> NoReturn:
+        sig = self.check_signature(field_, label)  # 6.1.1
+        record, public = self.fetch_key(sig)  # 6.1.2
+        self.check_hashes(sig, record, public)  # 6.1.3
+
+    def check_signature(self, field_: HeaderField, label: str) -> DkimSignature:
         try:
             tags = parse_tags(field_.raw.partition(b":")[2].decode("utf-8", "replace"))
         except TagListError:
@@ -466,94 +499,79 @@ class _Check:
         try:
             self.sig = sig = parse_signature(field_)
         except SignatureError as e:
-            return self.conclude(e.result, e.reason, str(e))
+            self.conclude(e.result, e.reason, str(e))
         if sig.algorithm == RSA_SHA1:
-            return self.conclude(POLICY, UNSUPPORTED, "rsa-sha1 signatures are not to be considered valid "
-                                 "(RFC 8301 3.1)")
+            self.conclude(POLICY, UNSUPPORTED, "rsa-sha1 signatures are not to be considered valid (RFC 8301 3.1)")
         if sig.expires is not None and self.now > sig.expires:
-            return self.conclude(FAIL, EXPIRED, f"x= says it expired at {_utc(sig.expires)}, "
-                                 f"and it is now {_utc(self.now)}")
+            self.conclude(FAIL, EXPIRED, f"x= says it expired at {_utc(sig.expires)}, and it is now {_utc(self.now)}")
         if sig.timestamp is not None and sig.timestamp > self.now:
             self.say(f"t= is {sig.timestamp - self.now} s in the future: the signer's clock is ahead "
                      "(RFC 6376 3.5 lets a verifier ignore such a signature; this one goes on)")
-        key = self.fetch_key(sig)
-        if isinstance(key, SignatureVerdict):
-            return key
-        return self.check(sig, key)
+        return sig
 
-    def fetch_key(self, sig: DkimSignature) -> tuple[KeyRecord, object] | SignatureVerdict:
+    def fetch_key(self, sig: DkimSignature) -> tuple[KeyRecord, PublicKey]:
         answer = self.resolve.query(sig.key_name, "TXT")
         if answer is TEMPFAIL:
             self.say(f"fetched {sig.key_name} TXT: the query failed (SERVFAIL or no answer)")
-            return self.conclude(TEMPERROR, KEY_UNAVAILABLE, "the key could not be fetched; a later try may "
-                                 "succeed (RFC 6376 6.1.2)")
+            self.conclude(TEMPERROR, KEY_UNAVAILABLE, "the key could not be fetched; a later try may succeed "
+                          "(RFC 6376 6.1.2)")
         if answer is NXDOMAIN or not answer:
             self.say(f"fetched {sig.key_name} TXT: " + ("NXDOMAIN, no such name" if answer is NXDOMAIN else
                                                         "the name has no TXT record"))
-            return self.conclude(PERMERROR, KEY_MISSING, f"no key is published at {sig.key_name} "
-                                 "(RFC 6376 6.1.2)")
+            self.conclude(PERMERROR, KEY_MISSING, f"no key is published at {sig.key_name} (RFC 6376 6.1.2)")
         records = [txt_text(r) for r in answer]  # type: ignore[arg-type]
         self.say(f"fetched {sig.key_name} TXT ({len(records)} record{'s' if len(records) > 1 else ''}):\n"
                  + "\n".join("  " + r for r in records))
         errors = []
-        for text in records:
+        for text in records:  # RFC 6376 6.1.2: the first record that parses is the key
             try:
                 record = parse_key_record(text)
                 break
             except KeyRecordError as e:
                 errors.append(str(e))
         else:
-            return self.conclude(PERMERROR, KEY_SYNTAX, "; ".join(errors))
+            self.conclude(PERMERROR, KEY_SYNTAX, "; ".join(errors))
         self.testing = record.testing
-        return self.check_record(sig, record)
+        return record, self.check_record(sig, record)
 
-    def check_record(self, sig: DkimSignature, record: KeyRecord) -> tuple[KeyRecord, object] | SignatureVerdict:
+    def check_record(self, sig: DkimSignature, record: KeyRecord) -> PublicKey:
         if record.revoked:
-            return self.conclude(FAIL, KEY_REVOKED, "p= is empty: the domain has revoked this key "
-                                 "(RFC 6376 3.6.1)")
+            self.conclude(FAIL, KEY_REVOKED, "p= is empty: the domain has revoked this key (RFC 6376 3.6.1)")
         if record.key_type != KEY_TYPE[sig.algorithm]:
-            return self.conclude(PERMERROR, ALGORITHM_MISMATCH, f"the key is k={record.key_type} but "
-                                 f"a={sig.algorithm} needs k={KEY_TYPE[sig.algorithm]} (RFC 6376 6.1.2)")
+            self.conclude(PERMERROR, ALGORITHM_MISMATCH, f"the key is k={record.key_type} but a={sig.algorithm} "
+                          f"needs k={KEY_TYPE[sig.algorithm]} (RFC 6376 6.1.2)")
         if not record.allows_hash(HASH_OF[sig.algorithm]):
-            return self.conclude(PERMERROR, HASH_NOT_ALLOWED, f"the key allows h={':'.join(record.hashes or ())}"
-                                 f", not {HASH_OF[sig.algorithm]} (RFC 6376 3.6.1)")
+            self.conclude(PERMERROR, HASH_NOT_ALLOWED, f"the key allows h={':'.join(record.hashes or ())}, "
+                          f"not {HASH_OF[sig.algorithm]} (RFC 6376 3.6.1)")
         if not {"*", "email"} & {s.lower() for s in record.services}:
-            return self.conclude(PERMERROR, KEY_NOT_FOR_EMAIL, f"s={':'.join(record.services)}: the key is not "
-                                 "for email (RFC 6376 3.6.1)")
+            self.conclude(PERMERROR, KEY_NOT_FOR_EMAIL, f"s={':'.join(record.services)}: the key is not for email "
+                          "(RFC 6376 3.6.1)")
         idomain = sig.identity.rpartition("@")[2].lower().rstrip(".")
         if record.strict and idomain != sig.domain:
-            return self.conclude(PERMERROR, IDENTITY_NOT_ALLOWED, f"the key says t=s, so i= must be in "
-                                 f"{sig.domain} itself, not {idomain} (RFC 6376 3.6.1)")
+            self.conclude(PERMERROR, IDENTITY_NOT_ALLOWED, f"the key says t=s, so i= must be in {sig.domain} "
+                          f"itself, not {idomain} (RFC 6376 3.6.1)")
         try:
             public = record.public_key()
         except KeyRecordError as e:
-            return self.conclude(PERMERROR, KEY_SYNTAX, str(e))
+            self.conclude(PERMERROR, KEY_SYNTAX, str(e))
         bits = public.key_size if isinstance(public, rsa.RSAPublicKey) else 0
         if record.key_type == "rsa" and bits < MIN_RSA_BITS:
-            return self.conclude(POLICY, KEY_TOO_SMALL, f"a {bits}-bit RSA key is too small to be "
-                                 f"trusted (RFC 8301 3.2: at least {MIN_RSA_BITS})")
+            self.conclude(POLICY, KEY_TOO_SMALL, f"a {bits}-bit RSA key is too small to be trusted "
+                          f"(RFC 8301 3.2: at least {MIN_RSA_BITS})")
         size = f"{bits}-bit RSA" if record.key_type == "rsa" else "Ed25519 (32-byte)"
-        flags = {"y": "testing (t=y): the domain is trying DKIM out", "s": "strict (t=s): i= may not be a "
-                 "subdomain"}
+        flags = {"y": "testing (t=y): the domain is trying DKIM out",
+                 "s": "strict (t=s): i= may not be a subdomain"}
         notes = "".join(f"; {flags.get(f, f't={f} unknown, ignored')}" for f in record.flags)
         self.say(f"key record: k={record.key_type}, a {size} public key"
                  + (f"; h={':'.join(record.hashes)}" if record.hashes else "") + notes)
-        return record, public
+        return public
 
-    def check(self, sig: DkimSignature, key: tuple[KeyRecord, object]) -> SignatureVerdict:
-        _, public = key
+    def check_hashes(self, sig: DkimSignature, record: KeyRecord, public: PublicKey) -> NoReturn:
         canon_body, computed = body_hash(self.body, sig.body_canon, sig.algorithm, sig.length)
         self.say(f"body canonicalized ({sig.body_canon}, RFC 6376 3.4), {len(canon_body)} bytes:\n"
                  + show(canon_body))
         if sig.length is not None:
-            if sig.length > len(canon_body):
-                return self.conclude(FAIL, BODY_TOO_SHORT, f"l={sig.length} but the canonicalized body has "
-                                     f"only {len(canon_body)} bytes (RFC 6376 3.5)")
-            unsigned = len(canon_body) - sig.length
-            self.say(f"warning: l={sig.length} signs only the first {sig.length} bytes of the body; "
-                     + (f"{unsigned} bytes after them are not covered and could have been added by anyone "
-                        "(RFC 6376 8.2)" if unsigned else "here that is all of it, but text could be appended "
-                        "without breaking the signature (RFC 6376 8.2)"))
+            self.check_length(sig, canon_body)
         body_ok = computed == sig.body_hash
         self.say(f"body hash computed {_b64(computed)}\n"
                  f"body hash in bh=    {_b64(sig.body_hash)}: " + ("they match" if body_ok else "they differ"))
@@ -563,28 +581,41 @@ class _Check:
         self.say(f"data signed (RFC 6376 3.7: those fields, then this DKIM-Signature with b= empty and no "
                  f"final CRLF), {len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()}:\n"
                  + show(data, max_lines=40, wrap=True))
-        valid = verify_signature(sig.algorithm, public, data, sig.signature)  # type: ignore[arg-type]
+        valid = verify_signature(sig.algorithm, public, data, sig.signature)
         self.say(f"signature b= ({len(sig.signature)} bytes) checked with the {sig.algorithm} public key: "
-                 + ("valid" if valid else "it does not match that data"))
+                 + ("valid" if valid else "it does not match that data") + "\n"
+                 + show(_b64(sig.signature).encode(), wrap=True))
         if not body_ok:
             self.explain_body(sig)
             headers = ("the header fields did arrive as signed: only the body changed" if valid else
                        "the header signature does not hold either")
-            return self.conclude(FAIL, BODY_HASH_MISMATCH, f"the body is not the one that was signed; {headers}")
+            self.conclude(FAIL, BODY_HASH_MISMATCH, f"the body is not the one that was signed; {headers}")
         if not valid:
-            return self.conclude(FAIL, SIGNATURE_MISMATCH, "the signed header fields (or the DKIM-Signature "
-                                 "itself) changed after signing, or another key signed them")
+            self.conclude(FAIL, SIGNATURE_MISMATCH, "the signed header fields (or the DKIM-Signature itself) "
+                          "changed after signing, or another key signed them")
         testing = " (the key is in testing mode, t=y; RFC 6376 3.6.1 asks verifiers to treat it alike)" \
-            if self.testing else ""
-        return self.conclude(PASS, "", f"{sig.domain} signed this message and it arrived unchanged{testing}")
+            if record.testing else ""
+        self.conclude(PASS, "", f"{sig.domain} signed this message and it arrived unchanged{testing}")
+
+    def check_length(self, sig: DkimSignature, canon_body: bytes) -> None:
+        assert sig.length is not None
+        if sig.length > len(canon_body):
+            self.conclude(FAIL, BODY_TOO_SHORT, f"l={sig.length} but the canonicalized body has only "
+                          f"{len(canon_body)} bytes (RFC 6376 3.5)")
+        unsigned = len(canon_body) - sig.length
+        self.say(f"warning: l={sig.length} signs only the first {sig.length} bytes of the body; "
+                 + (f"{unsigned} bytes after them are not covered and could have been added by anyone "
+                    "(RFC 6376 8.2)" if unsigned else "here that is all of it, but text could be appended "
+                    "without breaking the signature (RFC 6376 8.2)"))
 
     def explain_body(self, sig: DkimSignature) -> None:
-        if self.sent_body is None:
+        sent_body = self.sent_bodies.get(without_fws(sig.tags["b"]), self.sent_body)
+        if sent_body is None:
             return
         canon = canonical.BODY[sig.body_canon]
-        sent, got = canon(self.sent_body), canon(self.body)
-        _, sent_hash = body_hash(self.sent_body, sig.body_canon, sig.algorithm, sig.length)
+        _, sent_hash = body_hash(sent_body, sig.body_canon, sig.algorithm, sig.length)
         if sent_hash != sig.body_hash:
             self.say("the body as sent does not give bh= either: the signer hashed another body")
         else:
-            self.say(f"changed in transit ({sig.body_canon} canonicalization): {first_difference(sent, got)}")
+            change = first_difference(canon(sent_body), canon(self.body))
+            self.say(f"changed in transit ({sig.body_canon} canonicalization): {change}")
