@@ -58,7 +58,7 @@ class MailHost:
         self.passwords: dict[str, str] = {}
         self.on_queued: list = []  # callbacks run after a message is queued (serve relays at once)
         # The server software this host runs, by protocol: (role, peer) -> a server machine.
-        self._servers = {"smtp": self.smtp_server}
+        self._servers = {"smtp": self.smtp_server, "pop3": self.pop3_server}
         for domain in config.local_domains:
             self.store.add_user(f"postmaster@{domain}")  # RFC 5321 4.5.1
 
@@ -74,6 +74,14 @@ class MailHost:
         """The :class:`~simulator.protocols.sasl.Authenticator` every login asks (users log in with their address)."""
         known = self.passwords.get(user.lower())
         return known is not None and hmac.compare_digest(known.encode(), password.encode())
+
+    def shared_secret(self, user: str) -> str | None:
+        """The secret APOP's digest is made with (RFC 1939 7): the password itself.
+
+        A challenge-response login needs the server to know the secret, not a hash
+        of it: which is why such mechanisms make a server keep passwords recoverable.
+        """
+        return self.passwords.get(user.lower())
 
     def addresses_of(self, login: str) -> set[str]:
         """The sender addresses a login owns: in this world a login is its own address."""
@@ -108,6 +116,15 @@ class MailHost:
             max_message_size=self.config.max_message_size,
             max_recipients=self.config.max_recipients,
             **({} if self.config.smtp_extensions is None else {"extensions": self.config.smtp_extensions}),
+        )
+
+    def pop3_server(self, role: str, peer: Peer) -> ServerMachine:
+        """POP3 on the maildrops of this host; the greeting's APOP timestamp is <pid.clock@host> (RFC 1939 7)."""
+        pid = self.world.rng.randint(1000, 99999)
+        stamp = f"<{pid}.{int(self.world.clock.timestamp())}@{self.host.fqdn}>"
+        return protocol("pop3").new_server(
+            hostname=self.host.fqdn, store=self.store, auth=self, apop_timestamp=stamp, conn=peer.conn,
+            fault=lambda stage: self.faults.reply_for(self.name, stage, "pop3"),
         )
 
     def new_queue_id(self) -> str:

@@ -151,6 +151,7 @@ class MailWorld:
         for mh in self.mailhosts.values():
             mh.listen("smtp", 25, MX)
             mh.listen("smtp", 587, SUBMISSION)
+            mh.listen("pop3", 110)
             self.relays[mh.name] = Relay(mh, self.mailhosts)
 
     def mailhost_for(self, address: str) -> MailHost | None:

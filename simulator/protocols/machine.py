@@ -32,6 +32,10 @@ class InputKind(StrEnum):
     PEER = "peer"  # the peer closed the connection or it broke
     TLS = "tls"  # the connection finished (or failed) a TLS handshake the machine asked for
     ERROR = "error"  # the peer broke the protocol's framing (RemoteProtocolError)
+    # The machine moves on by itself once a step is done, with no new input from outside:
+    # POP3's UPDATE state ends the session after its reply (RFC 1939 6), a SASL
+    # exchange ends in success or failure (RFC 5034 4).
+    AUTOMATIC = "automatic"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,11 @@ protocol (IMAP, POP3) means one line in :data:`PROTOCOLS` and its package.
 from __future__ import annotations
 
 from simulator.protocols.machine import StateTable
+from simulator.protocols.pop3.protocol import POP3
 from simulator.protocols.smtp.protocol import SMTP
 from simulator.protocols.spec import ProtocolSpec, ServiceInfo
 
-PROTOCOLS: dict[str, ProtocolSpec] = {spec.name: spec for spec in (SMTP,)}
+PROTOCOLS: dict[str, ProtocolSpec] = {spec.name: spec for spec in (SMTP, POP3)}
 
 
 class UnknownProtocol(KeyError):

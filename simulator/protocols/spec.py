@@ -32,6 +32,11 @@ class ReplyLike(Protocol):
 class ReplyReader(Protocol):
     """Turns the bytes a server sent into replies; raises RemoteProtocolError on garbage."""
 
+    def command_sent(self, data: bytes) -> None:
+        """The client wrote ``data``. Where a reply's framing depends on the command (a POP3
+        +OK to RETR has a body, one to DELE has not), the reader learns it here."""
+        ...
+
     def feed(self, data: bytes) -> None: ...
 
     def next_reply(self) -> Any | None: ...

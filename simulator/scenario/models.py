@@ -44,17 +44,26 @@ Address = Annotated[str, AfterValidator(_address),
                     WithJsonSchema({"type": "string", "pattern": _ADDRESS.pattern})]
 
 
-def reply_code(value: Any) -> int:
-    """A reply code as a teacher may write it: 250 or "250"; anything else is a clear error."""
+# Protocols whose replies carry a status word instead of a number: POP3's +OK and -ERR
+# (RFC 1939 3), and "+" for a challenge inside AUTH (RFC 5034 4).
+STATUS_WORDS = ("+OK", "-ERR", "+")
+
+
+def reply_code(value: Any) -> int | str:
+    """A reply code as a teacher may write it: 250 or "250", or a status word such as "+OK"."""
     if isinstance(value, str) and re.fullmatch(r"\s*[2-5][0-9][0-9]\s*", value):
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 200 <= value <= 599:
         return value
-    raise ValueError(f"a reply code is three digits from 200 to 599, such as 250; not {value!r}")
+    if isinstance(value, str) and value.strip().upper() in STATUS_WORDS:
+        return value.strip().upper()
+    raise ValueError(f"a reply code is three digits from 200 to 599, such as 250, or one of "
+                     f"{', '.join(STATUS_WORDS)} (POP3); not {value!r}")
 
 
-ReplyCode = Annotated[int, PlainValidator(reply_code),
-                      WithJsonSchema({"type": "integer", "minimum": 200, "maximum": 599})]
+ReplyCode = Annotated[int | str, PlainValidator(reply_code),
+                      WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 200, "maximum": 599},
+                                                {"enum": list(STATUS_WORDS)}]})]
 
 
 # --- the world ----------------------------------------------------------------

@@ -104,6 +104,7 @@ class Runner:
         else:
             lines = [step.line] if step.line is not None else list(step.lines or [])
             data = b"".join(line.encode("utf-8") + b"\r\n" for line in lines)
+        self.readers[step.conn].command_sent(data)
         conn.send(data)
         self._read_replies(step.conn)
 

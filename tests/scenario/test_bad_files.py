@@ -57,11 +57,11 @@ EXPECTED = {
                      "local-part@domain, e.g. bob@example.net, without spaces or <>",
     "same-address.yaml": "3:32: address 192.0.2.10 is also alice-laptop's; each host needs its own addresses",
     "code-words.yaml": "13:21: steps[1].expect.reply: a reply code is three digits from 200 to 599, "
-                       "such as 250; not 'two-twenty-one'",
-    "unknown-machine.yaml": "9:43: unknown machine 'imap.server'; machines: smtp.client, smtp.server",
+                       "such as 250, or one of +OK, -ERR, + (POP3); not 'two-twenty-one'",
+    "unknown-machine.yaml": "9:43: unknown machine 'imap.server'; machines: pop3.client, pop3.server, smtp.client, smtp.server",
     "unknown-state.yaml": f"9:63: smtp.server has no state 'EXPECT_HELO'; its states: {SERVER_STATES}",
     "fault-stage.yaml": "7:12: smtp has no fault stage 'HELO'; its stages: MAIL, RCPT, DATA",
-    "fault-protocol.yaml": "7:15: unknown protocol 'imap'; protocols: smtp",
+    "fault-protocol.yaml": "7:15: unknown protocol 'imap'; protocols: pop3, smtp",
     "state-other-conn.yaml": "9:60: no connection 'second' was opened by a connect step before this "
                              "expectation, so its state cannot be checked",
 }

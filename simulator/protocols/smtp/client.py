@@ -74,6 +74,9 @@ class ReplyReader:
         self._lines: list[str] = []
         self._code = 0
 
+    def command_sent(self, data: bytes) -> None:
+        """Nothing to learn: an SMTP reply says itself where it ends (RFC 5321 4.2)."""
+
     def feed(self, data: bytes) -> None:
         self._buffer.feed(data)
 
