@@ -54,6 +54,7 @@ from simulator.security.keys import (
 )
 from simulator.security.steps import Step, show
 from simulator.security.taglist import TagListError, colon_list, parse_tags, without_fws
+from simulator.trace import CheckStep
 
 FIELD_NAME = "DKIM-Signature"
 
@@ -276,6 +277,10 @@ class Signed:
     signed_data: bytes  # the header hash input
     body: bytes  # the body as signed, for DkimVerifier.verify(sent_bodies={signature: body})
 
+    def events(self, host: str) -> list[CheckStep]:
+        """The signing steps as trace events of the signing host."""
+        return _events(host, self.steps)
+
 
 @dataclass(frozen=True, slots=True)
 class DkimSigner:
@@ -295,6 +300,14 @@ class DkimSigner:
         canonical.parse_c(f"{self.header_canon}/{self.body_canon}")
         if self.expire_after is not None and self.expire_after <= 0:
             raise DkimSignError("expire_after must be a positive number of seconds (x= comes after t=)")
+        for what, name in (("domain", self.domain), ("selector", self.selector)):
+            if not name or any(c in name for c in " \t\r\n;@="):
+                raise DkimSignError(f"{what} {name!r} is not a domain name")
+        idomain = self.identity.rpartition("@")[2].lower()
+        if self.identity and ("@" not in self.identity or not (
+                idomain == self.domain.lower() or idomain.endswith("." + self.domain.lower()))):
+            raise DkimSignError(f"i={self.identity}: its domain must be {self.domain} or a subdomain of it "
+                                "(RFC 6376 3.5)")
 
     def choose_fields(self, fields: Sequence[HeaderField]) -> list[str]:
         """h=: the fields of SIGNED_FIELDS present, each as often as it occurs, From once more (8.15)."""
@@ -367,7 +380,7 @@ def _fold_b(prefix: bytes, b: str) -> bytes:
     """The b= value, filling the line "b=" is on, then lines of LINE_WIDTH (base64 may hold FWS, 3.5)."""
     room = LINE_WIDTH - len(prefix.rsplit(CRLF, 1)[-1])
     chunks = [b[:room]] + [b[i:i + LINE_WIDTH - 1] for i in range(room, len(b), LINE_WIDTH - 1)]
-    return "\r\n ".join(c for c in chunks if c).encode("ascii")
+    return "\r\n ".join(chunks).encode("ascii")  # an empty first chunk: "b=" ends its line
 
 
 # --- verifying ----------------------------------------------------------------------------------
@@ -406,6 +419,14 @@ class DkimVerdict:
     @property
     def reason(self) -> str:
         return next((s.reason for s in self.signatures if s.result == self.result), "")
+
+    def events(self, host: str) -> list[CheckStep]:
+        """The verification steps as trace events of the verifying host; the verdict's carries the result."""
+        return _events(host, self.steps)
+
+
+def _events(host: str, steps: Sequence[Step]) -> list[CheckStep]:
+    return [CheckStep(host=host, check="dkim", text=step.text, result=step.result) for step in steps]
 
 
 class DkimVerifier:

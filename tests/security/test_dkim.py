@@ -22,6 +22,7 @@ from simulator.security.dkim import (
     DkimSigner,
     DkimSignError,
     DkimVerifier,
+    _fold_b,
     explain_tags,
     without_b_value,
 )
@@ -92,6 +93,36 @@ def test_field_is_folded_within_78_characters(algorithm: str) -> None:
     assert signed.message == signed.field + MESSAGE
 
 
+def test_b_value_starts_on_a_new_line_when_b_ends_a_full_line() -> None:
+    prefix = b"DKIM-Signature: v=1;\r\n " + b"x" * (LINE_WIDTH - 3) + b"b="
+    folded = _fold_b(prefix, "A" * 100)
+    assert folded == b"\r\n " + b"A" * 77 + b"\r\n " + b"A" * 23
+
+
+def test_folding_holds_for_every_selector_length(make_dns) -> None:
+    key = RING.key("example.org", "s1", ED25519_SHA256)
+    dns = make_dns()
+    for n in range(1, 70):  # moves "b=" along the line, to the very end of it for some n
+        selector = "s" * n
+        dns.add(f"{selector}._domainkey.example.org", key.record())
+        signed = DkimSigner("example.org", selector, key).sign(MESSAGE, now=NOW)
+        assert all(len(line) <= LINE_WIDTH for line in signed.field[:-2].split(b"\r\n")), n
+        assert DkimVerifier(dns).verify(signed.message, now=NOW).result == PASS, n
+
+
+@pytest.mark.parametrize("settings, says", [
+    ({"identity": "alice@evil.example"}, "subdomain"),
+    ({"identity": "example.org"}, "subdomain"),
+    ({"selector": ""}, "not a domain name"),
+    ({"domain": "example.org; x=1"}, "not a domain name"),
+    ({"expire_after": 0}, "positive"),
+])
+def test_signer_settings_are_checked(settings: dict, says: str) -> None:
+    args = {"domain": "example.org", "selector": "s1", "key": RING.key("example.org", "s1"), **settings}
+    with pytest.raises(DkimSignError, match=says):
+        DkimSigner(**args)
+
+
 def test_signing_is_deterministic() -> None:
     assert signer().sign(MESSAGE, now=NOW).field == signer().sign(MESSAGE, now=NOW).field
     assert signer(ED25519_SHA256).sign(MESSAGE, now=NOW).field == signer(ED25519_SHA256).sign(MESSAGE, now=NOW).field
@@ -151,6 +182,16 @@ def test_verification_steps(make_dns) -> None:
     assert any(t.startswith("data signed") and "dkim-signature:v=1;" in t for t in texts)
     assert any("public key: valid\n" in t for t in texts)
     assert [s.result for s in verdict.steps] == [""] * (len(texts) - 1) + [PASS]  # only the verdict concludes
+
+
+def test_steps_become_check_step_events(make_dns) -> None:
+    signed = signer().sign(MESSAGE, now=NOW)
+    sent = signed.events("mail.example.org")
+    assert [(e.host, e.check, e.text, e.result) for e in sent] == [
+        ("mail.example.org", "dkim", s.text, "") for s in signed.steps]
+    got = verify(make_dns, signed.message).events("mx.example.net")
+    assert {e.host for e in got} == {"mx.example.net"} and got[-1].result == PASS
+    assert got[-1].text.startswith("verdict: pass: example.org signed this message")
 
 
 def test_no_signature_is_none(make_dns) -> None:
