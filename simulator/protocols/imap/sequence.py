@@ -13,6 +13,10 @@ what a number past the end means differ (RFC 9051 6.4.8, 9 ``seq-number``):
 
 The result is always ascending and without repeats (RFC 9051 6.4.8 lets the
 server coalesce overlaps).
+
+``$`` alone is the saved search result (SEARCHRES, RFC 9051 6.4.4.1, 9
+``seq-last-command``): :attr:`SequenceSet.saved` is True and the resolve
+methods return the ``saved`` numbers they are given, those that still exist.
 """
 
 from __future__ import annotations
@@ -41,15 +45,18 @@ def _number(text: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SequenceSet:
-    """Ranges as given, ``(first, last)`` with :data:`STAR` for ``*``."""
+    """Ranges as given, ``(first, last)`` with :data:`STAR` for ``*``; or ``$`` (``saved``)."""
 
     ranges: tuple[tuple[int, int], ...]
+    saved: bool = False
 
     @classmethod
     def parse(cls, text: str) -> SequenceSet:
         """Raise ImapSyntaxError (answer BAD) for anything but a valid ``sequence-set``."""
         if not text:
             raise ImapSyntaxError("empty sequence set")
+        if text == "$":
+            return cls((), saved=True)
         ranges = []
         for piece in str(text).split(","):
             m = _RANGE.match(piece)
@@ -71,8 +78,12 @@ class SequenceSet:
             b = largest if last == STAR else last
             yield (a, b) if a <= b else (b, a)
 
-    def resolve(self, count: int) -> list[int]:
-        """Message sequence numbers in a mailbox of ``count`` messages (RFC 9051 9, seq-number)."""
+    def resolve(self, count: int, saved: Iterable[int] = ()) -> list[int]:
+        """Message sequence numbers in a mailbox of ``count`` messages (RFC 9051 9, seq-number).
+
+        ``saved``: the saved result as sequence numbers, for ``$``."""
+        if self.saved:
+            return sorted({n for n in saved if 1 <= n <= count})
         if count == 0 and any(STAR in r for r in self.ranges):
             raise ImapSyntaxError("'*' names no message: the mailbox is empty")
         picked: set[int] = set()
@@ -82,8 +93,13 @@ class SequenceSet:
             picked.update(range(lo, hi + 1))
         return sorted(picked)
 
-    def resolve_uids(self, uids: Sequence[int]) -> list[int]:
-        """The UIDs of ``uids`` (the mailbox's, ascending) this set names (RFC 9051 6.4.8)."""
+    def resolve_uids(self, uids: Sequence[int], saved: Iterable[int] = ()) -> list[int]:
+        """The UIDs of ``uids`` (the mailbox's, ascending) this set names (RFC 9051 6.4.8).
+
+        ``saved``: the saved result's UIDs, for ``$``."""
+        if self.saved:
+            present = set(uids)
+            return sorted(n for n in set(saved) if n in present)
         if not uids:
             return []
         picked: set[int] = set()
@@ -96,6 +112,9 @@ class SequenceSet:
         return any(lo <= number <= hi for lo, hi in self._bounds(largest))
 
     def __str__(self) -> str:
+        if self.saved:
+            return "$"
+
         def one(n: int) -> str:
             return "*" if n == STAR else str(n)
 

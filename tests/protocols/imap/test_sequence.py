@@ -100,3 +100,15 @@ def test_compact_round_trips(numbers):
     if numbers:
         assert SequenceSet.parse(text).resolve(200) == sorted(numbers)
         assert len(text.split(",")) <= len(numbers)
+
+
+def test_dollar_is_the_saved_result():
+    # SEARCHRES (RFC 9051 6.4.4.1; 9 seq-last-command): "$" alone, never inside a list.
+    saved = SequenceSet.parse("$")
+    assert saved.saved and str(saved) == "$"
+    assert saved.resolve(5, saved=[2, 9, 4]) == [2, 4]
+    assert saved.resolve_uids([10, 20, 30], saved=[30, 15, 10]) == [10, 30]
+    assert saved.resolve(5) == []  # an empty saved result is an empty set, not an error
+    for text in ("$,1", "1:$", "$$"):
+        with pytest.raises(ImapSyntaxError):
+            SequenceSet.parse(text)
