@@ -222,6 +222,19 @@ class StateChanged(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TlsRecord(Event):
+    """One TLS record on the wire of ``conn`` (RFC 8446 5.1), decoded for the teaching view.
+
+    ``content_type``, ``version`` and ``length`` are the record header as an
+    eavesdropper reads it. ``handshake_types`` names the handshake messages it
+    carries (those inside a protected TLS 1.3 record too, once decrypted);
+    ``fields`` are their decoded fields as ``name: value`` lines. What TLS
+    randomises is named in ``randomised`` and never shown by value, and
+    ``length_varies`` says the length itself is random (an ECDSA signature),
+    so a transcript reads the same in every run. ``encrypted``: the record is
+    protected; ``inner_type`` is then its true content type and ``decrypted``
+    a one-line summary of what it held, ``plaintext`` its application data.
+    """
+
     kind: ClassVar[str] = "tls:record"
     conn: str
     direction: str
@@ -230,6 +243,23 @@ class TlsRecord(Event):
     length: int
     handshake_types: tuple[str, ...] = ()
     decrypted: str = ""
+    fields: tuple[str, ...] = ()
+    randomised: tuple[str, ...] = ()
+    encrypted: bool = False
+    inner_type: str = ""
+    plaintext: bytes = b""
+    length_varies: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsFailed(Event):
+    """The TLS handshake on ``conn`` failed: each side's reason (a certificate error, the alert it got)."""
+
+    kind: ClassVar[str] = "tls:failed"
+    conn: str
+    mode: str  # "starttls" or "implicit"
+    client_reason: str = ""
+    server_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -46,6 +46,7 @@ from simulator.trace import (
     ReplySent,
     StateChanged,
     StepStarted,
+    TlsFailed,
     TlsRecord,
     TlsStarted,
 )
@@ -267,9 +268,27 @@ def _dns_draw(e: DnsLookup, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
 
 
 def _tls_say(e: TlsRecord, w: World) -> Iterable[Said]:
-    kinds = f" {', '.join(e.handshake_types)}" if e.handshake_types else ""
     side = "C" if e.direction == C2S else "S"
-    yield Said(f"{e.conn} {side}: TLS {e.content_type}{kinds} ({e.length} bytes)", conn=e.conn)
+    # A length that depends on a randomised signature is not printed: the transcript reads the same every run.
+    size = "its length varies with a randomised signature" if e.length_varies else f"{e.length} bytes"
+    if e.encrypted:
+        inside = f", decrypted: {e.decrypted}" if e.decrypted else ""
+        yield Said(f"{e.conn} {side}: TLS {e.content_type}, encrypted ({size}){inside}", conn=e.conn)
+    else:
+        kinds = f" {', '.join(e.handshake_types)}" if e.handshake_types else ""
+        what = f": {e.decrypted}" if e.decrypted else ""
+        yield Said(f"{e.conn} {side}: TLS {e.content_type}{kinds} ({size}){what}", conn=e.conn)
+    for line in e.fields:
+        yield Said(f"{e.conn}     {line}", level="detail", conn=e.conn)
+
+
+def _tls_failed_say(e: TlsFailed, w: World) -> Iterable[Said]:
+    how = "STARTTLS" if e.mode == "starttls" else "implicit TLS"
+    yield Said(f"{e.conn}: TLS handshake failed ({how})", level="alert", conn=e.conn)
+    if e.client_reason:
+        yield Said(f"{e.conn}: client: {e.client_reason}", level="alert", conn=e.conn)
+    if e.server_reason:
+        yield Said(f"{e.conn}: server: {e.server_reason}", level="alert", conn=e.conn)
 
 
 def _tls_started_say(e: TlsStarted, w: World) -> Iterable[Said]:
@@ -448,6 +467,7 @@ KINDS: dict[type[Event], Kind] = {
     ReplySent: Kind(fold=_reply_fold),
     StateChanged: Kind(say=_state_say, fold=_state_fold),
     TlsRecord: Kind(say=_tls_say),
+    TlsFailed: Kind(say=_tls_failed_say),
     TlsStarted: Kind(say=_tls_started_say),
     CheckStep: Kind(say=lambda e, w: [Said(f"{e.host} {_check_text(e)}")],
                     draw=lambda e, w, ahead: [_host_note(e.host, _check_text(e))], hosts=lambda e: [(e.host, "")]),
