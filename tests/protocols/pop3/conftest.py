@@ -118,6 +118,14 @@ def run_server(*lines: str | bytes, store: MailStore | None = None, auth: Auth |
     return run
 
 
+def new_server(store: MailStore, auth: Auth | None = None, **config: object) -> Pop3Server:
+    """A server that has sent its greeting, not yet read: for a client to talk to."""
+    config.setdefault("apop_timestamp", STAMP)
+    server = Pop3Server(Pop3ServerConfig(HOST, **config), store, auth or Auth())  # type: ignore[arg-type]
+    server.start()
+    return server
+
+
 def logged_in(*lines: str | bytes, **kwargs: object) -> ServerRun:
     return run_server("USER bob@example.net", "PASS builder", *lines, **kwargs)
 
@@ -150,6 +158,7 @@ class Helpers:
     Auth = Auth
     make_store = staticmethod(make_store)
     run_server = staticmethod(run_server)
+    new_server = staticmethod(new_server)
     logged_in = staticmethod(logged_in)
     cmds = staticmethod(cmds)
     exchange = staticmethod(exchange)
