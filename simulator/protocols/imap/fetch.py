@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
 
 from simulator.protocols.imap.bodystructure import body_structure
@@ -28,6 +28,9 @@ from simulator.protocols.imap.transfer import decode
 from simulator.protocols.imap.wire import NIL, literal8, nstring, number, plist
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DATE_TIME = re.compile(
+    r"([ 0-9]?[0-9])-([A-Za-z]{3})-([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})\Z"
+)
 _SECTION_ITEM = re.compile(
     r"(BODY|BODY\.PEEK|BINARY|BINARY\.PEEK|BINARY\.SIZE)\[(.*)\](?:<([0-9]+)\.([0-9]+)>)?\Z", re.I | re.S
 )
@@ -100,6 +103,23 @@ def internal_date(epoch: float) -> str:
     """``17-Jul-1996 02:44:25 +0000`` (RFC 9051 9, date-time; day space-padded)."""
     t = datetime.fromtimestamp(epoch, UTC)
     return f"{t.day:2d}-{_MONTHS[t.month - 1]}-{t.year:04d} {t:%H:%M:%S} +0000"
+
+
+def parse_internal_date(text: str) -> float:
+    """APPEND's ``date-time``, ``"17-Jul-1996 02:44:25 -0700"`` without the quotes, as epoch
+    seconds (RFC 9051 6.3.12, 9); ImapSyntaxError (BAD) if it is not one."""
+    m = _DATE_TIME.match(text)
+    month = m.group(2).title() if m else ""
+    if m is None or month not in _MONTHS:
+        raise ImapSyntaxError(f"not an IMAP date-time: {text}")
+    day, _, year, hh, mm, ss, sign, zh, zm = m.groups()
+    offset = timedelta(hours=int(zh), minutes=int(zm)) * (-1 if sign == "-" else 1)
+    try:
+        when = datetime(int(year), _MONTHS.index(month) + 1, int(day), int(hh), int(mm), int(ss),
+                        tzinfo=timezone(offset))
+    except ValueError:
+        raise ImapSyntaxError(f"not an IMAP date-time: {text}") from None
+    return when.timestamp()
 
 
 @dataclass(frozen=True, slots=True)

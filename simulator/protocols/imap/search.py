@@ -56,9 +56,11 @@ class SearchContext:
     saved: frozenset[int] = frozenset()  # UIDs of the saved search result ("$")
 
     @classmethod
-    def of(cls, messages: Sequence[StoredMessageLike], recent: Iterable[int] = (),
+    def of(cls, messages: Sequence[tuple[int, StoredMessageLike]], recent: Iterable[int] = (),
            saved: Iterable[int] = ()) -> SearchContext:
-        return cls(len(messages), messages[-1].uid if messages else 0, frozenset(recent), frozenset(saved))
+        """From the session's (sequence number, message) pairs."""
+        return cls(max((n for n, _ in messages), default=0), max((m.uid for _, m in messages), default=0),
+                   frozenset(recent), frozenset(saved))
 
 
 class SearchKey:
@@ -439,18 +441,19 @@ def parse_search(tokens: Sequence[Token]) -> SearchProgram:
         r.next("CHARSET")
         charset = r.astring("charset name").upper()
         if charset not in CHARSETS:
-            raise BadCharset(f"[BADCHARSET] cannot search in charset {charset}")
+            raise BadCharset(f"Cannot search in charset {charset}: UTF-8 and US-ASCII only")
     if not r.more():
         raise ImapSyntaxError("SEARCH: no search criteria")
     return SearchProgram(_program(r), charset, returns)
 
 
-def search(program: SearchProgram | SearchKey, messages: Sequence[StoredMessageLike],
+def search(program: SearchProgram | SearchKey, messages: Sequence[tuple[int, StoredMessageLike]],
            ctx: SearchContext | None = None) -> list[int]:
-    """The sequence numbers (1-based, in ``messages`` order) of the messages that match."""
+    """The sequence numbers of the matching messages, given the session's (seq, message) pairs
+    (``ctx`` defaults to :meth:`SearchContext.of` them: no \\Recent, nothing saved)."""
     key = program.key if isinstance(program, SearchProgram) else program
     ctx = ctx if ctx is not None else SearchContext.of(messages)
-    return [seq for seq, msg in enumerate(messages, 1) if key.matches(seq, msg, ctx)]
+    return sorted(seq for seq, msg in messages if key.matches(seq, msg, ctx))
 
 
 # --- answering -------------------------------------------------------------------------

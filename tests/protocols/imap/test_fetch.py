@@ -15,6 +15,7 @@ from simulator.protocols.imap.fetch import (
     including,
     internal_date,
     parse_fetch_items,
+    parse_internal_date,
 )
 from simulator.protocols.imap.tokens import Atom, Literal
 
@@ -158,6 +159,18 @@ def test_internal_date_pads_the_day_with_a_space():
     # RFC 9051 9: date-day-fixed = (SP DIGIT) / 2DIGIT
     assert internal_date(0) == " 1-Jan-1970 00:00:00 +0000"
     assert internal_date(837571465) == "17-Jul-1996 02:44:25 +0000"
+
+
+def test_append_date_time_parses_to_epoch_seconds():
+    # RFC 9051 6.3.12 / 9 date-time, the same form INTERNALDATE answers in.
+    assert parse_internal_date("17-Jul-1996 02:44:25 -0700") == 837571465 + 7 * 3600
+    assert parse_internal_date(" 1-Jan-1970 00:00:00 +0000") == 0
+    assert parse_internal_date("1-jan-1970 01:00:00 +0100") == 0
+    assert parse_internal_date(internal_date(1234567890)) == 1234567890
+    for bad in ("17-Jul-1996", "17-Jux-1996 02:44:25 -0700", "32-Jul-1996 02:44:25 -0700",
+                "17-Jul-1996 25:44:25 -0700", "17-Jul-1996 02:44:25 0700", "17-Jul-96 02:44:25 -0700"):
+        with pytest.raises(ImapSyntaxError):
+            parse_internal_date(bad)
 
 
 # --- ENVELOPE ----------------------------------------------------------------------------

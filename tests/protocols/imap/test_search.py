@@ -57,10 +57,21 @@ MESSAGES = [
 ]
 
 
+PAIRS = list(enumerate(MESSAGES, 1))
+
+
+def test_sequence_numbers_are_the_sessions():
+    # The session's view may lag the folder (an expunge not yet told): numbers come from the pairs.
+    pairs = [(1, MESSAGES[0]), (3, MESSAGES[2])]
+    assert search(parse_search([Atom("ALL")]), pairs) == [1, 3]
+    assert search(parse_search([Atom("*")]), pairs) == [3]
+    assert search(parse_search([Atom("UID"), Atom("*")]), pairs) == [3]
+
+
 def matches(*tokens, messages=MESSAGES, ctx=None) -> list[int]:
     program = parse_search([Atom(t) if isinstance(t, str) and not t.startswith('"') else
                             (t[1:-1] if isinstance(t, str) else t) for t in tokens])
-    return search(program, messages, ctx)
+    return search(program, list(enumerate(messages, 1)), ctx)
 
 
 # --- flags -------------------------------------------------------------------------------
@@ -87,7 +98,7 @@ def test_keywords_compare_case_insensitively():
 
 
 def test_recent_new_old_read_the_session_recent_set():
-    ctx = SearchContext.of(MESSAGES, recent=[3, 5])  # rev1 session: UIDs 3 and 5 are \Recent
+    ctx = SearchContext.of(PAIRS, recent=[3, 5])  # rev1 session: UIDs 3 and 5 are \Recent
     assert matches("RECENT", ctx=ctx) == [1, 2]
     assert matches("NEW", ctx=ctx) == [2]  # RECENT UNSEEN (RFC 3501 6.4.4)
     assert matches("OLD", ctx=ctx) == [3]
@@ -124,7 +135,7 @@ def test_body_searches_decoded_text_parts_only():
 
 def test_string_arguments_may_be_literals():
     assert parse_search([Atom("SUBJECT"), Literal("café".encode())]).key.matches(2, MESSAGES[1],
-                                                                                   SearchContext.of(MESSAGES))
+                                                                                   SearchContext.of(PAIRS))
 
 
 # --- dates and sizes ---------------------------------------------------------------------
@@ -161,7 +172,7 @@ def test_sequence_and_uid_sets():
 
 
 def test_saved_result_is_dollar():
-    ctx = SearchContext.of(MESSAGES, saved=[3, 9])
+    ctx = SearchContext.of(PAIRS, saved=[3, 9])
     assert matches("$", ctx=ctx) == [1, 3]
     assert matches("$", "SEEN", ctx=ctx) == [1]
 
@@ -170,9 +181,9 @@ def test_not_or_and_nesting():
     assert matches("NOT", "SEEN") == [2, 3]
     assert matches("OR", "SEEN", "FLAGGED") == [1, 2]
     assert matches("SEEN", "ANSWERED") == [1]  # keys in a row: all must match
-    assert search(parse_search([Atom("OR"), [Atom("SEEN"), Atom("FLAGGED")], Atom("DELETED")]), MESSAGES) == [3]
-    assert search(parse_search([Atom("NOT"), [Atom("OR"), Atom("SEEN"), Atom("DELETED")]]), MESSAGES) == [2]
-    assert search(parse_search([[Atom("TO"), Atom("bob")], Atom("NOT"), Atom("FROM"), Atom("alice")]), MESSAGES) == [2]
+    assert search(parse_search([Atom("OR"), [Atom("SEEN"), Atom("FLAGGED")], Atom("DELETED")]), PAIRS) == [3]
+    assert search(parse_search([Atom("NOT"), [Atom("OR"), Atom("SEEN"), Atom("DELETED")]]), PAIRS) == [2]
+    assert search(parse_search([[Atom("TO"), Atom("bob")], Atom("NOT"), Atom("FROM"), Atom("alice")]), PAIRS) == [2]
 
 
 # --- parsing errors and charsets ---------------------------------------------------------

@@ -47,7 +47,8 @@ def mailboxes(draw) -> list[Msg]:
 
 
 def run(tokens: list, box: list[Msg]) -> set[int]:
-    return set(search(parse_search(tokens), box, SearchContext.of(box)))
+    pairs = list(enumerate(box, 1))
+    return set(search(parse_search(tokens), pairs, SearchContext.of(pairs)))
 
 
 def atoms(key: list[str]) -> list:
