@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from simulator.protocols.imap.envelope import envelope
 from simulator.protocols.imap.lexer import ATOM, MIME_SPECIALS, tokens
-from simulator.protocols.imap.mime import Entity, line_count, parameters
+from simulator.protocols.imap.mime import Entity, parameters
 from simulator.protocols.imap.wire import NIL, nstring, number, plist, string
 
 
@@ -78,13 +78,13 @@ def _leaf(entity: Entity, extended: bool) -> bytes:
         nstring(entity.get("content-id")),
         nstring(entity.get("content-description")),
         string(entity.encoding),
-        number(len(entity.body)),
+        number(entity.body_size),
     ]
     if entity.message is not None:
         items += [envelope(entity.message), body_structure(entity.message, extended),
-                  number(line_count(entity.body))]
+                  number(entity.body_lines)]
     elif entity.maintype == "text":
-        items.append(number(line_count(entity.body)))
+        items.append(number(entity.body_lines))
     if extended:
         items += [nstring(entity.get("content-md5")), *_ext_tail(entity)]
     return plist(items)

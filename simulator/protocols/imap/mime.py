@@ -32,10 +32,16 @@ class HeaderField:
 
 @dataclass(slots=True, eq=False)
 class Entity:
-    """One message or body part: its header block, its body, and what they say."""
+    """One message or body part: where its header and body lie in the message, and what they say.
 
-    header: bytes  # the header block, the blank line that ends it included (if any)
-    body: bytes
+    The entity keeps offsets into the one message buffer rather than copies, so a
+    nested part costs no more memory than its header fields.
+    """
+
+    source: bytes  # the whole stored message
+    start: int
+    body_start: int  # where the header block (with its blank line) ends
+    end: int
     fields: list[HeaderField]
     maintype: str = "text"  # lower case
     subtype: str = "plain"
@@ -43,6 +49,30 @@ class Entity:
     parts: list[Entity] = field(default_factory=list)  # multipart children
     message: Entity | None = None  # the encapsulated message of message/rfc822 and message/global
     cache: dict[str, object] = field(default_factory=dict)  # rendered ENVELOPE, BODYSTRUCTURE, ...
+
+    @property
+    def header(self) -> bytes:
+        return self.source[self.start:self.body_start]
+
+    @property
+    def body(self) -> bytes:
+        return self.source[self.body_start:self.end]
+
+    @property
+    def data(self) -> bytes:
+        return self.source[self.start:self.end]
+
+    @property
+    def body_size(self) -> int:
+        return self.end - self.body_start
+
+    @property
+    def body_lines(self) -> int:
+        """Text lines of the body (RFC 9051 7.5.2 body-fld-lines): an unterminated last line counts."""
+        if self.end == self.body_start:
+            return 0
+        unterminated = self.source[self.end - 1] != 0x0A
+        return self.source.count(b"\n", self.body_start, self.end) + unterminated
 
     def get(self, name: str) -> bytes | None:
         """The first field called ``name`` (case-insensitive), unfolded; None if absent."""
@@ -69,22 +99,21 @@ class Entity:
         text = value.decode("latin-1").strip() if value else ""
         return text.upper() if text else "7BIT"
 
-    @property
-    def data(self) -> bytes:
-        return self.header + self.body
+
+def _header_end(data: bytes, start: int, end: int) -> int:
+    """Where the body starts: after the first blank line; no blank line means all header."""
+    if data.startswith(b"\r\n", start, end):
+        return start + 2
+    if data.startswith(b"\n", start, end):
+        return start + 1
+    ends = [i + len(sep) for sep in (b"\n\r\n", b"\n\n") if (i := data.find(sep, start, end)) >= 0]
+    return min(ends) if ends else end
 
 
 def split_header(data: bytes) -> tuple[bytes, bytes]:
-    """(header block with its ending blank line, body); no blank line means all header."""
-    if data.startswith(b"\r\n"):
-        return data[:2], data[2:]
-    if data.startswith(b"\n"):
-        return data[:1], data[1:]
-    ends = [(i, len(sep)) for sep in (b"\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
-    if not ends:
-        return data, b""
-    i, length = min(ends)
-    return data[: i + length], data[i + length:]
+    """(header block with its ending blank line, body)."""
+    i = _header_end(data, 0, len(data))
+    return data[:i], data[i:]
 
 
 def header_fields(header: bytes) -> list[HeaderField]:
@@ -143,10 +172,15 @@ def parameters(toks: list) -> list[tuple[str, str]]:
     return params
 
 
-def parse_entity(data: bytes, default: tuple[str, str] = ("text", "plain"), depth: int = 0) -> Entity:
-    header, body = split_header(data)
-    fields = header_fields(header)
-    entity = Entity(header, body, fields)
+def parse_entity(data: bytes, default: tuple[str, str] = ("text", "plain")) -> Entity:
+    """The MIME tree of a whole message."""
+    return _entity(data, 0, len(data), default, 0)
+
+
+def _entity(data: bytes, start: int, end: int, default: tuple[str, str], depth: int) -> Entity:
+    body_start = _header_end(data, start, end)
+    fields = header_fields(data[start:body_start])
+    entity = Entity(data, start, body_start, end, fields)
     ctype = next((f.value for f in fields if f.name == "content-type"), None)
     entity.maintype, entity.subtype, entity.params = parse_content_type(ctype, default)
     if depth >= MAX_DEPTH:
@@ -160,54 +194,57 @@ def parse_entity(data: bytes, default: tuple[str, str] = ("text", "plain"), dept
             return entity
         child_default = ("message", "rfc822") if entity.subtype == "digest" else ("text", "plain")
         entity.parts = [
-            parse_entity(chunk, child_default, depth + 1)
-            for chunk in split_multipart(body, boundary.encode("latin-1"))
+            _entity(data, s, e, child_default, depth + 1)
+            for s, e in _part_ranges(data, body_start, end, boundary.encode("latin-1"))
         ]
-        if not entity.parts:  # body-type-mpart needs one part at least (RFC 9051 9)
-            entity.parts = [parse_entity(b"\r\n", child_default, depth + 1)]
+        if not entity.parts:  # body-type-mpart needs one part at least (RFC 9051 9): an empty one
+            entity.parts = [Entity(b"\r\n", 0, 2, 2, [], params=[("charset", "us-ascii")])]
     elif entity.maintype == "message" and entity.subtype in ("rfc822", "global"):
-        entity.message = parse_entity(body, ("text", "plain"), depth + 1)
+        entity.message = _entity(data, body_start, end, ("text", "plain"), depth + 1)
     return entity
 
 
 def split_multipart(body: bytes, boundary: bytes) -> list[bytes]:
-    """The body parts between ``--boundary`` lines; the line break before a delimiter
+    """The body parts between ``--boundary`` lines (see :func:`_part_ranges`)."""
+    return [body[s:e] for s, e in _part_ranges(body, 0, len(body), boundary)]
+
+
+def _part_ranges(data: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int]]:
+    """Where the body parts between ``--boundary`` lines lie; the line break before a delimiter
     belongs to the delimiter (RFC 2046 5.1.1). Preamble and epilogue are dropped."""
     marker = b"--" + boundary
-    parts: list[bytes] = []
-    start: int | None = None
-    pos = 0
+    parts: list[tuple[int, int]] = []
+    part_start: int | None = None
+    pos = start
     while True:
-        i = body.find(marker, pos)
+        i = data.find(marker, pos, end)
         if i < 0:
             break
         pos = i + len(marker)
-        if i > 0 and body[i - 1:i] != b"\n":
+        if i > start and data[i - 1] != 0x0A:
             continue
-        rest_end = body.find(b"\n", pos)
-        line_end = len(body) if rest_end < 0 else rest_end + 1
-        tail = body[pos:line_end]
-        closing = tail.startswith(b"--")
-        if tail[2 if closing else 0:].strip(_WS):
+        newline = data.find(b"\n", pos, end)
+        line_end = end if newline < 0 else newline + 1
+        closing = data.startswith(b"--", pos, line_end)
+        if data[pos + (2 if closing else 0):line_end].strip(_WS):
             continue  # "--boundaryX": a longer line, not this delimiter
-        if start is not None:
-            end = i
-            if end > start and body[end - 1:end] == b"\n":
-                end -= 1
-                if end > start and body[end - 1:end] == b"\r":
-                    end -= 1
-            parts.append(body[start:end])
+        if part_start is not None:
+            stop = i
+            if stop > part_start and data[stop - 1] == 0x0A:
+                stop -= 1
+                if stop > part_start and data[stop - 1] == 0x0D:
+                    stop -= 1
+            parts.append((part_start, stop))
         if closing:
             return parts
-        start = line_end
-        pos = line_end
-    if start is not None:
-        parts.append(body[start:])
+        part_start = pos = line_end
+    if part_start is not None:
+        parts.append((part_start, end))
     return parts
 
 
 def line_count(data: bytes) -> int:
-    """Text lines of a body (RFC 9051 7.5.2 body-fld-lines): an unterminated last line counts."""
+    """Text lines of ``data``: an unterminated last line counts (RFC 9051 7.5.2 body-fld-lines)."""
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
