@@ -306,6 +306,28 @@ class MailboxChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MailboxView(Event):
+    """What one IMAP session has told its client about the selected mailbox (RFC 9051 7.5.1).
+
+    Recorded whenever that changes: on SELECT, on each EXISTS / EXPUNGE / FETCH FLAGS it
+    sends, and with ``folder`` "" when the mailbox is closed. ``uids`` are the messages the
+    client knows, in its sequence order (message n is ``uids[n-1]``); ``flags`` holds, per
+    UID, the flags it was told, space-separated ("?" where it was told none yet). So a face
+    can show what each device believes beside what the store holds.
+    """
+
+    kind: ClassVar[str] = "mail:view"
+    conn: str
+    host: str  # the mail host keeping the mailbox
+    user: str
+    folder: str  # "" once no mailbox is selected
+    peer: str = ""  # the client's host
+    uids: tuple[int, ...] = ()
+    flags: tuple[str, ...] = ()
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueChanged(Event):
     kind: ClassVar[str] = "mail:queue"
     host: str

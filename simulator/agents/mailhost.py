@@ -38,7 +38,6 @@ class MailHostConfig:
     # "protected subnetwork" (Postfix's permit_mynetworks). Everyone else gets 530.
     trusted_networks: list[str] = field(default_factory=list)
     vrfy: str = "verify"  # one of VRFY_MODES
-    starttls: bool = False  # offer STARTTLS (RFC 3207) besides smtp_extensions (or the default set)
 
     def trusts(self, address: str) -> bool:
         try:
@@ -59,7 +58,7 @@ class MailHost:
         self.passwords: dict[str, str] = {}
         self.on_queued: list = []  # callbacks run after a message is queued (serve relays at once)
         # The server software this host runs, by protocol: (role, peer) -> a server machine.
-        self._servers = {"smtp": self.smtp_server, "pop3": self.pop3_server}
+        self._servers = {"smtp": self.smtp_server, "pop3": self.pop3_server, "imap": self.imap_server}
         for domain in config.local_domains:
             self.store.add_user(f"postmaster@{domain}")  # RFC 5321 4.5.1
 
@@ -115,7 +114,7 @@ class MailHost:
             hostname=self.host.fqdn, policy=SmtpHostPolicy(self, role),
             peer_host=peer.fqdn, peer_addr=peer.addr, conn=peer.conn,
             max_message_size=self.config.max_message_size,
-            max_recipients=self.config.max_recipients, starttls=self.config.starttls,
+            max_recipients=self.config.max_recipients,
             **({} if self.config.smtp_extensions is None else {"extensions": self.config.smtp_extensions}),
         )
 
@@ -126,6 +125,13 @@ class MailHost:
         return protocol("pop3").new_server(
             hostname=self.host.fqdn, store=self.store, auth=self, apop_timestamp=stamp, conn=peer.conn,
             fault=lambda stage: self.faults.reply_for(self.name, stage, "pop3"),
+        )
+
+    def imap_server(self, role: str, peer: Peer) -> ServerMachine:
+        """Mailbox access (RFC 9051): users log in with their address; the mailboxes are :attr:`store`."""
+        return protocol("imap").new_server(
+            hostname=self.host.fqdn, policy=ImapHostPolicy(self), peer_host=peer.fqdn, conn=peer.conn,
+            append_limit=self.config.max_message_size,
         )
 
     def new_queue_id(self) -> str:
@@ -256,3 +262,20 @@ class SmtpHostPolicy:
         if fault is not None:
             return fault
         return self.mailhost.accept(session, envelope, self.role)
+
+
+class ImapHostPolicy:
+    """What an IMAP server machine asks its MailHost: passwords, mailboxes, the time, faults."""
+
+    def __init__(self, mailhost: MailHost) -> None:
+        self.mailhost = mailhost
+        self.store = mailhost.store
+
+    def check_password(self, user: str, password: str) -> bool:
+        return self.mailhost.check_password(user, password)
+
+    def now(self) -> float:
+        return self.mailhost.world.clock.now()
+
+    def fault(self, stage: str):
+        return self.mailhost.faults.reply_for(self.mailhost.name, stage, "imap")

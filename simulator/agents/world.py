@@ -15,10 +15,8 @@ from simulator.agents.faults import FaultBoard
 from simulator.agents.mailhost import MX, SUBMISSION, MailHost, MailHostConfig
 from simulator.agents.mua import MailClient
 from simulator.agents.relay import Relay
-from simulator.agents.tls import VirtualTls
 from simulator.net.clock import DEFAULT_START
 from simulator.net.world import Host, World
-from simulator.security.pki import CertFault, VirtualCA
 
 
 @dataclass
@@ -55,9 +53,6 @@ class WorldSpec:
     max_message_size: int = 10 * 1024 * 1024
     max_recipients: int = 100
     vrfy: str = "verify"  # how every mail host answers VRFY: see mailhost.VRFY_MODES
-    tls_version: str = "TLSv1.3"  # the highest TLS version the clients offer ("TLSv1.2" to show 1.2)
-    starttls: bool = False  # the mail servers offer STARTTLS (RFC 3207)
-    certificate_faults: dict[str, str] = field(default_factory=dict)  # server host -> pki.CertFault value
 
     def copy(self) -> WorldSpec:
         return copy.deepcopy(self)
@@ -116,8 +111,6 @@ class MailWorld:
         self.spec = spec
         self.net = World(seed=seed, start=start)
         self.faults = FaultBoard()
-        self.tls = VirtualTls(VirtualCA(seed=seed, start=start), version=spec.tls_version)
-        self.net.tls_provider = self.tls
         self.mailhosts: dict[str, MailHost] = {}
         self.relays: dict[str, Relay] = {}
         self._build()
@@ -138,8 +131,7 @@ class MailWorld:
             if mh is None:
                 mh = MailHost(net, server, MailHostConfig(
                     max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
-                    trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy,
-                    starttls=spec.starttls),
+                    trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy),
                     self.faults)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)
@@ -152,8 +144,6 @@ class MailWorld:
                 net.dns.add(d.name, "TXT", d.spf)
             if d.dmarc:
                 net.dns.add(f"_dmarc.{d.name}", "TXT", d.dmarc)
-        for host, fault in spec.certificate_faults.items():
-            self.tls.faults[net.host(host).name] = CertFault(fault)
         for name, rtype, value in spec.dns:
             net.dns.add(name, rtype, value)
         for name, rtype in spec.dns_remove:
@@ -162,6 +152,7 @@ class MailWorld:
             mh.listen("smtp", 25, MX)
             mh.listen("smtp", 587, SUBMISSION)
             mh.listen("pop3", 110)
+            mh.listen("imap", 143)
             self.relays[mh.name] = Relay(mh, self.mailhosts)
 
     def mailhost_for(self, address: str) -> MailHost | None:

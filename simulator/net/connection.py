@@ -3,18 +3,13 @@
 Every byte each way is recorded as a BytesSent event with both what the
 endpoints see (``plaintext``) and what is on the wire (``wire``). Until TLS
 starts the two are the same bytes; once a TLS layer is in place the wire
-carries what the layer made of them (real TLS records, each also recorded as
-a ``TlsRecord`` by the layer's ``observe``; the
-:class:`~simulator.net.tls.PassThrough` layer leaves the bytes as they are
-and says so in the trace).
+carries what the layer made of them (the :class:`~simulator.net.tls.PassThrough`
+layer, for now, leaves them as they are and says so in the trace).
 
 The server machine's control outputs are handled here, apart from its trace
 records: ``StartTls`` installs the TLS layer (the plaintext the client sent
 after the command is discarded, never fed to the machine: CVE-2011-0411) and
-tells the machine when the handshake is done (``tls_established``) or that it
-failed (``tls_failed``: a ``TlsFailed`` event says why, and the connection
-closes, RFC 3207 4.1); ``Close`` ends the connection. An implicit-TLS service
-(RFC 8314) whose handshake fails closes before its machine says a word.
+tells the machine when the handshake is done; ``Close`` ends the connection.
 """
 
 from __future__ import annotations
@@ -22,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from simulator.net.tls import MAX_HANDSHAKE_FLIGHTS, TlsEnd, TlsFactory, TlsLayer, pass_through
+from simulator.net.tls import MAX_HANDSHAKE_FLIGHTS, TlsEnd, TlsFactory, pass_through
 from simulator.protocols.machine import StartTls
 from simulator.trace import (
     C2S,
@@ -31,7 +26,6 @@ from simulator.trace import (
     ConnectionClosed,
     ConnectionOpened,
     Event,
-    TlsFailed,
     TlsStarted,
 )
 
@@ -52,10 +46,13 @@ class Connection:
         self.closed = False
         self._inbox = bytearray()  # server plaintext the client has not read yet
         self._tls_factory = tls
-        self._layer: TlsLayer | None = None  # None until TLS starts
-        self._client_tls: TlsEnd | None = None
+        self._client_tls: TlsEnd | None = None  # both None until TLS starts
         self._server_tls: TlsEnd | None = None
         self._record = world.recorder.record
+        if hasattr(machine, "on_output"):
+            # A machine that speaks without being spoken to (IMAP IDLE, RFC 2177) hands its
+            # events over here; its bytes go on the wire at once, for the client to read.
+            machine.on_output = self._pushed
 
     @property
     def tls(self) -> bool:
@@ -68,9 +65,8 @@ class Connection:
             server_host=self.server.name, server_addr=self.server_addr,
             port=self.service.port, service=self.service.name,
         ))
-        if self.service.implicit_tls and not self._start_tls("implicit", b""):  # RFC 8314: TLS first
-            self._close_failed_tls()
-            return
+        if self.service.implicit_tls:  # RFC 8314: TLS first, then the protocol
+            self._start_tls("implicit", b"")
         self._after(self.machine.start())
 
     def read(self) -> bytes:
@@ -90,10 +86,8 @@ class Connection:
                 assert self._server_tls is not None
                 self._client_tls.send_plain(data)
                 wire = self._client_tls.take_wire()
-                received = self._server_tls.receive_wire(wire)
                 self._record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=wire))
-                self._observe(C2S, wire)
-                data = received
+                data = self._server_tls.receive_wire(wire)
         self._after(self.machine.receive_data(data))
 
     def interrupt(self, events: list[Event], reason: str) -> None:
@@ -103,6 +97,11 @@ class Connection:
         driving this connection (``mailsim serve``) then writes :meth:`read`.
         """
         self._after(events, reason)
+
+    def _pushed(self, events: list[Event]) -> None:
+        """The machine produced output on its own (a change pushed while idling)."""
+        if not self.closed:
+            self._after(events)
 
     def close(self, by: str = "client", reason: str = "") -> None:
         """The client (or a fault) drops the connection."""
@@ -123,60 +122,32 @@ class Connection:
         self._flush_server()
         for control in self.machine.take_controls():
             if isinstance(control, StartTls):
-                if not self._start_tls("starttls", control.leftover):
-                    self._record_events(self.machine.tls_failed())  # RFC 3207 4.1: no channel left
-                    self.machine.take_controls()  # its Close: the connection closes here anyway
-                    self._close_failed_tls()
-                    return
+                self._start_tls("starttls", control.leftover)
                 self._record_events(self.machine.tls_established())
                 self._flush_server()
         if self.machine.closed and not self.closed:
             self._close("server", reason)
 
-    def _start_tls(self, mode: str, leftover: bytes) -> bool:
-        """Put the TLS layer in place and run its handshake; ``leftover`` is dropped.
-
-        False: the handshake failed (a ``TlsFailed`` event says why); the caller closes.
-        """
-        layer = self._tls_factory()
-        client_end, server_end = layer.client, layer.server
-        self._layer = layer
+    def _start_tls(self, mode: str, leftover: bytes) -> None:
+        """Put the TLS layer in place and run its handshake; ``leftover`` is dropped."""
+        client_end, server_end = self._tls_factory()
         client_end.start()
         server_end.start()
         for _ in range(MAX_HANDSHAKE_FLIGHTS):
             flight = client_end.take_wire()
             if flight:
-                server_end.receive_wire(flight)
                 self._record(BytesSent(conn=self.id, direction=C2S, plaintext=b"", wire=flight))
-                self._observe(C2S, flight)
+                server_end.receive_wire(flight)
             answer = server_end.take_wire()
             if answer:
-                client_end.receive_wire(answer)
                 self._record(BytesSent(conn=self.id, direction=S2C, plaintext=b"", wire=answer))
-                self._observe(S2C, answer)
-            settled = (client_end.established and server_end.established) or client_end.failure or server_end.failure
-            if settled and not flight and not answer:
+                client_end.receive_wire(answer)
+            if client_end.established and server_end.established and not flight and not answer:
                 break
         else:
             raise ConnectionError(f"{self.id}: the TLS handshake did not finish")
-        if client_end.failure or server_end.failure:
-            self._record(TlsFailed(conn=self.id, mode=mode, client_reason=client_end.failure,
-                                   server_reason=server_end.failure))
-            return False
         self._client_tls, self._server_tls = client_end, server_end
         self._record(TlsStarted(conn=self.id, mode=mode, layer=server_end.name, discarded=leftover))
-        return True
-
-    def _close_failed_tls(self) -> None:
-        """The side that gave up on the handshake closes, saying why."""
-        assert self._layer is not None
-        client, server = self._layer.client.failure, self._layer.server.failure
-        self._close("client" if client else "server", f"TLS handshake failed: {client or server}")
-
-    def _observe(self, direction: str, wire: bytes) -> None:
-        """The layer's record events for ``wire``, after the receiving end took it."""
-        if self._layer is not None:
-            self._record_events(self._layer.observe(self.id, direction, wire))
 
     def _flush_server(self) -> None:
         out = self.machine.data_to_send()
@@ -189,9 +160,8 @@ class Connection:
             assert self._client_tls is not None
             self._server_tls.send_plain(out)
             wire = self._server_tls.take_wire()
-            self._inbox += self._client_tls.receive_wire(wire)
             self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=wire))
-            self._observe(S2C, wire)
+            self._inbox += self._client_tls.receive_wire(wire)
 
     def run_client(self, client: ClientMachine) -> None:
         """Let a client machine talk to the server until neither has more to say."""

@@ -8,12 +8,13 @@ protocol (IMAP, POP3) means one line in :data:`PROTOCOLS` and its package.
 
 from __future__ import annotations
 
+from simulator.protocols.imap.protocol import IMAP
 from simulator.protocols.machine import StateTable
 from simulator.protocols.pop3.protocol import POP3
 from simulator.protocols.smtp.protocol import SMTP
 from simulator.protocols.spec import ProtocolSpec, ServiceInfo
 
-PROTOCOLS: dict[str, ProtocolSpec] = {spec.name: spec for spec in (SMTP, POP3)}
+PROTOCOLS: dict[str, ProtocolSpec] = {spec.name: spec for spec in (SMTP, IMAP, POP3)}
 
 
 class UnknownProtocol(KeyError):

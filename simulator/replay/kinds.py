@@ -41,6 +41,7 @@ from simulator.trace import (
     ExpectationChecked,
     FaultInjected,
     MailboxChanged,
+    MailboxView,
     Note,
     QueueChanged,
     ReplySent,
@@ -193,8 +194,7 @@ def units(e: BytesSent, w: World, ahead: Iterable[Event]) -> list[tuple[str, ...
     """
     lines = split_lines(e.plaintext)
     if not lines:
-        flight = _tls_flight(e, ahead)
-        return [flight] if flight else [()]
+        return [()]
     if e.direction == C2S:
         commands = 0
         for later in ahead:
@@ -217,17 +217,6 @@ def units(e: BytesSent, w: World, ahead: Iterable[Event]) -> list[tuple[str, ...
         out.append(tuple(lines[at : at + size]))
         at += size
     return out
-
-
-def _tls_flight(e: BytesSent, ahead: Iterable[Event]) -> tuple[str, ...]:
-    """A handshake flight (bytes no endpoint reads as plaintext) as one unit: what its records carry."""
-    carried = []
-    for later in ahead:
-        if isinstance(later, TlsRecord) and later.conn == e.conn and later.direction == e.direction:
-            carried.append(", ".join(later.handshake_types) or later.decrypted or later.content_type)
-        elif isinstance(later, BytesSent) and later.conn == e.conn:
-            break
-    return (f"TLS {', '.join(carried)}",) if carried else ()
 
 
 def _bytes_draw(e: BytesSent, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
@@ -282,8 +271,7 @@ def _dns_draw(e: DnsLookup, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
 def _tls_say(e: TlsRecord, w: World) -> Iterable[Said]:
     side = "C" if e.direction == C2S else "S"
     # A length that depends on a randomised signature is not printed: the transcript reads the same every run.
-    size = ("its length varies with a randomised signature" if e.length_varies
-            else f"{e.length} byte{'' if e.length == 1 else 's'}")
+    size = "its length varies with a randomised signature" if e.length_varies else f"{e.length} bytes"
     if e.encrypted:
         inside = f", decrypted: {e.decrypted}" if e.decrypted else ""
         yield Said(f"{e.conn} {side}: TLS {e.content_type}, encrypted ({size}){inside}", conn=e.conn)
@@ -429,6 +417,25 @@ def _mailbox_fold(w: World, e: MailboxChanged, step: int) -> None:
         fold(w, e)
 
 
+def _view_text(e: MailboxView) -> str:
+    who = e.peer or e.conn
+    if not e.folder:
+        return f"{who} has no mailbox selected on {e.host}"
+    count = len(e.uids)
+    shown = ", ".join(f"{uid}" + (f" ({flags})" if flags and flags != "?" else "")
+                      for uid, flags in zip(e.uids, e.flags, strict=False))
+    mode = " read-only" if e.read_only else ""
+    return (f"{who} believes {e.user} {e.folder}{mode} holds {count} message{'s' if count != 1 else ''}"
+            + (f": UIDs {clip(shown, 120)}" if shown else ""))
+
+
+def _view_fold(w: World, e: MailboxView, step: int) -> None:
+    if e.folder:
+        w.views[e.conn] = e
+    else:
+        w.views.pop(e.conn, None)
+
+
 def _queue_text(e: QueueChanged) -> str:
     rcpts = ", ".join(e.recipients)
     extra = f" ({e.detail})" if e.detail else ""
@@ -485,6 +492,7 @@ KINDS: dict[type[Event], Kind] = {
     CheckStep: Kind(say=lambda e, w: [Said(f"{e.host} {_check_text(e)}")],
                     draw=lambda e, w, ahead: [_host_note(e.host, _check_text(e))], hosts=lambda e: [(e.host, "")]),
     MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold, hosts=_mailbox_hosts),
+    MailboxView: Kind(say=lambda e, w: [Said(_view_text(e), level="detail", conn=e.conn)], fold=_view_fold),
     QueueChanged: Kind(say=lambda e, w: [Said(f"queue on {e.host}: {e.queue_id} {_queue_text(e)}")],
                        draw=lambda e, w, ahead: [_host_note(e.host, f"queue {e.queue_id}: {_queue_text(e)}")], fold=_queue_fold,
                        hosts=lambda e: [(e.host, "")]),

@@ -17,7 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from simulator.replay.views import LastTransition, MachineView, MessageRow
-from simulator.trace import ConnectionOpened, QueueChanged, ReplySent, StateChanged, Trace
+from simulator.trace import (
+    ConnectionOpened,
+    MailboxView,
+    QueueChanged,
+    ReplySent,
+    StateChanged,
+    Trace,
+)
 
 MachineKey = tuple[str, str]  # (conn, machine)
 
@@ -34,6 +41,8 @@ class World:
     mailboxes: dict[tuple[str, str, str], dict[int, MessageRow]] = field(default_factory=dict)
     queues: dict[tuple[str, str], QueueChanged] = field(default_factory=dict)
     clock: float = 0.0
+    # What each IMAP session has told its client (by connection): see trace.MailboxView.
+    views: dict[str, MailboxView] = field(default_factory=dict)
     # Replies a server has recorded on a connection and not yet sent as bytes (how the
     # diagram knows where one reply of a pipelined group ends and the next begins).
     unsent: dict[str, list[ReplySent]] = field(default_factory=dict)
@@ -50,6 +59,7 @@ class World:
             mailboxes={k: dict(v) for k, v in self.mailboxes.items()},
             queues=dict(self.queues),
             clock=self.clock,
+            views=dict(self.views),
             unsent={k: list(v) for k, v in self.unsent.items()},
             initial=self.initial,  # shared: it never changes while folding
         )

@@ -23,8 +23,6 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.security.pki import CertFault
-
 FORMAT_VERSION = 1
 
 
@@ -47,25 +45,28 @@ Address = Annotated[str, AfterValidator(_address),
 
 
 # Protocols whose replies carry a status word instead of a number: POP3's +OK and -ERR
-# (RFC 1939 3), and "+" for a challenge inside AUTH (RFC 5034 4).
-STATUS_WORDS = ("+OK", "-ERR", "+")
+# (RFC 1939 3), "+" for a challenge (POP3 AUTH, RFC 5034 4; an IMAP continuation, RFC 9051
+# 7.6), IMAP's OK, NO, BAD, BYE and PREAUTH (RFC 9051 7.1) and "*" for its untagged data.
+STATUS_WORDS = ("+OK", "-ERR", "+", "OK", "NO", "BAD", "BYE", "PREAUTH", "*")
 
 
 def reply_code(value: Any) -> int | str:
-    """A reply code as a teacher may write it: 250 or "250", or a status word such as "+OK"."""
+    """A reply code as a teacher may write it: 250 or "250", or a status word such as OK or -ERR."""
     if isinstance(value, str) and re.fullmatch(r"\s*[2-5][0-9][0-9]\s*", value):
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 200 <= value <= 599:
         return value
     if isinstance(value, str) and value.strip().upper() in STATUS_WORDS:
         return value.strip().upper()
-    raise ValueError(f"a reply code is three digits from 200 to 599, such as 250, or one of "
-                     f"{', '.join(STATUS_WORDS)} (POP3); not {value!r}")
+    if value is False:
+        return "NO"  # YAML 1.1 reads a bare NO as false (the "Norway problem"): IMAP's NO is meant
+    raise ValueError(f"a reply code is three digits from 200 to 599, such as 250, or a status word "
+                     f"({', '.join(STATUS_WORDS)}); not {value!r}")
 
 
 ReplyCode = Annotated[int | str, PlainValidator(reply_code),
                       WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 200, "maximum": 599},
-                                                {"enum": list(STATUS_WORDS)}]})]
+                                                {"type": "string", "enum": list(STATUS_WORDS)}]})]
 
 
 # --- the world ----------------------------------------------------------------
@@ -133,19 +134,6 @@ class LimitsModel(Model):
     max_recipients: int = Field(100, gt=0)
 
 
-class TlsModel(Model):
-    """The world's TLS: real OpenSSL handshakes, certificates from the world's virtual CA."""
-
-    version: Literal["TLSv1.3", "TLSv1.2"] = Field(
-        "TLSv1.3", description="The highest TLS version the clients offer: TLSv1.3 (RFC 8446) or TLSv1.2 "
-                               "(RFC 5246), where the server's certificate crosses the wire in the clear")
-    starttls: bool = Field(False, description="The mail servers offer STARTTLS in their EHLO reply (RFC 3207)")
-    certificates: dict[str, CertFault] = Field(
-        {}, description="Per server host, what is wrong with its certificate: expired, not-yet-valid, "
-                        "wrong-name, self-signed or unknown-ca (none: a valid one); the client's reason "
-                        "for refusing it appears in the trace")
-
-
 class WorldModel(Model):
     """Overrides of the default world; every list adds to (or replaces by name) the default."""
 
@@ -156,7 +144,6 @@ class WorldModel(Model):
     dns: list[DnsRecordModel] = []
     remove_dns: list[DnsRemoveModel] = []
     limits: LimitsModel | None = None
-    tls: TlsModel = TlsModel()
     vrfy: Literal["verify", "disabled", "refused"] = Field(
         "verify",
         description="How the mail servers answer VRFY (RFC 5321 3.5): verify = look the user up "

@@ -233,13 +233,12 @@ def _ext_key_share(data: bytes, out: _Out, hello: str) -> None:
     r = _Reader(data)
     if hello == "client":
         shares = _Reader(r.vector(2))
-        offered = []
+        groups = []
         while shares.left:
             group, key = shares.int(2), shares.vector(2)
-            offered.append((name(GROUPS, group), len(key)))
-        out.say(f"key-share groups: {', '.join(g for g, _ in offered) or '(none)'}")
-        for group_name, size in offered:
-            out.random(f"key share {group_name}", size)
+            groups.append(name(GROUPS, group))
+            out.random(f"key share {name(GROUPS, group)}", len(key))
+        out.say(f"key-share groups: {', '.join(groups) or '(none)'}")
     elif hello == "retry":  # RFC 8446 4.2.8: a HelloRetryRequest names only the group
         out.say(f"key-share group requested: {name(GROUPS, r.int(2))}")
     else:
@@ -402,11 +401,6 @@ def describe_alert(fragment: bytes) -> Described:
 
 def alert_name(fragment: bytes) -> str:
     return name(ALERTS, fragment[1], 2) if len(fragment) == 2 else "malformed"
-
-
-def hello_random(message: Message) -> bytes:
-    """The 32-byte random of a ClientHello or ServerHello (RFC 8446 4.1.2, 4.1.3)."""
-    return message.body[2:34]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ def test_machine_tables_name_every_machine_of_every_protocol():
 
 def test_fault_stages_of_smtp_and_an_unknown_protocol():
     assert registry.fault_stages("smtp") == ("MAIL", "RCPT", "DATA")
-    with pytest.raises(registry.UnknownProtocol, match="unknown protocol 'gopher'; known: pop3, smtp"):
+    with pytest.raises(registry.UnknownProtocol, match=r"unknown protocol 'gopher'; known: [a-z0-9, ]*smtp"):
         registry.fault_stages("gopher")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.protocols.registry import PROTOCOLS
 from simulator.scenario import loader
 from simulator.scenario.loader import ContentErrors, load_scenario, validate_paths
 from simulator.scenario.references import machine_tables
@@ -57,11 +58,13 @@ EXPECTED = {
                      "local-part@domain, e.g. bob@example.net, without spaces or <>",
     "same-address.yaml": "3:32: address 192.0.2.10 is also alice-laptop's; each host needs its own addresses",
     "code-words.yaml": "13:21: steps[1].expect.reply: a reply code is three digits from 200 to 599, "
-                       "such as 250, or one of +OK, -ERR, + (POP3); not 'two-twenty-one'",
-    "unknown-machine.yaml": "9:43: unknown machine 'imap.server'; machines: pop3.client, pop3.server, smtp.client, smtp.server",
+                       "such as 250, or a status word (+OK, -ERR, +, OK, NO, BAD, BYE, PREAUTH, *); "
+                       "not 'two-twenty-one'",
+    "unknown-machine.yaml": "9:43: unknown machine 'gopher.server'; machines: "
+                            + ", ".join(sorted(machine_tables())),
     "unknown-state.yaml": f"9:63: smtp.server has no state 'EXPECT_HELO'; its states: {SERVER_STATES}",
     "fault-stage.yaml": "7:12: smtp has no fault stage 'HELO'; its stages: MAIL, RCPT, DATA",
-    "fault-protocol.yaml": "7:15: unknown protocol 'imap'; protocols: pop3, smtp",
+    "fault-protocol.yaml": "7:15: unknown protocol 'gopher'; protocols: " + ", ".join(sorted(PROTOCOLS)),
     "state-other-conn.yaml": "9:60: no connection 'second' was opened by a connect step before this "
                              "expectation, so its state cannot be checked",
 }

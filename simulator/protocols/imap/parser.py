@@ -39,7 +39,7 @@ LITERAL_LIMIT = 64 * 1024  # a literal of any command but APPEND
 DEFAULT_APPEND_LIMIT = 10 * 1024 * 1024  # APPENDLIMIT (RFC 7889)
 MAX_TAG = 64
 
-_LITERAL_AT_END = re.compile(rb"\{([0-9]{1,20})(\+?)\}\r\n\Z")
+_LITERAL_AT_END = re.compile(rb"\{([0-9]{1,20})(\+?)\}\r?\n\Z")
 # tag = 1*<any ASTRING-CHAR except "+"> (RFC 9051 9): no CTL, SP, ( ) { % * " \ or +.
 _TAG = re.compile(r"[^\x00-\x20\x7f(){%*\"\\+]+")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
@@ -116,11 +116,11 @@ class CommandReader:
 
     def next_line(self) -> bytes | object | None:
         """A plain line without its CRLF (b"" for an empty one), ``TOO_LONG``, or None until one ends."""
-        line = self.buffer.next_line(self.command_limit)
+        line = self.buffer.next_line(self.command_limit, bare_lf_ends=True)
         if line is None or line is TOO_LONG:
             return line
         assert isinstance(line, bytes)
-        return line[:-2]
+        return _strip_eol(line)
 
     def next(self) -> Item | None:
         """The next thing to act on, or None until more bytes come."""
@@ -133,7 +133,7 @@ class CommandReader:
             if p is None and not self.buffer.discarding:
                 self._head = self.buffer.head(MAX_TAG + 1)
             limit = self.command_limit - (p.used if p else 0)
-            line = self.buffer.next_line(max(limit, 3))
+            line = self.buffer.next_line(max(limit, 3), bare_lf_ends=True)
             if line is None:
                 return None
             if line is TOO_LONG:
@@ -158,7 +158,7 @@ class CommandReader:
             first = line
             p.tag = _tag_of(first)
             p.name = _name_of(first)
-        p.lines.append(line[:-2])
+        p.lines.append(_strip_eol(line))
         p.used += len(line)
         m = _LITERAL_AT_END.search(line)
         if m is None:
@@ -218,8 +218,13 @@ class CommandReader:
         return _show(p.lines, [len(x) for x in p.literals] + [-1] * (len(p.lines) - len(p.literals)))
 
 
+def _strip_eol(line: bytes) -> bytes:
+    """A line without its end: CRLF, or a bare LF (taken too, as Dovecot does, so nc without -C works)."""
+    return line[:-2] if line.endswith(b"\r\n") else line[:-1]
+
+
 def _tag_of(line: bytes) -> str:
-    head = line.split(b" ", 1)[0].rstrip(b"\r\n")
+    head = _strip_eol(line).split(b" ", 1)[0] if line.endswith(b"\n") else line.split(b" ", 1)[0]
     try:
         text = head.decode("ascii")
     except UnicodeDecodeError:
@@ -228,7 +233,7 @@ def _tag_of(line: bytes) -> str:
 
 
 def _name_of(line: bytes) -> str:
-    parts = line.rstrip(b"\r\n").split(b" ", 2)
+    parts = _strip_eol(line).split(b" ", 2)
     if len(parts) < 2:
         return ""
     word = parts[1]

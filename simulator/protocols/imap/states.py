@@ -78,13 +78,14 @@ def _server_transitions() -> list[Transition]:
     NA, AU, SE = NOT_AUTHENTICATED, AUTHENTICATED, SELECTED
     rows: list[Transition] = []
     for s in (NA, AU, SE):
-        rows += [Transition(s, name, s, name.lower(), rfc) for name, rfc in ANY_STATE]
-        rows.append(Transition(s, "LOGOUT", LOGOUT, "logout", "RFC 9051 6.1.3"))
+        rows += [Transition(s, name, s, name.lower(), rfc, refused=s) for name, rfc in ANY_STATE]
+        rows.append(Transition(s, "LOGOUT", LOGOUT, "logout", "RFC 9051 6.1.3", refused=s))
     rows += [
         Transition(NA, "LOGIN", AU, "login", "RFC 9051 6.2.3", refused=NA),
         Transition(NA, "AUTHENTICATE", AUTHENTICATING, "authenticate", "RFC 9051 6.2.2", refused=NA),
         Transition(AUTHENTICATING, SASL_RESPONSE, AU, "sasl_response", "RFC 9051 6.2.2", refused=NA),
-        Transition(AUTHENTICATING, SASL_CANCEL, NA, "sasl_cancel", "RFC 9051 6.2.2"),
+        # RFC 9051 6.2.2: the server answers a cancelled exchange with a tagged BAD.
+        Transition(AUTHENTICATING, SASL_CANCEL, NA, "sasl_cancel", "RFC 9051 6.2.2", refused=NA),
         Transition(NA, "STARTTLS", EXPECT_TLS, "starttls", "RFC 9051 6.2.1", refused=NA),
         Transition(EXPECT_TLS, TLS_UP, NA, "tls_up", "RFC 9051 6.2.1"),
         Transition(EXPECT_TLS, TLS_FAILED, LOGOUT, "tls_failed", "RFC 9051 6.2.1"),
@@ -99,8 +100,9 @@ def _server_transitions() -> list[Transition]:
     rows += [
         Transition(AU, "IDLE", IDLING_UNSELECTED, "idle", "RFC 9051 6.3.13", refused=AU),
         Transition(SE, "IDLE", IDLING, "idle", "RFC 9051 6.3.13", refused=SE),
-        Transition(IDLING, DONE, SE, "done", "RFC 9051 6.3.13"),
-        Transition(IDLING_UNSELECTED, DONE, AU, "done", "RFC 9051 6.3.13"),
+        # A line other than DONE ends IDLE too, with a BAD (RFC 2177 3 allows no other).
+        Transition(IDLING, DONE, SE, "done", "RFC 9051 6.3.13", refused=SE),
+        Transition(IDLING_UNSELECTED, DONE, AU, "done", "RFC 9051 6.3.13", refused=AU),
         Transition(SE, "CLOSE", AU, "close", "RFC 9051 6.4.1", refused=SE),
         Transition(SE, "UNSELECT", AU, "unselect", "RFC 9051 6.4.2", refused=SE),
     ]
