@@ -125,6 +125,7 @@ class MailHost:
         return protocol("pop3").new_server(
             hostname=self.host.fqdn, store=self.store, auth=self, apop_timestamp=stamp, conn=peer.conn,
             fault=lambda stage: self.faults.reply_for(self.name, stage, "pop3"),
+            stls=self.config.starttls,  # STLS (RFC 2595 4) where the servers offer STARTTLS
         )
 
     def imap_server(self, role: str, peer: Peer) -> ServerMachine:
