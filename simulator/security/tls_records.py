@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography import x509
 
@@ -308,6 +309,7 @@ def _certificate(r: _Reader, out: _Out, tls13: bool) -> None:
         out.say("certificates: (none)")
 
 
+@lru_cache(maxsize=64)  # a server sends the same certificate in every session
 def _certificate_fields(der: bytes) -> str:
     try:
         cert = x509.load_der_x509_certificate(der)
