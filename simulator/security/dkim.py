@@ -352,8 +352,10 @@ class DkimSigner:
         signature = self.key.sign(data)
         b = _b64(signature)
         header = prefix + _fold_b(prefix, b) + CRLF
-        steps.append(Step(f"signed with {self.key.algorithm} ({len(signature)} bytes): b={b}"))
-        steps.append(Step("DKIM-Signature field prepended to the message:\n" + show(header, max_lines=40, wrap=True)))
+        steps.append(Step(f"signed with {self.key.algorithm}: a {len(signature)}-byte signature, b=\n"
+                          + show(b.encode(), wrap=True)))
+        steps.append(Step("DKIM-Signature field prepended to the message:\n"
+                          + show(header, max_lines=40, width=LINE_WIDTH + 2)))
         return Signed(field=header, message=header + message, steps=tuple(steps), body_hash=_b64(bh),
                       signature=b, signed_data=data, body=body)
 
@@ -542,7 +544,7 @@ class _Check:
             self.conclude(PERMERROR, KEY_MISSING, f"no key is published at {sig.key_name} (RFC 6376 6.1.2)")
         records = [txt_text(r) for r in answer]  # type: ignore[arg-type]
         self.say(f"fetched {sig.key_name} TXT ({len(records)} record{'s' if len(records) > 1 else ''}):\n"
-                 + "\n".join("  " + r for r in records))
+                 + "\n".join(show(r.encode(), wrap=True) for r in records))
         errors = []
         for text in records:  # RFC 6376 6.1.2: the first record that parses is the key
             try:

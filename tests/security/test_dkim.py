@@ -134,7 +134,8 @@ def test_signing_steps_show_the_stages() -> None:
     assert steps[2].startswith("body hash: SHA-256")
     assert "from #2: no such field" in steps[3]
     assert steps[4].startswith("data signed") and "b=↵" not in steps[4] and steps[4].rstrip().endswith("b=")
-    assert steps[5].startswith("signed with rsa-sha256 (256 bytes): b=")
+    assert steps[5].startswith("signed with rsa-sha256: a 256-byte signature, b=\n")
+    assert "↵" in steps[6] and "⤷" not in steps[6]  # the folded field, shown line by line as it is
 
 
 def test_message_without_from_cannot_be_signed() -> None:

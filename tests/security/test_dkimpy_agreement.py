@@ -16,7 +16,7 @@ from simulator.security.keys import ED25519_SHA256, RSA_SHA256, DemoKeyring, Sig
 dkim = pytest.importorskip("dkim", reason="dkimpy is in the test extra: pip install -e '.[test]'")
 pytest.importorskip("nacl", reason="dkimpy needs pynacl for Ed25519: pip install -e '.[test]'")
 
-NOW = 1_772_442_000
+NOW = 1_528_637_909  # 2018 (RFC 8463 A): dkimpy checks t= against the real clock
 
 
 class OneKey:
@@ -92,6 +92,19 @@ def test_dkimpy_length_tag_agrees(make_dns) -> None:
     assert ours(field + message + b"appended\r\n", k) == PASS
     ours_signed = DkimSigner("example.org", "s1", k, body_length=True).sign(message, now=NOW).message
     assert dkim.verify(ours_signed + b"appended\r\n", dnsfunc=dnsfunc(k)) is True
+
+
+def test_identity_and_expiry_agree() -> None:
+    k = key(ED25519_SHA256)
+    message = MESSAGES["plain"]
+    ours_signed = DkimSigner("example.org", "s1", k, identity="alice@mail.example.org",
+                             expire_after=10 ** 9).sign(message, now=NOW).message  # dkimpy reads the real clock
+    assert dkim.verify(ours_signed, dnsfunc=dnsfunc(k)) is True
+    field = dkim.sign(message, b"s1", b"example.org", dkimpy_private(k), identity=b"alice@mail.example.org",
+                      signature_algorithm=ED25519_SHA256.encode(), include_headers=[b"from", b"subject"])
+    verdict = DkimVerifier(OneKey(k.record())).verify(field + message, now=NOW)
+    assert (verdict.result, verdict.signatures[0].identity) == (PASS, "alice@mail.example.org")
+    assert ours(field + message.replace(b"Lunch", b"Brunch"), k) == FAIL
 
 
 _line = st.text(st.sampled_from(list("ab Z.,;:\t")), max_size=30).map(str.encode)
