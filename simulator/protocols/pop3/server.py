@@ -16,10 +16,11 @@ the end of UPDATE), which is the next row taken.
 
 What the trace shows is what was on the wire: a ``PASS`` command's argument
 is the password in clear, which is exactly the lesson of plaintext POP3.
-The deviations from RFC 1939 are deliberate and said where they are made:
-USER accepts every name (so it does not tell who has a maildrop), and the
-same user may log in with PASS or APOP (RFC 1939 7 advises a server to allow
-only one of them per user), so that both can be shown.
+USER accepts every name, which RFC 1939 7 allows, so that it does not tell
+who has a maildrop (RFC 1939 13: an -ERR to USER gives an attacker a clue).
+One deviation is deliberate: the same user may log in with PASS or APOP
+(RFC 1939 13 says a server should not allow both for a user), so that a
+lesson can show both.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class Pop3ServerConfig:
 _STATE_HINT: dict[str | tuple[str, str], str] = {
     (S.AUTHORIZATION, "PASS"): ": send USER first",
     S.AUTHORIZATION: ": log in first (USER and PASS, APOP or AUTH)",
-    S.EXPECT_PASS: ": PASS comes after USER (or QUIT)",
+    S.EXPECT_PASS: ": after USER only PASS or QUIT",
     S.TRANSACTION: ": already logged in",
 }
 
@@ -371,14 +372,14 @@ class Pop3Server:
         return self._log_in(name)
 
     def _log_in(self, user: str) -> bool:
-        """The credentials are right: open and lock the maildrop (RFC 1939 8), or say why not."""
+        """The credentials are right: lock and open the maildrop (RFC 1939 4), or say why not."""
         fault = self._fault("PASS")
         if fault is not None:
             return self._refuse(fault)
         if not self.store.has_user(user):
             return self._refuse(R.NO_MAILDROP.format(user))
         if not self.store.lock(user, self):
-            return self._refuse(R.IN_USE)  # RFC 2449 8.1.2
+            return self._refuse(R.IN_USE)  # RFC 1939 4 "unable to lock maildrop"; RFC 2449 8.1.2
         self._locked = user
         self.user = user
         self.maildrop = Maildrop(user, self.store.folder(user, INBOX))

@@ -49,7 +49,7 @@ _SERVER_STATES = [
     StateInfo(EXPECT_PASS, "USER accepted; PASS comes next (or QUIT)", "RFC 1939 7 (USER)"),
     StateInfo(EXPECT_SASL, "AUTH started; the client answers each + challenge with a base64 line", "RFC 5034 4"),
     StateInfo(EXPECT_TLS, "+OK sent to STLS; the TLS handshake comes next", "RFC 2595 4"),
-    StateInfo(TRANSACTION, "Logged in, maildrop locked; the client reads and marks messages", "RFC 1939 5"),
+    StateInfo(TRANSACTION, "Logged in, maildrop locked; the client reads and marks messages", "RFC 1939 4, 5"),
     StateInfo(UPDATE, "QUIT in TRANSACTION: the messages marked as deleted are removed", "RFC 1939 6"),
     StateInfo(CLOSED, "Session over; the maildrop lock is released", "RFC 1939 3, 6"),
 ]
@@ -61,14 +61,12 @@ _OPEN = [AUTHORIZATION, EXPECT_PASS, EXPECT_SASL, EXPECT_TLS, TRANSACTION]
 def _server_transitions() -> list[Transition]:
     A, P, X, T = AUTHORIZATION, EXPECT_PASS, EXPECT_SASL, TRANSACTION
     rows: list[Transition] = []
-    for s in _LOGIN_WAITS:
-        rows += [
-            # RFC 1939 7: USER may be given again before PASS; a refused one forgets the first.
-            Transition(s, "USER", P, "user", "RFC 1939 7 (USER)", refused=A),
-            Transition(s, "CAPA", s, "capa", "RFC 2449 5", refused=s),
-            Transition(s, "QUIT", CLOSED, "quit", "RFC 1939 4 (QUIT)", refused=s),
-        ]
     rows += [
+        Transition(A, "USER", P, "user", "RFC 1939 7 (USER)", refused=A),
+        Transition(A, "CAPA", A, "capa", "RFC 2449 5", refused=A),
+        # RFC 1939 7: after a +OK to USER "the client may issue either the PASS command ...
+        # or the QUIT command": nothing else until PASS is answered.
+        *(Transition(s, "QUIT", CLOSED, "quit", "RFC 1939 4 (QUIT)", refused=s) for s in _LOGIN_WAITS),
         Transition(P, "PASS", T, "pass_", "RFC 1939 7 (PASS)", refused=A),
         Transition(A, "APOP", T, "apop", "RFC 1939 7 (APOP)", refused=A),
         Transition(A, "AUTH", X, "auth", "RFC 5034 4", refused=A),

@@ -96,9 +96,13 @@ def test_rfc1939_7_pass_takes_spaces_as_part_of_the_password(pop3):
     assert run.state == S.TRANSACTION
 
 
-def test_rfc1939_7_user_may_be_given_again_before_pass(pop3):
-    run = pop3.run_server("USER alice@example.org", "USER bob@example.net", "PASS builder")
-    assert run.state == S.TRANSACTION and run.server.user == pop3.BOB
+def test_rfc1939_7_after_user_only_pass_or_quit(pop3):
+    run = pop3.run_server("USER alice@example.org", "USER bob@example.net", "CAPA", "PASS builder")
+    assert [r.status for r in run.replies[-3:]] == ["-ERR", "-ERR", "-ERR"]
+    assert run.replies[-3].line == "USER is not allowed in the AUTHORIZATION state: after USER only PASS or QUIT"
+    assert run.state == S.AUTHORIZATION  # the PASS was alice's, and wrong
+    run = pop3.run_server("USER bob@example.net", "QUIT")
+    assert run.state == S.CLOSED
 
 
 @pytest.mark.parametrize("line", ["USER", "USER ", "USER a b", "PASS"])
@@ -134,10 +138,10 @@ def test_user_pass_can_be_switched_off(pop3):
     assert run.last.status == "-ERR" and run.state == S.AUTHORIZATION
 
 
-# --- RFC 1939 8: the maildrop lock -----------------------------------------------------------
+# --- RFC 1939 4: the maildrop lock -----------------------------------------------------------
 
 
-def test_rfc1939_8_a_second_session_gets_in_use_until_the_first_ends(pop3):
+def test_rfc1939_4_a_second_session_gets_in_use_until_the_first_ends(pop3):
     first = pop3.logged_in()
     second = pop3.run_server("USER bob@example.net", "PASS builder", store=first.store)
     assert (second.last.status, second.last.resp_code) == ("-ERR", "IN-USE")  # RFC 2449 8.1.2
@@ -150,7 +154,7 @@ def test_rfc1939_8_a_second_session_gets_in_use_until_the_first_ends(pop3):
 
 
 @pytest.mark.parametrize("end", ["peer", "timeout", "shutdown"])
-def test_rfc1939_8_the_lock_is_released_however_the_session_ends(pop3, end):
+def test_rfc1939_4_the_lock_is_released_however_the_session_ends(pop3, end):
     run = pop3.logged_in()
     {"peer": lambda: run.feed(b""), "timeout": lambda: run.call("timeout"),
      "shutdown": lambda: run.call("shutdown")}[end]()
@@ -382,7 +386,7 @@ def test_rfc1939_3_invalid_utf8_is_err(pop3):
 
 def test_wrong_state_names_the_rfc_state(pop3):
     run = pop3.run_server("USER bob@example.net", "STAT")
-    assert run.last.line == "STAT is not allowed in the AUTHORIZATION state: PASS comes after USER (or QUIT)"
+    assert run.last.line == "STAT is not allowed in the AUTHORIZATION state: after USER only PASS or QUIT"
     assert run.state == S.EXPECT_PASS
     run = pop3.logged_in("USER bob@example.net")
     assert run.last.line == "USER is not allowed in the TRANSACTION state: already logged in"
