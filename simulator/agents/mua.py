@@ -1,4 +1,4 @@
-"""The mail client (MUA): composes a message and submits it to its provider."""
+"""The mail client (MUA): composes a message and submits it to its provider; downloads mail with POP3."""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 from simulator.mail.message import build_message
 from simulator.net.world import World
+from simulator.protocols.pop3.client import ActionResult, Download, Login, RetrievedMessage
+from simulator.protocols.pop3.client import Quit as Pop3Quit
+from simulator.protocols.pop3.replies import Pop3Reply
 from simulator.protocols.registry import protocol
 from simulator.protocols.smtp.client import MessageResult, OutgoingMessage, Quit, SendMessage
 from simulator.protocols.smtp.replies import Reply
 
-__all__ = ["MailClient", "MessageResult", "OutgoingMessage", "Submission"]
+__all__ = ["MailClient", "MessageResult", "OutgoingMessage", "Retrieval", "Submission"]
 
 SUBMISSION_PORT = 587  # RFC 6409
+POP3_PORT = 110  # RFC 1939 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +24,17 @@ class Submission:
     connected: bool
     results: list[MessageResult]
     last_reply: Reply | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """What a POP3 download run got: the messages (with their UIDL) and every action's result."""
+
+    connected: bool
+    logged_in: bool
+    messages: list[RetrievedMessage]
+    results: list[ActionResult]
+    last_reply: Pop3Reply | None = None
 
 
 class MailClient:
@@ -54,3 +69,20 @@ class MailClient:
         """Submit one message with envelope ``mail_from`` -> ``rcpt_to``."""
         return self.submit(server, [OutgoingMessage(mail_from, rcpt_to, data)], port,
                            use_pipelining=use_pipelining)
+
+    def download(self, server: str, user: str, password: str, *, port: int = POP3_PORT, delete: bool = False,
+                 method: str = "USER", skip_uids: frozenset[str] = frozenset()) -> Retrieval:
+        """Log in with POP3, retrieve every message not in ``skip_uids``, delete them if ``delete``, QUIT.
+
+        ``method``: "USER" (USER/PASS), "APOP" or "PLAIN" (AUTH, RFC 5034). Without
+        ``delete`` the messages stay on the server ("leave a copy on the server"), and a
+        later run passes the unique ids it has seen as ``skip_uids`` to fetch only new mail.
+        """
+        conn = self.world.connect(self.host.name, server, port)
+        if conn is None:
+            return Retrieval(False, False, [], [])
+        client = protocol("pop3").new_client()
+        for action in (Login(user, password, method), Download(delete=delete, skip_uids=skip_uids), Pop3Quit()):
+            client.send(action)  # asked before the greeting: nothing is sent until it comes
+        conn.run_client(client)
+        return Retrieval(True, client.logged_in, client.messages, client.results, client.last_reply)
