@@ -15,8 +15,10 @@ from simulator.agents.faults import FaultBoard
 from simulator.agents.mailhost import MX, SUBMISSION, MailHost, MailHostConfig
 from simulator.agents.mua import MailClient
 from simulator.agents.relay import Relay
+from simulator.agents.tls import VirtualTls
 from simulator.net.clock import DEFAULT_START
 from simulator.net.world import Host, World
+from simulator.security.pki import CertFault, VirtualCA
 
 
 @dataclass
@@ -53,6 +55,8 @@ class WorldSpec:
     max_message_size: int = 10 * 1024 * 1024
     max_recipients: int = 100
     vrfy: str = "verify"  # how every mail host answers VRFY: see mailhost.VRFY_MODES
+    tls_version: str = "TLSv1.3"  # the highest TLS version the clients offer ("TLSv1.2" to show 1.2)
+    certificate_faults: dict[str, str] = field(default_factory=dict)  # server host -> pki.CertFault value
 
     def copy(self) -> WorldSpec:
         return copy.deepcopy(self)
@@ -111,6 +115,8 @@ class MailWorld:
         self.spec = spec
         self.net = World(seed=seed, start=start)
         self.faults = FaultBoard()
+        self.tls = VirtualTls(VirtualCA(seed=seed, start=start), version=spec.tls_version)
+        self.net.tls_provider = self.tls
         self.mailhosts: dict[str, MailHost] = {}
         self.relays: dict[str, Relay] = {}
         self._build()
@@ -144,6 +150,8 @@ class MailWorld:
                 net.dns.add(d.name, "TXT", d.spf)
             if d.dmarc:
                 net.dns.add(f"_dmarc.{d.name}", "TXT", d.dmarc)
+        for host, fault in spec.certificate_faults.items():
+            self.tls.faults[net.host(host).name] = CertFault(fault)
         for name, rtype, value in spec.dns:
             net.dns.add(name, rtype, value)
         for name, rtype in spec.dns_remove:

@@ -3,13 +3,18 @@
 Every byte each way is recorded as a BytesSent event with both what the
 endpoints see (``plaintext``) and what is on the wire (``wire``). Until TLS
 starts the two are the same bytes; once a TLS layer is in place the wire
-carries what the layer made of them (the :class:`~simulator.net.tls.PassThrough`
-layer, for now, leaves them as they are and says so in the trace).
+carries what the layer made of them (real TLS records, each also recorded as
+a ``TlsRecord`` by the layer's ``observe``; the
+:class:`~simulator.net.tls.PassThrough` layer leaves the bytes as they are
+and says so in the trace).
 
 The server machine's control outputs are handled here, apart from its trace
 records: ``StartTls`` installs the TLS layer (the plaintext the client sent
 after the command is discarded, never fed to the machine: CVE-2011-0411) and
-tells the machine when the handshake is done; ``Close`` ends the connection.
+tells the machine when the handshake is done (``tls_established``) or that it
+failed (``tls_failed``: a ``TlsFailed`` event says why, and the connection
+closes, RFC 3207 4.1); ``Close`` ends the connection. An implicit-TLS service
+(RFC 8314) whose handshake fails closes before its machine says a word.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from simulator.net.tls import MAX_HANDSHAKE_FLIGHTS, TlsEnd, TlsFactory, pass_through
+from simulator.net.tls import MAX_HANDSHAKE_FLIGHTS, TlsEnd, TlsFactory, TlsLayer, pass_through
 from simulator.protocols.machine import StartTls
 from simulator.trace import (
     C2S,
@@ -26,6 +31,7 @@ from simulator.trace import (
     ConnectionClosed,
     ConnectionOpened,
     Event,
+    TlsFailed,
     TlsStarted,
 )
 
@@ -46,7 +52,8 @@ class Connection:
         self.closed = False
         self._inbox = bytearray()  # server plaintext the client has not read yet
         self._tls_factory = tls
-        self._client_tls: TlsEnd | None = None  # both None until TLS starts
+        self._layer: TlsLayer | None = None  # None until TLS starts
+        self._client_tls: TlsEnd | None = None
         self._server_tls: TlsEnd | None = None
         self._record = world.recorder.record
         if hasattr(machine, "on_output"):
@@ -65,8 +72,9 @@ class Connection:
             server_host=self.server.name, server_addr=self.server_addr,
             port=self.service.port, service=self.service.name,
         ))
-        if self.service.implicit_tls:  # RFC 8314: TLS first, then the protocol
-            self._start_tls("implicit", b"")
+        if self.service.implicit_tls and not self._start_tls("implicit", b""):  # RFC 8314: TLS first
+            self._close_failed_tls()
+            return
         self._after(self.machine.start())
 
     def read(self) -> bytes:
@@ -86,8 +94,10 @@ class Connection:
                 assert self._server_tls is not None
                 self._client_tls.send_plain(data)
                 wire = self._client_tls.take_wire()
+                received = self._server_tls.receive_wire(wire)
                 self._record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=wire))
-                data = self._server_tls.receive_wire(wire)
+                self._observe(C2S, wire)
+                data = received
         self._after(self.machine.receive_data(data))
 
     def interrupt(self, events: list[Event], reason: str) -> None:
@@ -122,32 +132,60 @@ class Connection:
         self._flush_server()
         for control in self.machine.take_controls():
             if isinstance(control, StartTls):
-                self._start_tls("starttls", control.leftover)
+                if not self._start_tls("starttls", control.leftover):
+                    self._record_events(self.machine.tls_failed())  # RFC 3207 4.1: no channel left
+                    self.machine.take_controls()  # its Close: the connection closes here anyway
+                    self._close_failed_tls()
+                    return
                 self._record_events(self.machine.tls_established())
                 self._flush_server()
         if self.machine.closed and not self.closed:
             self._close("server", reason)
 
-    def _start_tls(self, mode: str, leftover: bytes) -> None:
-        """Put the TLS layer in place and run its handshake; ``leftover`` is dropped."""
-        client_end, server_end = self._tls_factory()
+    def _start_tls(self, mode: str, leftover: bytes) -> bool:
+        """Put the TLS layer in place and run its handshake; ``leftover`` is dropped.
+
+        False: the handshake failed (a ``TlsFailed`` event says why); the caller closes.
+        """
+        layer = self._tls_factory()
+        client_end, server_end = layer.client, layer.server
+        self._layer = layer
         client_end.start()
         server_end.start()
         for _ in range(MAX_HANDSHAKE_FLIGHTS):
             flight = client_end.take_wire()
             if flight:
-                self._record(BytesSent(conn=self.id, direction=C2S, plaintext=b"", wire=flight))
                 server_end.receive_wire(flight)
+                self._record(BytesSent(conn=self.id, direction=C2S, plaintext=b"", wire=flight))
+                self._observe(C2S, flight)
             answer = server_end.take_wire()
             if answer:
-                self._record(BytesSent(conn=self.id, direction=S2C, plaintext=b"", wire=answer))
                 client_end.receive_wire(answer)
-            if client_end.established and server_end.established and not flight and not answer:
+                self._record(BytesSent(conn=self.id, direction=S2C, plaintext=b"", wire=answer))
+                self._observe(S2C, answer)
+            settled = (client_end.established and server_end.established) or client_end.failure or server_end.failure
+            if settled and not flight and not answer:
                 break
         else:
             raise ConnectionError(f"{self.id}: the TLS handshake did not finish")
+        if client_end.failure or server_end.failure:
+            self._record(TlsFailed(conn=self.id, mode=mode, client_reason=client_end.failure,
+                                   server_reason=server_end.failure))
+            return False
         self._client_tls, self._server_tls = client_end, server_end
         self._record(TlsStarted(conn=self.id, mode=mode, layer=server_end.name, discarded=leftover))
+        return True
+
+    def _close_failed_tls(self) -> None:
+        """The side that gave up on the handshake closes, saying why."""
+        assert self._layer is not None
+        client, server = self._layer.client.failure, self._layer.server.failure
+        self._close("client" if client else "server", f"TLS handshake failed: {client or server}")
+
+    def _observe(self, direction: str, wire: bytes) -> None:
+        """The layer's record events for ``wire``, after the receiving end took it."""
+        if self._layer is not None:
+            self._record_events(self._layer.observe(self.id, direction, wire))
 
     def _flush_server(self) -> None:
         out = self.machine.data_to_send()
@@ -160,8 +198,9 @@ class Connection:
             assert self._client_tls is not None
             self._server_tls.send_plain(out)
             wire = self._server_tls.take_wire()
-            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=wire))
             self._inbox += self._client_tls.receive_wire(wire)
+            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=wire))
+            self._observe(S2C, wire)
 
     def run_client(self, client: ClientMachine) -> None:
         """Let a client machine talk to the server until neither has more to say."""

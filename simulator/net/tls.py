@@ -6,21 +6,29 @@ an ``ssl.SSLObject`` over two ``ssl.MemoryBIO`` fills (DESIGN.md, principle
 come out of :meth:`take_wire`, and what arrives from the wire goes into
 :meth:`receive_wire`, which gives back the plaintext it carried.
 
-:class:`PassThrough` is the layer until the secure-transport work fills the
-slot: its handshake needs no bytes and it puts the plaintext on the wire as
-it is, so a trace says, truthfully, that nothing is encrypted yet.
+:class:`PassThrough` is the layer of a world without a TLS provider: its
+handshake needs no bytes and it puts the plaintext on the wire as it is, so a
+trace says, truthfully, that nothing is encrypted. The mail world fills the
+slot with real TLS (``simulator.security.tls_session``, through the world's
+``tls_provider``); its :class:`TlsLayer` also decodes each record for the
+trace (``observe``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from simulator.trace import Event
 
 
 class TlsEnd(Protocol):
     """One side of a TLS session (client or server)."""
 
     name: str  # what the trace calls the layer, e.g. "pass-through (no encryption)"
+    failure: str  # why the handshake failed, "" while it has not (its alert then waits in take_wire)
 
     @property
     def established(self) -> bool:
@@ -48,6 +56,7 @@ class PassThrough:
     """The identity layer: no handshake bytes, the wire carries the plaintext."""
 
     name = "pass-through (no encryption yet)"
+    failure = ""
 
     def __init__(self, side: str) -> None:
         self.side = side  # "client" or "server"
@@ -77,12 +86,34 @@ class PassThrough:
         return data
 
 
-# Builds the two ends of a session for a connection: (client end, server end).
-TlsFactory = Callable[[], tuple[TlsEnd, TlsEnd]]
+class TlsLayer(Protocol):
+    """One session: its two ends and a view of its records for the trace."""
+
+    client: TlsEnd
+    server: TlsEnd
+
+    def observe(self, conn: str, direction: str, wire: bytes) -> list[Event]:
+        """Trace events for the records in ``wire`` (C2S or S2C), called after the receiver took it."""
+        ...
 
 
-def pass_through() -> tuple[TlsEnd, TlsEnd]:
-    return PassThrough("client"), PassThrough("server")
+@dataclass(slots=True)
+class EndPair:
+    """Two ends and no record view (the pass-through layer, test doubles)."""
+
+    client: TlsEnd
+    server: TlsEnd
+
+    def observe(self, conn: str, direction: str, wire: bytes) -> list[Event]:
+        return []
+
+
+# Builds one session for a connection.
+TlsFactory = Callable[[], TlsLayer]
+
+
+def pass_through() -> TlsLayer:
+    return EndPair(PassThrough("client"), PassThrough("server"))
 
 
 MAX_HANDSHAKE_FLIGHTS = 16  # a handshake that has not finished after this many flights is broken

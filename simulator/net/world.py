@@ -14,6 +14,7 @@ from typing import Protocol
 
 from simulator.net.clock import DEFAULT_START, SeededRandom, VirtualClock
 from simulator.net.dns import VirtualDns
+from simulator.net.tls import TlsFactory, pass_through
 from simulator.protocols.machine import Control, StateTable
 from simulator.trace import ConnectionRefused, Event, Recorder, Trace
 
@@ -31,6 +32,10 @@ class ServerMachine(Protocol):
 
     def tls_established(self) -> list[Event]:
         """The TLS layer it asked for is up."""
+        ...
+
+    def tls_failed(self) -> list[Event]:
+        """The handshake it asked for failed: there is no channel left to answer on."""
         ...
 
     def start(self) -> list[Event]: ...
@@ -103,6 +108,10 @@ class Host:
         self.services[service.port] = service
 
 
+# The TLS sessions of a world: (client host, server host, the name the client asked for) -> a factory.
+TlsProvider = Callable[[Host, Host, str], TlsFactory]
+
+
 class World:
     def __init__(self, *, seed: int = 1, start: datetime = DEFAULT_START) -> None:
         self.clock = VirtualClock(start)
@@ -111,6 +120,7 @@ class World:
         self.dns = VirtualDns(on_lookup=self.record)
         self.hosts: dict[str, Host] = {}
         self._conn_counter = 0
+        self.tls_provider: TlsProvider | None = None  # None: the pass-through layer (nothing encrypted)
 
     @property
     def trace(self) -> Trace:
@@ -146,7 +156,13 @@ class World:
         return f"c{self._conn_counter}"
 
     def connect(self, client: str, server: str, port: int, *, server_addr: str = ""):
-        """Open an in-memory connection, or record why it was refused and return None."""
+        """Open an in-memory connection, or record why it was refused and return None.
+
+        ``server`` is the name the client checks the server's certificate
+        against once TLS starts; a client that connected by address (a relay
+        that looked up the MX) checks the host's name, as MTA-STS has it
+        check the MX name (RFC 8461 4.1).
+        """
         from simulator.net.connection import Connection
 
         client_host = self.host(client)
@@ -165,6 +181,8 @@ class World:
             return None
         conn_id = self.next_conn_id()
         peer = Peer(client_host.name, client_host.address, client_host.fqdn, conn_id)
-        conn = Connection(self, conn_id, client_host, target, addr, service, service.factory(peer))
+        tls = pass_through if self.tls_provider is None else self.tls_provider(
+            client_host, target, server if server.lower().rstrip(".") not in target.addresses else target.fqdn)
+        conn = Connection(self, conn_id, client_host, target, addr, service, service.factory(peer), tls=tls)
         conn.open()
         return conn

@@ -271,7 +271,8 @@ def _dns_draw(e: DnsLookup, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
 def _tls_say(e: TlsRecord, w: World) -> Iterable[Said]:
     side = "C" if e.direction == C2S else "S"
     # A length that depends on a randomised signature is not printed: the transcript reads the same every run.
-    size = "its length varies with a randomised signature" if e.length_varies else f"{e.length} bytes"
+    size = ("its length varies with a randomised signature" if e.length_varies
+            else f"{e.length} byte{'' if e.length == 1 else 's'}")
     if e.encrypted:
         inside = f", decrypted: {e.decrypted}" if e.decrypted else ""
         yield Said(f"{e.conn} {side}: TLS {e.content_type}, encrypted ({size}){inside}", conn=e.conn)

@@ -234,12 +234,13 @@ def _ext_key_share(data: bytes, out: _Out, hello: str) -> None:
     r = _Reader(data)
     if hello == "client":
         shares = _Reader(r.vector(2))
-        groups = []
+        offered = []
         while shares.left:
             group, key = shares.int(2), shares.vector(2)
-            groups.append(name(GROUPS, group))
-            out.random(f"key share {name(GROUPS, group)}", len(key))
-        out.say(f"key-share groups: {', '.join(groups) or '(none)'}")
+            offered.append((name(GROUPS, group), len(key)))
+        out.say(f"key-share groups: {', '.join(g for g, _ in offered) or '(none)'}")
+        for group_name, size in offered:
+            out.random(f"key share {group_name}", size)
     elif hello == "retry":  # RFC 8446 4.2.8: a HelloRetryRequest names only the group
         out.say(f"key-share group requested: {name(GROUPS, r.int(2))}")
     else:

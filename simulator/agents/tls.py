@@ -1,0 +1,33 @@
+"""The world's TLS: the virtual CA, each server's certificate (and its fault), the versions in use.
+
+:class:`VirtualTls` is the network's ``tls_provider``: for each connection
+that starts TLS (a machine's STARTTLS, or an implicit-TLS service) it builds a
+:class:`~simulator.security.tls_session.TlsSession`, real OpenSSL over memory,
+whose client trusts only the world's CA and checks the name it connected to.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from simulator.net.tls import TlsFactory
+from simulator.net.world import Host
+from simulator.security.pki import CertFault, VirtualCA
+from simulator.security.tls import VERSIONS
+from simulator.security.tls_session import TlsSession
+
+
+class VirtualTls:
+    def __init__(self, ca: VirtualCA, *, version: str = "TLSv1.3", server_version: str = "TLSv1.3") -> None:
+        for v in (version, server_version):
+            if v not in VERSIONS:
+                raise ValueError(f"unknown TLS version {v!r} (one of {', '.join(VERSIONS)})")
+        self.ca = ca
+        self.version = version  # the highest the clients offer
+        self.server_version = server_version  # the highest the servers accept
+        self.faults: dict[str, CertFault] = {}  # server host name -> what is wrong with its certificate
+
+    def __call__(self, client: Host, server: Host, name: str) -> TlsFactory:
+        return partial(TlsSession, self.ca, server.fqdn, server_name=name,
+                       fault=self.faults.get(server.name, CertFault.NONE),
+                       version=self.version, server_version=self.server_version)
