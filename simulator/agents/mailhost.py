@@ -38,6 +38,7 @@ class MailHostConfig:
     # "protected subnetwork" (Postfix's permit_mynetworks). Everyone else gets 530.
     trusted_networks: list[str] = field(default_factory=list)
     vrfy: str = "verify"  # one of VRFY_MODES
+    starttls: bool = False  # offer STARTTLS (RFC 3207) besides smtp_extensions (or the default set)
 
     def trusts(self, address: str) -> bool:
         try:
@@ -114,7 +115,7 @@ class MailHost:
             hostname=self.host.fqdn, policy=SmtpHostPolicy(self, role),
             peer_host=peer.fqdn, peer_addr=peer.addr, conn=peer.conn,
             max_message_size=self.config.max_message_size,
-            max_recipients=self.config.max_recipients,
+            max_recipients=self.config.max_recipients, starttls=self.config.starttls,
             **({} if self.config.smtp_extensions is None else {"extensions": self.config.smtp_extensions}),
         )
 

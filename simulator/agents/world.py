@@ -56,6 +56,7 @@ class WorldSpec:
     max_recipients: int = 100
     vrfy: str = "verify"  # how every mail host answers VRFY: see mailhost.VRFY_MODES
     tls_version: str = "TLSv1.3"  # the highest TLS version the clients offer ("TLSv1.2" to show 1.2)
+    starttls: bool = False  # the mail servers offer STARTTLS (RFC 3207)
     certificate_faults: dict[str, str] = field(default_factory=dict)  # server host -> pki.CertFault value
 
     def copy(self) -> WorldSpec:
@@ -137,7 +138,8 @@ class MailWorld:
             if mh is None:
                 mh = MailHost(net, server, MailHostConfig(
                     max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
-                    trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy),
+                    trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy,
+                    starttls=spec.starttls),
                     self.faults)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.security.pki import CertFault
+
 FORMAT_VERSION = 1
 
 
@@ -134,6 +136,19 @@ class LimitsModel(Model):
     max_recipients: int = Field(100, gt=0)
 
 
+class TlsModel(Model):
+    """The world's TLS: real OpenSSL handshakes, certificates from the world's virtual CA."""
+
+    version: Literal["TLSv1.3", "TLSv1.2"] = Field(
+        "TLSv1.3", description="The highest TLS version the clients offer: TLSv1.3 (RFC 8446) or TLSv1.2 "
+                               "(RFC 5246), where the server's certificate crosses the wire in the clear")
+    starttls: bool = Field(False, description="The mail servers offer STARTTLS in their EHLO reply (RFC 3207)")
+    certificates: dict[str, CertFault] = Field(
+        {}, description="Per server host, what is wrong with its certificate: expired, not-yet-valid, "
+                        "wrong-name, self-signed or unknown-ca (none: a valid one); the client's reason "
+                        "for refusing it appears in the trace")
+
+
 class WorldModel(Model):
     """Overrides of the default world; every list adds to (or replaces by name) the default."""
 
@@ -144,6 +159,7 @@ class WorldModel(Model):
     dns: list[DnsRecordModel] = []
     remove_dns: list[DnsRemoveModel] = []
     limits: LimitsModel | None = None
+    tls: TlsModel = TlsModel()
     vrfy: Literal["verify", "disabled", "refused"] = Field(
         "verify",
         description="How the mail servers answer VRFY (RFC 5321 3.5): verify = look the user up "

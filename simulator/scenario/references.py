@@ -131,6 +131,8 @@ def _check_world(refs: References, scenario: m.Scenario) -> None:
                              f"address {address} is also {others[0]}'s; each host needs its own addresses")
     for n, d in enumerate(scenario.world.domains):
         refs.need_host(("world", "domains", n, "mail_host"), d.mail_host)
+    for host in scenario.world.tls.certificates:
+        refs.need_mail_host(("world", "tls", "certificates", host), host)
     for n, u in enumerate(scenario.world.users):
         if u.address.rpartition("@")[2].lower() not in refs.domains:
             refs.problem(("world", "users", n, "address"),

@@ -16,9 +16,14 @@ FAULT_STAGES = ("MAIL", "RCPT", "DATA")
 
 
 def new_server(*, hostname: str, policy: SmtpPolicy, peer_host: str = "", peer_addr: str = "",
-               conn: str = "", **limits: Any) -> SmtpServer:
-    """A server machine for ``hostname`` on connection ``conn``; ``limits`` are :class:`SmtpServerConfig` fields."""
+               conn: str = "", starttls: bool = False, **limits: Any) -> SmtpServer:
+    """A server machine for ``hostname`` on connection ``conn``; ``limits`` are :class:`SmtpServerConfig` fields.
+
+    ``starttls`` adds STARTTLS (RFC 3207) to what EHLO offers.
+    """
     config = SmtpServerConfig(hostname=hostname, **limits)
+    if starttls and "STARTTLS" not in config.extensions:
+        config.extensions = (*config.extensions, "STARTTLS")
     return SmtpServer(config, policy, Session(peer_host=peer_host, peer_addr=peer_addr), conn=conn)
 
 

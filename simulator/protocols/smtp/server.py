@@ -120,7 +120,8 @@ class SmtpServerConfig:
     max_errors: int = DEFAULT_MAX_ERRORS
     max_junk_commands: int = DEFAULT_MAX_JUNK_COMMANDS
     # What EHLO offers (see extensions.py: each declares its parameters and commands).
-    # STARTTLS is not offered by default: the TLS layer still passes bytes through.
+    # STARTTLS is not offered by default (the SMTP client does not take it up yet); a world
+    # offers it with its tls.starttls option, and the connection then runs real TLS.
     extensions: tuple[str, ...] = ("PIPELINING", "SIZE", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8")
 
     def __post_init__(self) -> None:
