@@ -406,6 +406,11 @@ def alert_name(fragment: bytes) -> str:
     return name(ALERTS, fragment[1], 2) if len(fragment) == 2 else "malformed"
 
 
+def hello_random(message: Message) -> bytes:
+    """The 32-byte random of a ClientHello or ServerHello (RFC 8446 4.1.2, 4.1.3)."""
+    return message.body[2:34]
+
+
 @dataclass(frozen=True, slots=True)
 class HelloFacts:
     """What the ServerHello settled: the version (after supported_versions) and the cipher suite."""

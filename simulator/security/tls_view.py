@@ -6,9 +6,9 @@ ServerHello, and in TLS 1.2 the Certificate as it is on the wire), and opens
 the protected TLS 1.3 records with the key log
 (:mod:`simulator.security.tls13_decrypt`): EncryptedExtensions, Certificate,
 CertificateVerify, Finished, NewSessionTicket and the application data, each
-beside the ciphertext an eavesdropper sees. TLS 1.2's protected records stay
-closed here (the view decrypts TLS 1.3 only); their plaintext is what the
-endpoints exchanged, in the ``BytesSent`` events.
+beside the ciphertext an eavesdropper sees. TLS 1.2's records after
+ChangeCipherSpec are opened too, for the AEAD suites OpenSSL prefers
+(:mod:`simulator.security.tls12_decrypt`).
 
 Call :meth:`RecordView.observe` after the receiving endpoint has taken the
 bytes: by then the client has logged the secrets that open them.
@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simulator.security.tls12_decrypt import SUITES_12, Direction12Keys
 from simulator.security.tls13_decrypt import (
     CLIENT_SECRETS,
     SERVER_SECRETS,
@@ -32,6 +33,7 @@ from simulator.security.tls_records import (
     ALERT,
     APPLICATION_DATA,
     CHANGE_CIPHER_SPEC,
+    CLIENT_HELLO,
     FINISHED,
     HANDSHAKE,
     SERVER_HELLO,
@@ -44,6 +46,7 @@ from simulator.security.tls_records import (
     alert_name,
     describe,
     describe_alert,
+    hello_random,
     server_hello_facts,
 )
 from simulator.trace import C2S, TlsRecord
@@ -59,6 +62,7 @@ class _Direction:
     clear: HandshakeSplitter = field(default_factory=HandshakeSplitter)
     protected: HandshakeSplitter = field(default_factory=HandshakeSplitter)
     keys: DirectionKeys | None = None
+    keys12: Direction12Keys | None = None
     epoch: int = 0  # 0: handshake traffic secret, 1: application traffic secret
     cipher_spec_changed: bool = False  # TLS 1.2: records after ChangeCipherSpec are protected
 
@@ -91,6 +95,7 @@ class RecordView:
         self._dirs = {C2S: _Direction(CLIENT_SECRETS), "s2c": _Direction(SERVER_SECRETS)}
         self.version = 0  # the negotiated version once the ServerHello went by (0x0304: TLS 1.3)
         self.suite = 0
+        self._randoms = [b"", b""]  # client random, server random (TLS 1.2's key block needs both)
 
     def observe(self, conn: str, direction: str, wire: bytes) -> list[TlsRecord]:
         d = self._dirs[direction]
@@ -104,7 +109,7 @@ class RecordView:
             self._open(d, record, seen)
         elif d.cipher_spec_changed:
             encrypted = True
-            seen.summary = "(protected with TLS 1.2 keys: this view decrypts TLS 1.3 records only)"
+            self._open12(d, direction, record, seen)
         elif record.type == HANDSHAKE:
             self._handshake(d.clear, record.fragment, seen, tls13=self.version == TLS13)
         elif record.type == CHANGE_CIPHER_SPEC:
@@ -126,10 +131,13 @@ class RecordView:
     def _handshake(self, splitter: HandshakeSplitter, fragment: bytes, seen: _Seen, *, tls13: bool) -> list[Message]:
         messages = splitter.feed(fragment)
         for message in messages:
-            if message.type == SERVER_HELLO:
+            if message.type == CLIENT_HELLO:
+                self._randoms[0] = hello_random(message)
+            elif message.type == SERVER_HELLO:
                 facts = server_hello_facts(message)
                 if not facts.retry:
                     self.version, self.suite = facts.version, facts.cipher_suite
+                    self._randoms[1] = hello_random(message)
                     tls13 = facts.version == TLS13
             seen.add(message, describe(message, tls13=tls13), len(messages) > 1)
         return messages
@@ -142,19 +150,41 @@ class RecordView:
             seen.summary = f"(not decrypted: {exc})"
             return
         seen.inner = name(CONTENT_TYPES, inner, 2)
+        messages = self._content(d, inner, content, seen, tls13=True)
+        for message in messages:
+            if message.type == FINISHED and d.epoch == 0:
+                d.epoch = 1
+                try:
+                    keys.rekey(self._secret(d))
+                except DecryptError:
+                    d.keys = None  # tried again, from the log, at the next record
+            elif message.type == KEY_UPDATE:
+                keys.update()
+
+    def _open12(self, d: _Direction, direction: str, record: Record, seen: _Seen) -> None:
+        """TLS 1.2 after ChangeCipherSpec: the record's own type is the true one (no inner type)."""
+        try:
+            if d.keys12 is None:
+                suite = SUITES_12.get(self.suite)
+                if suite is None:
+                    raise DecryptError(f"cipher suite 0x{self.suite:04x} is not an AEAD suite this view opens")
+                master = parse_key_log(self._key_log()).get("CLIENT_RANDOM")
+                if master is None:
+                    raise DecryptError("the key log has no CLIENT_RANDOM line yet")
+                d.keys12 = Direction12Keys(suite, master, *self._randoms, client=direction == C2S)
+            content = d.keys12.open(record)
+        except DecryptError as exc:
+            seen.summary = f"(not decrypted: {exc})"
+            return
+        self._content(d, record.type, content, seen, tls13=False)
+
+    def _content(self, d: _Direction, inner: int, content: bytes, seen: _Seen, *, tls13: bool) -> list[Message]:
+        """What a decrypted record held: handshake messages, application data or an alert."""
         if inner == HANDSHAKE:
-            messages = self._handshake(d.protected, content, seen, tls13=True)
+            messages = self._handshake(d.protected, content, seen, tls13=tls13)
             seen.summary = f"handshake: {', '.join(m.name for m in messages) or '(part of a message)'}"
-            for message in messages:
-                if message.type == FINISHED and d.epoch == 0:
-                    d.epoch = 1
-                    try:
-                        keys.rekey(self._secret(d))
-                    except DecryptError:
-                        d.keys = None  # tried again, from the log, at the next record
-                elif message.type == KEY_UPDATE:
-                    keys.update()
-        elif inner == APPLICATION_DATA:
+            return messages
+        if inner == APPLICATION_DATA:
             seen.plaintext = content
             text = content.decode("utf-8", "replace")
             shown = text[:SHOWN_DATA].encode("unicode_escape").decode("ascii")
@@ -163,7 +193,8 @@ class RecordView:
             seen.fields += describe_alert(content).fields
             seen.summary = f"alert: {alert_name(content)}"
         else:
-            seen.summary = f"{seen.inner}, {len(content)} bytes"
+            seen.summary = f"{name(CONTENT_TYPES, inner, 2)}, {len(content)} bytes"
+        return []
 
     def _keys(self, d: _Direction) -> DirectionKeys:
         if d.keys is None:
