@@ -194,7 +194,8 @@ def units(e: BytesSent, w: World, ahead: Iterable[Event]) -> list[tuple[str, ...
     """
     lines = split_lines(e.plaintext)
     if not lines:
-        return [()]
+        flight = _tls_flight(e, ahead)
+        return [flight] if flight else [()]
     if e.direction == C2S:
         commands = 0
         for later in ahead:
@@ -217,6 +218,17 @@ def units(e: BytesSent, w: World, ahead: Iterable[Event]) -> list[tuple[str, ...
         out.append(tuple(lines[at : at + size]))
         at += size
     return out
+
+
+def _tls_flight(e: BytesSent, ahead: Iterable[Event]) -> tuple[str, ...]:
+    """A handshake flight (bytes no endpoint reads as plaintext) as one unit: what its records carry."""
+    carried = []
+    for later in ahead:
+        if isinstance(later, TlsRecord) and later.conn == e.conn and later.direction == e.direction:
+            carried.append(", ".join(later.handshake_types) or later.decrypted or later.content_type)
+        elif isinstance(later, BytesSent) and later.conn == e.conn:
+            break
+    return (f"TLS {', '.join(carried)}",) if carried else ()
 
 
 def _bytes_draw(e: BytesSent, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:

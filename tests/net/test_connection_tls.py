@@ -255,3 +255,14 @@ def test_the_transcript_of_a_tls_session_reads_the_same_in_every_run():
     assert first == second
     assert any("CertificateVerify" in line and "varies" in line for line in first)
     assert any("random: 32 bytes (randomised)" in line for line in first)
+
+
+def test_a_tls_trace_survives_its_json_round_trip():
+    from simulator.trace import Trace
+
+    world = _world()
+    conn = _starttls(world)
+    conn.send(b"NOOP\r\n")
+    again = Trace.loads(world.trace.dumps())
+    assert again.of_type(TlsRecord) == world.trace.of_type(TlsRecord)
+    assert again.of_type(BytesSent) == world.trace.of_type(BytesSent)
