@@ -114,3 +114,35 @@ def make_dns():
 def lines():
     """``lines("a\\nb\\n")``: the text as CRLF bytes."""
     return crlf
+
+
+class DmarcZone:
+    """A simulator.security.dns.Resolver for the DMARC tests: ``txt`` maps a name to its TXT
+    records (a str, or a list of records; TEMPFAIL fails the query); names in ``hosts`` exist
+    (answer A queries), every other name is NXDOMAIN. ``asked`` lists each query."""
+
+    def __init__(self, txt: dict | None = None, hosts: tuple[str, ...] = (), failing: tuple[str, ...] = ()) -> None:
+        self.txt = dict(txt or {})
+        self.hosts = set(hosts)
+        self.failing = set(failing)
+        self.asked: list[tuple[str, str]] = []
+
+    def query(self, name: str, rtype: str) -> Answer:
+        self.asked.append((name, rtype))
+        if name in self.failing:
+            return TEMPFAIL
+        if rtype == "TXT" and name in self.txt:
+            value = self.txt[name]
+            return (value,) if isinstance(value, str) else tuple(value)
+        if name in self.hosts or name in self.txt:
+            return ("192.0.2.1",) if rtype == "A" else ()
+        return NXDOMAIN
+
+    @property
+    def txt_queries(self) -> list[str]:
+        return [name for name, rtype in self.asked if rtype == "TXT"]
+
+
+@pytest.fixture(scope="session")
+def dmarc_zone() -> type[DmarcZone]:
+    return DmarcZone
