@@ -312,7 +312,7 @@ class MailboxView(Event):
     Recorded whenever that changes: on SELECT, on each EXISTS / EXPUNGE / FETCH FLAGS it
     sends, and with ``folder`` "" when the mailbox is closed. ``uids`` are the messages the
     client knows, in its sequence order (message n is ``uids[n-1]``); ``flags`` holds, per
-    UID, the flags it was told, space-separated ("?" where it was told none yet). So a face
+    UID, the flags it was told, space-separated. So a face
     can show what each device believes beside what the store holds.
     """
 

@@ -435,7 +435,7 @@ def _view_text(e: MailboxView) -> str:
     if not e.folder:
         return f"{who} has no mailbox selected on {e.host}"
     count = len(e.uids)
-    shown = ", ".join(f"{uid}" + (f" ({flags})" if flags and flags != "?" else "")
+    shown = ", ".join(f"{uid}" + (f" ({flags})" if flags else "")
                       for uid, flags in zip(e.uids, e.flags, strict=False))
     mode = " read-only" if e.read_only else ""
     return (f"{who} believes {e.user} {e.folder}{mode} holds {count} message{'s' if count != 1 else ''}"

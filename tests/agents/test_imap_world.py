@@ -95,3 +95,20 @@ def test_imap_is_in_the_registry():
     assert framer.cut(bytearray(b"a LOGIN {3}\r\nbob"), "NOT_AUTHENTICATED") == 13  # the continuation point
     assert framer.cut(bytearray(b"bob {7+}\r\nbuil"), "NOT_AUTHENTICATED") == 0
     assert framer.cut(bytearray(b"bob {7+}\r\nbuilder\r\n"), "NOT_AUTHENTICATED") == 19
+
+
+def test_the_replay_says_and_folds_what_each_device_believes():
+    from simulator.replay import Replay
+
+    world = build_world()
+    phone = world.net.connect("bob-phone", "mx.example.net", 143)
+    world.mailhosts["mx.example.net"].deliver_local("bob@example.net", "alice@example.org", b"Subject: a\r\n\r\nb\r\n")
+    phone.send(b"a LOGIN bob@example.net builder\r\nb SELECT INBOX\r\nc STORE 1 +FLAGS (\\Seen)\r\n")
+    replay = Replay(world.trace)
+    last = replay.count - 1
+    said = [line.text for line in replay.lines if line.level == "detail"]  # shown with -v
+    assert "bob-phone.example.net believes bob@example.net INBOX holds 1 message: UIDs 1 (\\Seen)" in said
+    view = replay.world(last).views[phone.id]
+    assert (view.folder, view.uids, view.flags) == ("INBOX", (1,), ("\\Seen",))
+    phone.send(b"d UNSELECT\r\n")
+    assert phone.id not in Replay(world.trace).world(last).views

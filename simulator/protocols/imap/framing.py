@@ -4,7 +4,7 @@ A bridge that reads a socket (``mailsim serve``) hands the machine whole
 commands: a line, or several lines joined by literals (RFC 9051 4.3). A
 non-synchronising literal ``{n+}`` (RFC 7888) comes with its command, so the
 command is held until its last line; after a synchronising literal ``{n}``
-the client waits for the server's ``+`` (RFC 9051 7.5), so the cut is made
+the client waits for the server's ``+`` (RFC 9051 4.3, 7.6), so the cut is made
 there and the literal's octets, with the rest of the command, are the next
 unit. A bare LF ends a line too, as the machine reads it.
 """

@@ -5,7 +5,7 @@ A command is a line, or several lines joined by literals (RFC 9051 4.3):
 a :class:`~simulator.protocols.lines.LineBuffer` and hands out, in order,
 
 * :class:`Continue` -- a synchronising literal ``{n}`` was announced: the
-  server sends ``+ Ready for literal data`` (RFC 9051 7.5) before the client
+  server sends ``+ Ready for literal data`` (RFC 9051 4.3, 7.6) before the client
   may send its octets. It is handed out as soon as the line ends, whether the
   octets already came or not, so any chunking of the input gives the same
   responses. A non-synchronising literal ``{n+}`` (LITERAL+, RFC 7888) gets
@@ -17,7 +17,7 @@ a :class:`~simulator.protocols.lines.LineBuffer` and hands out, in order,
   ``* BAD`` otherwise; ``NO [TOOBIG]`` for an APPEND literal over the limit
   (RFC 7889 APPENDLIMIT; RFC 9051 7.1 TOOBIG). A refused synchronising
   literal gets no ``+``: the client sees the tagged answer and sends no
-  octets (RFC 9051 7.5). A refused non-synchronising literal is read and
+  octets (RFC 9051 4.3). A refused non-synchronising literal is read and
   dropped, since the client sends it anyway (RFC 7888 4).
 
 :meth:`CommandReader.next_line` reads a plain line instead, for what is not a
@@ -177,7 +177,7 @@ class CommandReader:
                                     "TOOBIG", p.name, self._shown(p))
         if p.refusal is not None:
             if not nonsync:
-                # RFC 9051 7.5: no "+"; the client sees the tagged answer and sends no octets.
+                # RFC 9051 4.3: no "+"; the client sees the tagged answer and sends no octets.
                 self._pending = None
                 return p.refusal
             p.want, p.skip = size, True

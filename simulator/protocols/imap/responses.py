@@ -164,7 +164,7 @@ class T:
 
     GREETING = "mailsim IMAP4rev2 server ready"
     LOGOUT = "IMAP4rev2 server logging out"
-    LITERAL = "Ready for literal data"  # RFC 9051 7.5's own example
+    LITERAL = "Ready for literal data"  # RFC 9051 7.6's own example
     IDLING = "idling"  # RFC 2177 3
     TIMEOUT = "Autologout; idle for too long"  # RFC 9051 5.4
     IDLE_TIMEOUT = "IDLE for too long; please re-issue IDLE"  # RFC 2177 3: 29 minutes

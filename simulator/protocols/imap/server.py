@@ -120,7 +120,7 @@ class _Selected:
     folder: str
     read_only: bool
     uids: list[int]  # what the client was told, in sequence order
-    told: dict[int, frozenset[str] | None]  # flags told per UID (None: not told yet)
+    told: dict[int, frozenset[str]]  # flags told per UID (a new message's count as told with its EXISTS)
     watch: Any = None
 
 
@@ -180,7 +180,7 @@ class ImapServer:
             "uid_search": self._search, "fetch": self._fetch, "uid_fetch": self._fetch,
             "store": self._store_flags, "uid_store": self._store_flags, "copy": self._copy,
             "uid_copy": self._copy, "move": self._move_messages, "uid_move": self._move_messages,
-            "close_errors": self._close_errors, "close_timeout": self._close_timeout,
+            "close_errors": self._close_errors, "close_deleted": self._close_deleted, "close_timeout": self._close_timeout,
             "close_shutdown": self._close_shutdown, "abandon": self._abandon,
         }
 
@@ -423,9 +423,7 @@ class ImapServer:
         try:
             folder = self.store.folder(self.user, sel.folder)
         except UnknownMailbox:
-            self._send(Status("*", "BYE", f"Mailbox {sel.folder} was deleted by another session"))
-            self._deselect()
-            self._move(S.LOGOUT, "selected mailbox deleted")
+            self._input(S.MAILBOX_GONE)
             return
         current = {m.uid: m for m in folder.messages}
         changed = False
@@ -441,8 +439,7 @@ class ImapServer:
                     n += 1
         for n, uid in enumerate(sel.uids, 1):
             msg = current.get(uid)
-            told = sel.told.get(uid)
-            if msg is not None and told is not None and self._shown_flags(msg) != told:
+            if msg is not None and self._shown_flags(msg) != sel.told.get(uid):
                 self._send(Data(b"%d FETCH " % n + F.fetch_response(n, msg, [F.UID, F.FLAGS])))
                 sel.told[uid] = self._shown_flags(msg)
                 changed = True
@@ -461,8 +458,7 @@ class ImapServer:
     def _record_view(self) -> None:
         sel = self._selected
         uids = tuple(sel.uids) if sel else ()
-        flags = tuple(" ".join(sorted(sel.told[u])) if sel.told.get(u) is not None else "?" for u in uids) \
-            if sel else ()
+        flags = tuple(" ".join(sorted(sel.told[u])) for u in uids) if sel else ()
         self._events.append(MailboxView(conn=self.conn, host=self.store.host, user=self.user,
                                         folder=sel.folder if sel else "", peer=self.peer_host, uids=uids,
                                         flags=flags, read_only=bool(sel and sel.read_only)))
@@ -1050,6 +1046,10 @@ class ImapServer:
 
     def _close_errors(self, cmd: Command) -> None:
         self._send(Status("*", "BYE", T.TOO_MANY_ERRORS))
+
+    def _close_deleted(self, cmd: Command) -> None:
+        sel = self._selected
+        self._send(Status("*", "BYE", f"Mailbox {sel.folder if sel else ''} was deleted by another session"))
 
     def _close_timeout(self, cmd: Command) -> None:
         self._send(Status("*", "BYE", cmd.text or T.TIMEOUT))

@@ -42,6 +42,7 @@ TOO_MANY_ERRORS = "too many errors"
 PEER_CLOSED = "peer closed"
 TLS_UP = "TLS established"
 TLS_FAILED = "TLS handshake failed"
+MAILBOX_GONE = "selected mailbox deleted"
 
 _SERVER_STATES = [
     StateInfo(NOT_AUTHENTICATED, "Greeting sent; the client must log in (LOGIN or AUTHENTICATE)", "RFC 9051 3.1"),
@@ -59,7 +60,7 @@ ANY_STATE = [("CAPABILITY", "RFC 9051 6.1.1"), ("NOOP", "RFC 9051 6.1.2"), ("ID"
 NOT_AUTHENTICATED_COMMANDS = [("LOGIN", "RFC 9051 6.2.3"), ("AUTHENTICATE", "RFC 9051 6.2.2"),
                               ("STARTTLS", "RFC 9051 6.2.1")]
 AUTHENTICATED_COMMANDS = [
-    ("ENABLE", "RFC 9051 6.3.1"), ("CREATE", "RFC 9051 6.3.4"), ("DELETE", "RFC 9051 6.3.5"),
+    ("CREATE", "RFC 9051 6.3.4"), ("DELETE", "RFC 9051 6.3.5"),
     ("RENAME", "RFC 9051 6.3.6"), ("SUBSCRIBE", "RFC 9051 6.3.7"), ("UNSUBSCRIBE", "RFC 9051 6.3.8"),
     ("LIST", "RFC 9051 6.3.9, RFC 5258"), ("LSUB", "RFC 3501 6.3.9"), ("NAMESPACE", "RFC 9051 6.3.10"),
     ("STATUS", "RFC 9051 6.3.11"), ("APPEND", "RFC 9051 6.3.12"),
@@ -97,6 +98,10 @@ def _server_transitions() -> list[Transition]:
             Transition(s, "SELECT", SE, "select", "RFC 9051 6.3.2", refused=AU),
             Transition(s, "EXAMINE", SE, "examine", "RFC 9051 6.3.3", refused=AU),
         ]
+    # RFC 9051 6.3.1 (RFC 5161 3.1): ENABLE only before a mailbox is selected.
+    rows.append(Transition(AU, "ENABLE", AU, "enable", "RFC 9051 6.3.1", refused=AU))
+    # Another session deleted the selected mailbox: nothing is left to answer about (RFC 9051 7.1.5 BYE).
+    rows += [Transition(s, MAILBOX_GONE, LOGOUT, "close_deleted", "RFC 9051 7.1.5") for s in (SE, IDLING)]
     rows += [
         Transition(AU, "IDLE", IDLING_UNSELECTED, "idle", "RFC 9051 6.3.13", refused=AU),
         Transition(SE, "IDLE", IDLING, "idle", "RFC 9051 6.3.13", refused=SE),
@@ -120,7 +125,7 @@ def _server_transitions() -> list[Transition]:
 
 
 COMMANDS = [name for name, _ in ANY_STATE] + ["LOGOUT"] + [name for name, _ in NOT_AUTHENTICATED_COMMANDS] + [
-    name for name, _ in AUTHENTICATED_COMMANDS] + ["SELECT", "EXAMINE", "IDLE", "CLOSE", "UNSELECT"] + [
+    "ENABLE", *(name for name, _ in AUTHENTICATED_COMMANDS)] + ["SELECT", "EXAMINE", "IDLE", "CLOSE", "UNSELECT"] + [
     name for name, _ in SELECTED_COMMANDS]
 
 _SERVER_INPUTS = [
@@ -130,6 +135,7 @@ _SERVER_INPUTS = [
     InputInfo(DONE, InputKind.COMMAND, "the line DONE ends IDLE (RFC 2177 3)"),
     InputInfo(TIMEOUT, InputKind.TIMER, "no command for at least 30 minutes (RFC 9051 5.4)"),
     InputInfo(SHUTDOWN, InputKind.OPERATOR, "the service is stopping (RFC 9051 7.1.5)"),
+    InputInfo(MAILBOX_GONE, InputKind.OPERATOR, "another session deleted the mailbox this one has selected"),
     InputInfo(TOO_MANY_ERRORS, InputKind.LIMIT, "the client sent too many invalid commands"),
     InputInfo(PEER_CLOSED, InputKind.PEER, "the client closed the connection"),
     InputInfo(TLS_UP, InputKind.TLS, "the connection finished the TLS handshake (RFC 9051 6.2.1)"),

@@ -1,4 +1,4 @@
-"""The IMAP command reader (RFC 9051 2.2.1, 4, 7.5; RFC 7888 LITERAL+; RFC 7889 APPENDLIMIT)."""
+"""The IMAP command reader (RFC 9051 2.2.1, 4, 7.6; RFC 7888 LITERAL+; RFC 7889 APPENDLIMIT)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_rfc9051_4_4_lists_and_the_bracket_rule_of_fetch_atoms():
     assert cmd.args == [Atom("1"), Atom("+FLAGS.SILENT"), [Atom("\\Seen"), Atom("\\Deleted")]]
 
 
-def test_rfc9051_7_5_synchronising_literal_gets_a_continuation_then_the_command():
+def test_rfc9051_7_6_synchronising_literal_gets_a_continuation_then_the_command():
     items = read_all(b"a1 LOGIN {15}\r\nbob@example.net {7}\r\nbuilder\r\n")
     assert items == [Continue(15), Continue(7),
                      Command("a1", "LOGIN", [Literal(b"bob@example.net"), Literal(b"builder")],

@@ -108,32 +108,55 @@ def _make_machine(World):
         def store(self, d, flag, mode, uid):
             device = self.devices[d]
             n = len(device.server._selected.uids)
-            if n:
+            if n and device.state == S.SELECTED:
                 device.send(f"s {'UID ' if uid else ''}STORE 1:* {mode}FLAGS ({flag})")
 
         @rule(d=st.integers(0, 1))
         def expunge(self, d):
-            self.devices[d].send("x EXPUNGE")
+            if self.devices[d].state == S.SELECTED:
+                self.devices[d].send("x EXPUNGE")
 
         @rule(d=st.integers(0, 1), cmd=st.sampled_from(["FETCH 1:* FLAGS", "SEARCH ALL", "NOOP", "CHECK"]))
         def other(self, d, cmd):
             device = self.devices[d]
-            if cmd.startswith("FETCH") and not device.server._selected.uids:
+            if device.state != S.SELECTED or (cmd.startswith("FETCH") and not device.server._selected.uids):
                 return
             device.send(f"o {cmd}")
 
+        @rule(d=st.integers(0, 1))
+        def idle_or_done(self, d):
+            device = self.devices[d]
+            device.send("DONE" if device.state == S.IDLING else "i IDLE")
+
         @invariant()
-        def agree_after_noop(self):
+        def agree(self):
             folder = self.world.store.folder(BOB)
             truth = [(m.uid, frozenset(m.flags)) for m in folder.messages]
             for device in self.devices:
-                device.send("n NOOP")
+                if device.state != S.IDLING:  # an idling device was told at once (RFC 2177)
+                    device.send("n NOOP")
                 sel = device.server._selected
                 assert [(u, sel.told[u]) for u in sel.uids] == truth
 
     return Machine
 
 
-def test_two_devices_agree_after_noop(world_factory):
+def test_two_devices_agree_with_the_store_after_noop_or_at_once_while_idling(world_factory):
+    """Random commands from two sessions, deliveries and IDLE; each session's view matches the store."""
     run_state_machine_as_test(_make_machine(world_factory),
                               settings=settings(max_examples=40, stateful_step_count=20, deadline=None))
+
+
+def test_a_session_whose_mailbox_another_deletes_is_told_bye(world):
+    phone, laptop = world.session(), world.session()
+    laptop.send("a CREATE Work")
+    phone.select("Work")
+    phone.send("i IDLE")
+    laptop.send("b DELETE Work")
+    assert phone.server.data_to_send() == b"* BYE Mailbox Work was deleted by another session\r\n"
+    assert phone.server.closed
+
+
+def test_rfc5161_3_1_enable_only_before_a_mailbox_is_selected(world):
+    s = world.session(select="INBOX")
+    assert s.lines("e ENABLE IMAP4rev2")[0].startswith("e BAD ENABLE is not valid in the selected state")

@@ -54,12 +54,12 @@ PATHS = {
 }
 
 
-def server_in(world, state: str, **config) -> tuple[ImapServer, list]:
+def server_in(world, state: str, path: list[str] | None = None, **config) -> tuple[ImapServer, list]:
     world.deliver("one")
     server = ImapServer(ImapServerConfig(hostname="mx.example.net", starttls=True, **config), world.policy,
                         conn="c1")
     events = list(server.start())
-    for n, step in enumerate(PATHS[state]):
+    for n, step in enumerate(PATHS[state] if path is None else path):
         events += server.receive_data(f"p{n} {LINES.get(step, step)}\r\n".encode())
     server.data_to_send()
     assert server.state == state
@@ -79,7 +79,12 @@ def test_the_sweep_reaches_every_state():
 @pytest.mark.parametrize("state", list(TABLE.states))
 @pytest.mark.parametrize("name", TABLE.inputs())
 def test_every_server_state_and_input(world_factory, state, name):
-    server, events = server_in(world_factory(), state, max_errors=1 if name == S.TOO_MANY_ERRORS else 20)
+    world = world_factory()
+    path = None
+    if name == S.MAILBOX_GONE and state in (S.SELECTED, S.IDLING):  # a mailbox another session can delete
+        path = [p if p != "SELECT" else "SELECT Work" for p in PATHS[state]]
+        path.insert(1, "CREATE Work")
+    server, events = server_in(world, state, path, max_errors=1 if name == S.TOO_MANY_ERRORS else 20)
     kind = TABLE.kind_of(name)
     row = TABLE.lookup(state, name)
     before = server.state
@@ -99,6 +104,11 @@ def test_every_server_state_and_input(world_factory, state, name):
             assert out == b""
     elif kind == InputKind.TIMER:
         events = server.timeout()
+    elif name == S.MAILBOX_GONE:
+        if row is None:
+            return  # only a selected mailbox can be deleted under a session
+        world.store.delete_folder("bob@example.net", "Work")
+        events = server.receive_data(b"t NOOP\r\n") if state == S.SELECTED else server._take_events()
     elif kind == InputKind.OPERATOR:
         events = server.shutdown()
     elif kind == InputKind.PEER:
