@@ -9,7 +9,7 @@ One result per method checked (RFC 8601 2.2 resinfo): SPF with the identity it c
 (smtp.mailfrom, or smtp.helo, 2.7.2), one DKIM result per signature with its d=, s= and
 the first characters of b= (2.7.1; header.b from RFC 6008), DMARC with the From domain
 (header.from, registered by RFC 7489 11.1). A result other than pass says why in
-reason="..." (2.4); comments in parentheses are for people. With nothing checked the
+reason="..." (2.2); comments in parentheses are for people. With nothing checked the
 field says ``none`` (2.2 no-result). The field is folded at spaces to lines of at most
 78 characters (RFC 5322 2.1.1, 2.2.3).
 """
@@ -74,7 +74,7 @@ def method_results(*, spf: SpfResult | None = None, helo: SpfResult | None = Non
         results.append(MethodResult("spf", check.result, reason=reason, properties=(prop,)))
     if dkim is not None:
         if not dkim.signatures:
-            results.append(MethodResult("dkim", dkim.result, comment="no signature"))
+            results.append(MethodResult("dkim", "none", comment="message not signed"))  # 2.7.1 none
         for sig in dkim.signatures:
             props = tuple((p.split(".")[0], p.split(".")[1], sig.properties()[p])
                           for p in ("header.d", "header.s") if sig.properties().get(p))
@@ -122,7 +122,7 @@ def _fold(pieces: list, used: int) -> str:
 
 def header_field(authserv_id: str, *, spf: SpfResult | None = None, helo: SpfResult | None = None,
                  dkim: DkimVerdict | None = None, dmarc: DmarcResult | None = None) -> bytes:
-    """The whole field, folded, ending in CRLF: what the MX prepends to the message (RFC 8601 5)."""
+    """The whole field, folded, ending in CRLF: what the MX prepends to the message (RFC 8601 4)."""
     results = method_results(spf=spf, helo=helo, dkim=dkim, dmarc=dmarc)
     return (FIELD_NAME + ":" + field_value(authserv_id, results) + "\r\n").encode("utf-8")
 

@@ -44,7 +44,7 @@ from simulator.security.steps import Step
 from simulator.trace import CheckStep
 
 PASS, FAIL, NONE, TEMPERROR, PERMERROR = "pass", "fail", "none", "temperror", "permerror"
-RESULTS = (PASS, FAIL, NONE, TEMPERROR, PERMERROR)  # RFC 8601 2.7.7 via RFC 7489 11.2
+RESULTS = (PASS, FAIL, NONE, TEMPERROR, PERMERROR)  # registered by RFC 7489 11.2 (RFC 8601 2.7)
 MILDER = {"reject": "quarantine", "quarantine": "none", "none": "none"}  # t=y (RFC 9989 4.7)
 REJECT_REPLY = (550, "5.7.1")  # RFC 9989 7.2's example: "550 5.7.1 Email rejected per DMARC policy"
 

@@ -122,3 +122,22 @@ def test_any_reason_and_value_survive_the_round_trip(reason: str, value: str, co
     back = parse(text)
     assert back.results[0].reason == reason and back.results[0].properties == (("header", "d", value),)
     assert back.results[0].comment == comment
+
+
+_LABELS = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+_DOMAIN = st.lists(_LABELS, min_size=2, max_size=4).map(".".join)
+_B64 = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", min_size=8, max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(mailfrom=_DOMAIN, signatures=st.lists(st.tuples(_DOMAIN, _LABELS, _B64, st.sampled_from(["pass", "fail", "neutral"])),
+                                              max_size=3),
+       dmarc=st.sampled_from(["pass", "fail", "none", "temperror", "permerror"]))
+def test_authres_reads_back_any_combination(mailfrom: str, signatures, dmarc: str) -> None:
+    spf = SpfResult("softfail", mailfrom, f"bounce@{mailfrom}", "192.0.2.1")
+    dkim = DkimVerdict("pass", tuple(SignatureVerdict(result, "signature mismatch" if result != "pass" else "",
+                                                      domain=d, selector=s, b=b) for d, s, b, result in signatures), ())
+    verdict = DmarcResult(dmarc, mailfrom, reason="" if dmarc == "pass" else "a reason; with (parens)")
+    field = header_field("mx.example.net", spf=spf, dkim=dkim, dmarc=verdict)
+    assert _theirs(field) == _ours(method_results(spf=spf, dkim=dkim, dmarc=verdict))
+    assert all(len(line.expandtabs(1)) <= LINE_WIDTH for line in field.decode().split("\r\n"))

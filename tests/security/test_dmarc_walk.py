@@ -38,7 +38,7 @@ def test_eight_or_more_labels_jump_to_seven(count: int, second: int) -> None:
 
 
 def test_the_zone_cut_below_eight_labels_is_never_seen(dmarc_zone) -> None:
-    # RFC 9989 5.1.7's example: a psd=n record at b.c.d.e.f.g.example.com is skipped for a longer name
+    # RFC 9989 5.1.8's example: a psd=n record at b.c.d.e.f.g.example.com is skipped for a longer name
     zone = dmarc_zone({"_dmarc.b.c.d.e.f.g.example.com": "v=DMARC1; p=reject; psd=n",
                        "_dmarc.example.com": "v=DMARC1; p=none"})
     tree = walk("mail.a.b.c.d.e.f.g.example.com", Lookups(zone))
