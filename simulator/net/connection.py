@@ -123,8 +123,25 @@ class Connection:
         self._close(by, reason)
 
     def _close(self, by: str, reason: str = "") -> None:
+        if by in ("client", "server"):
+            self._tls_goodbye(by)
         self.closed = True
         self._record(ConnectionClosed(conn=self.id, by=by, reason=reason))
+
+    def _tls_goodbye(self, by: str) -> None:
+        """The closing side's close_notify, and the peer's in answer (RFC 8446 6.1); none without TLS."""
+        if self._client_tls is None or self._server_tls is None:
+            return
+        ends = [(self._client_tls, self._server_tls, C2S), (self._server_tls, self._client_tls, S2C)]
+        if by == "server":
+            ends.reverse()
+        ends[0][0].close()
+        for sender, receiver, direction in ends:
+            wire = sender.take_wire()
+            if wire:
+                receiver.receive_wire(wire)
+                self._record(BytesSent(conn=self.id, direction=direction, plaintext=b"", wire=wire))
+                self._observe(direction, wire)
 
     def _after(self, events: Iterable[Event], reason: str = "") -> None:
         """Record the machine's events, put its bytes on the wire, then do what it asked."""

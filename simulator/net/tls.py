@@ -51,6 +51,10 @@ class TlsEnd(Protocol):
         """Bytes from the wire in; the application data they carried out (maybe b"")."""
         ...
 
+    def close(self) -> None:
+        """Say goodbye (TLS: a close_notify alert, which then waits in :meth:`take_wire`)."""
+        ...
+
 
 class PassThrough:
     """The identity layer: no handshake bytes, the wire carries the plaintext."""
@@ -84,6 +88,9 @@ class PassThrough:
         if not self._started:
             raise RuntimeError("TLS layer used before its handshake started")
         return data
+
+    def close(self) -> None:
+        pass
 
 
 class TlsLayer(Protocol):

@@ -77,6 +77,7 @@ class TlsEndpoint:
         self._ssl = context.wrap_bio(self._incoming, self._outgoing, server_side=server_side,
                                      server_hostname=None if server_side else server_hostname)
         self._established = False
+        self._closing = False
         self.failure = ""  # why the handshake failed ("" while it has not)
         self.verify_code = 0  # X509_V_ERR_* when a certificate was refused
 
@@ -114,11 +115,29 @@ class TlsEndpoint:
     def take_wire(self) -> bytes:
         return self._outgoing.read()
 
+    def close(self) -> None:
+        """Send close_notify (RFC 8446 6.1, RFC 5246 7.2.1); the alert waits in :meth:`take_wire`."""
+        if not self._established or self.failure or self._closing:
+            return
+        self._closing = True
+        try:
+            self._ssl.unwrap()
+        except ssl.SSLWantReadError:  # the peer's close_notify has not come yet: that is fine
+            pass
+        except ssl.SSLError as exc:
+            self.failure = _reason(exc)
+
     def receive_wire(self, data: bytes) -> bytes:
         if self.failure:
             return b""
         if data:
             self._incoming.write(data)
+        if self._closing:  # only the peer's close_notify can come now: finish the shutdown
+            try:
+                self._ssl.unwrap()
+            except ssl.SSLError:
+                pass
+            return b""
         if not self._established:
             self._handshake()
             if not self._established:
@@ -143,12 +162,13 @@ class TlsEndpoint:
         while True:
             try:
                 chunk = self._ssl.read(_READ_CHUNK)
-            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+            except ssl.SSLWantReadError:
                 break
             except ssl.SSLError as exc:  # a broken record: the session is over
                 self.failure = _reason(exc)
                 break
-            if not chunk:
+            if not chunk:  # the peer's close_notify (the ssl module reads it as b""): answer with ours
+                self.close()
                 break
             out += chunk
         return bytes(out)

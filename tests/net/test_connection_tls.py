@@ -59,6 +59,9 @@ class XorEnd:
             return b""
         return bytes(b ^ 0x5A for b in data)
 
+    def close(self) -> None:
+        pass
+
 
 def _world(**spec):
     world = build_world()
@@ -266,3 +269,14 @@ def test_a_tls_trace_survives_its_json_round_trip():
     again = Trace.loads(world.trace.dumps())
     assert again.of_type(TlsRecord) == world.trace.of_type(TlsRecord)
     assert again.of_type(BytesSent) == world.trace.of_type(BytesSent)
+
+
+def test_each_side_says_close_notify_when_a_tls_connection_ends():
+    world = _world()
+    conn = _starttls(world)
+    conn.send(b"QUIT\r\n")
+    assert conn.closed
+    goodbye = world.trace.of_type(TlsRecord)[-2:]
+    assert [(r.direction, r.decrypted) for r in goodbye] == [(S2C, "alert: close_notify"), (C2S, "alert: close_notify")]
+    assert all(r.encrypted and r.inner_type == "alert" for r in goodbye)
+    assert world.trace.events[-1] == world.trace.of_type(ConnectionClosed)[-1]

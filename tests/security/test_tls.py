@@ -81,3 +81,17 @@ def test_a_failed_handshake_raises_nothing_and_leaves_the_alert_for_the_wire() -
     assert server.receive_wire(alert) == b""
     assert server.failure == "the peer sent the alert certificate_expired"
     assert client.receive_wire(b"more") == b""  # a failed end takes no more
+
+
+@pytest.mark.parametrize("version", ["TLSv1.3", "TLSv1.2"])
+def test_close_sends_close_notify_and_the_peer_answers_with_its_own(version: str) -> None:
+    client, server = _pair(version)
+    handshake(client, server)
+    server.close()
+    goodbye = server.take_wire()
+    assert goodbye and goodbye[0] == (23 if version == "TLSv1.3" else 21)  # an encrypted alert (RFC 8446 6.1)
+    assert client.receive_wire(goodbye) == b""
+    answer = client.take_wire()
+    assert answer and server.receive_wire(answer) == b""
+    server.close()  # once only
+    assert server.take_wire() == b"" and not server.failure and not client.failure
