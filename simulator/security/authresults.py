@@ -69,15 +69,18 @@ def method_results(*, spf: SpfResult | None = None, helo: SpfResult | None = Non
     for check in (helo, spf):
         if check is None:
             continue
-        prop = ("smtp", "helo", check.helo or check.domain) if check.identity == "helo" else ("smtp", "mailfrom", check.sender)
+        if check.identity == "helo":
+            prop = ("smtp", "helo", check.helo or check.domain)
+        else:
+            prop = ("smtp", "mailfrom", check.sender)
         reason = check.reason if check.result in ("temperror", "permerror") else ""
         results.append(MethodResult("spf", check.result, reason=reason, properties=(prop,)))
     if dkim is not None:
         if not dkim.signatures:
             results.append(MethodResult("dkim", "none", comment="message not signed"))  # 2.7.1 none
         for sig in dkim.signatures:
-            props = tuple((p.split(".")[0], p.split(".")[1], sig.properties()[p])
-                          for p in ("header.d", "header.s") if sig.properties().get(p))
+            known = sig.properties()
+            props = tuple(("header", key, known[f"header.{key}"]) for key in ("d", "s") if known.get(f"header.{key}"))
             if sig.b:
                 props += (("header", "b", sig.b[:B_PREFIX]),)
             reason = sig.reason if sig.result != PASS else ""

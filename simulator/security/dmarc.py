@@ -14,6 +14,20 @@ np for a subdomain that does not exist, one step milder under t=y (4.7, 5.3.6).
 
 Beside the tree walk the steps show what RFC 7489 would have done with its public suffix
 list (RFC 7489 3.2, 6.6.3), and say where the two methods disagree.
+
+What the receiving MX does at the end of DATA, with ``resolver`` the agents' adapter of
+the virtual DNS (so every query is a DnsLookup of the MX):
+
+    spf = check_mail_from(client_ip, mail_from, helo, resolver)          # security.spf
+    dkim = DkimVerifier(resolver).verify(message, now=now)               # security.dkim
+    dmarc = check_message(message, spf, dkim, resolver)
+    events = spf.events(host) + dkim.events(host) + dmarc.events(host)
+    message = header_field(host, spf=spf, dkim=dkim, dmarc=dmarc) + message   # security.authresults
+    dmarc.disposition == "reject":     reply REJECT_REPLY with dmarc.rejection_text(); do not deliver
+    dmarc.disposition == "quarantine": deliver to the Junk folder
+    otherwise (pass, none, p=none, temperror, permerror): deliver to INBOX
+    if dmarc.record and dmarc.record.rua: keep record_element(dmarc, client_ip) for the daily
+    aggregate_report(...) to those addresses                             # security.dmarc_report
 """
 
 from __future__ import annotations
