@@ -134,6 +134,7 @@ class MailHost:
         return protocol("imap").new_server(
             hostname=self.host.fqdn, policy=ImapHostPolicy(self), peer_host=peer.fqdn, conn=peer.conn,
             append_limit=self.config.max_message_size,
+            starttls=self.config.starttls,  # RFC 9051 6.2.1, where the servers offer STARTTLS
         )
 
     def new_queue_id(self) -> str:

@@ -112,3 +112,23 @@ def test_the_replay_says_and_folds_what_each_device_believes():
     assert (view.folder, view.uids, view.flags) == ("INBOX", (1,), ("\\Seen",))
     phone.send(b"d UNSELECT\r\n")
     assert phone.id not in Replay(world.trace).world(last).views
+
+
+def test_rfc9051_6_2_1_starttls_where_the_world_offers_it():
+    from simulator.agents.world import DEFAULT_SPEC
+    from simulator.trace import BytesSent, TlsStarted
+
+    spec = DEFAULT_SPEC.copy()
+    assert b"STARTTLS" not in build_world(spec).net.connect("bob-phone", "mx.example.net", 143).read()
+    spec.starttls = True
+    world = build_world(spec)
+    conn = world.net.connect("bob-phone", "mx.example.net", 143)
+    assert b" STARTTLS " in conn.read()
+    conn.send(b"a STARTTLS\r\n")
+    assert conn.read() == b"a OK Begin TLS negotiation now\r\n"
+    conn.send(b"b LOGIN bob@example.net builder\r\n")
+    assert conn.read().startswith(b"b OK [CAPABILITY ") and conn.tls
+    [started] = [e for e in world.trace if isinstance(e, TlsStarted)]
+    assert started.mode == "starttls"
+    login = [e for e in world.trace if isinstance(e, BytesSent) and e.plaintext.startswith(b"b LOGIN")]
+    assert login and b"builder" not in login[0].wire  # the password crossed encrypted
