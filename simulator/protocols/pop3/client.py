@@ -13,8 +13,9 @@ had no timestamp) fails at once, unsent.
 
 ``Download(delete=...)`` is what a mail program does: UIDL, then RETR each
 message whose unique id it has not seen before (``skip_uids``), and DELE
-each one retrieved if asked to ("leave a copy on the server" otherwise);
-without UIDL it falls back to LIST and takes them all.
+each one once it has been retrieved, if asked to ("leave a copy on the
+server" otherwise): a message whose RETR fails is never deleted. Without
+UIDL it falls back to LIST and takes them all.
 """
 
 from __future__ import annotations
@@ -242,6 +243,7 @@ class Pop3Client:
         self._current: Login | Command | None = None
         self._refusal = ""  # why the next action cannot be sent now
         self._initial_sent = False  # AUTH went with its initial response
+        self._delete_after: set[int] = set()  # messages a Download deletes once retrieved
         self._reader = ResponseReader()
         self._out = bytearray()
         self._events: list[Event] = []
@@ -260,7 +262,7 @@ class Pop3Client:
             Retr: self._got_message, Download: self._got_download_uidl, _DownloadByList: self._got_download_list,
         }
         self._on_err: dict[type, Callable[[Command, Pop3Reply], None]] = {
-            Download: self._download_without_uidl,
+            Download: self._download_without_uidl, Retr: self._not_retrieved,
         }
         # How each login method starts.
         self._login_asks = {"USER": S.ASK_LOGIN_USER, "APOP": S.ASK_LOGIN_APOP, "PLAIN": S.ASK_LOGIN_SASL}
@@ -498,6 +500,13 @@ class Pop3Client:
         assert isinstance(action, Retr)
         self.messages.append(RetrievedMessage(action.n, self.listing.uids.get(action.n, ""),
                                               join_lines(reply.body or ())))
+        if action.n in self._delete_after:  # safely here: now it may go from the server
+            self._delete_after.discard(action.n)
+            self.pending.insert(0, Dele(action.n))
+
+    def _not_retrieved(self, action: Command, reply: Pop3Reply) -> None:
+        assert isinstance(action, Retr)
+        self._delete_after.discard(action.n)  # never delete what was not downloaded
 
     def _got_download_uidl(self, action: Command, reply: Pop3Reply) -> None:
         assert isinstance(action, Download)
@@ -515,13 +524,10 @@ class Pop3Client:
         self._plan_download([n for n, _ in _pairs(reply)], action.delete)
 
     def _plan_download(self, numbers: list[int], delete: bool) -> None:
-        """RETR each (and DELE it just after, if asked), before any action asked later."""
-        steps: list[Login | Command] = []
-        for n in numbers:
-            steps.append(Retr(n))
-            if delete:
-                steps.append(Dele(n))
-        self.pending[:0] = steps
+        """RETR each (and DELE it once retrieved, if asked), before any action asked later."""
+        if delete:
+            self._delete_after.update(numbers)
+        self.pending[:0] = [Retr(n) for n in numbers]
 
 
 def _two_numbers(text: str) -> tuple[int | None, int | None]:

@@ -118,10 +118,10 @@ def run_server(*lines: str | bytes, store: MailStore | None = None, auth: Auth |
     return run
 
 
-def new_server(store: MailStore, auth: Auth | None = None, **config: object) -> Pop3Server:
+def new_server(store: MailStore, auth: Auth | None = None, fault=None, **config: object) -> Pop3Server:
     """A server that has sent its greeting, not yet read: for a client to talk to."""
     config.setdefault("apop_timestamp", STAMP)
-    server = Pop3Server(Pop3ServerConfig(HOST, **config), store, auth or Auth())  # type: ignore[arg-type]
+    server = Pop3Server(Pop3ServerConfig(HOST, **config), store, auth or Auth(), fault=fault)  # type: ignore[arg-type]
     server.start()
     return server
 

@@ -21,6 +21,7 @@ from simulator.protocols.pop3.client import (
     Top,
     Uidl,
 )
+from simulator.protocols.pop3.replies import err
 
 BOB = "bob@example.net"
 
@@ -205,3 +206,14 @@ def test_misuse_is_a_local_protocol_error(pop3):
         Login(BOB, "pass\r\nDELE 1")
     with pytest.raises(ValueError):
         Login(BOB, "x", "CRAM-MD5")
+
+
+def test_download_and_delete_never_deletes_what_it_could_not_retrieve(pop3):
+    store = pop3.make_store(*pop3.MESSAGES)
+    failures = [err("cannot read it now", "SYS/TEMP")]  # the first RETR fails, as a disk error would
+    server = pop3.new_server(store, fault=lambda stage: failures.pop() if stage == "RETR" and failures else None)
+    client = Pop3Client([Login(BOB, "builder"), Download(delete=True)])
+    pop3.exchange(client, server)
+    assert [(type(r.action).__name__, r.ok) for r in client.results] == [
+        ("Login", True), ("Download", True), ("Retr", False), ("Retr", True), ("Dele", True)]
+    assert store.count(BOB) == 1 and store.folder(BOB).messages[0].data == pop3.MESSAGES[0]

@@ -103,3 +103,51 @@ def test_a_dropped_connection_deletes_nothing_through_the_runner(tmp_path):
     path.write_text(text)
     run = load_run(path).result
     assert run.ok, [str(f) for f in run.failures]
+
+
+FAULT = """\
+id: pop3-fault
+title: "A POP3 fault: RETR fails once"
+steps:
+  - id: mail
+    action: send_message
+    from: alice-laptop
+    sender: alice@example.org
+    to: [bob@example.net]
+    subject: Hello
+    body: Hi.
+  - id: relay
+    action: run_queue
+  - id: fault
+    action: fault
+    host: mx.example.net
+    protocol: pop3
+    stage: RETR
+    code: 451
+    text: the disk is busy
+  - id: connect
+    action: connect
+    from: bob-laptop
+    to: mx.example.net
+    port: 110
+  - id: login
+    action: send
+    lines: [USER bob@example.net, PASS builder]
+  - id: retr
+    action: send
+    line: RETR 1
+    expect:
+      reply: {code: "-ERR", enhanced: SYS/TEMP, contains: disk is busy}
+  - id: again
+    action: send
+    line: RETR 1
+    expect:
+      reply: {code: "+OK", contains: "Hi."}
+"""
+
+
+def test_a_scenario_fault_replaces_a_pop3_response_once(tmp_path):
+    path = tmp_path / "pop3-fault.yaml"
+    path.write_text(FAULT)
+    run = load_run(path).result
+    assert run.ok, [str(f) for f in run.failures]
