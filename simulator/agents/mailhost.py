@@ -127,6 +127,7 @@ class MailHost:
             hostname=self.host.fqdn, store=self.store, auth=self, apop_timestamp=stamp, conn=peer.conn,
             fault=lambda stage: self.faults.reply_for(self.name, stage, "pop3"),
             stls=self.config.starttls,  # STLS (RFC 2595 4) where the servers offer STARTTLS
+            tls=peer.tls,  # pop3s (RFC 8314): TLS from the start, so no STLS on offer
         )
 
     def imap_server(self, role: str, peer: Peer) -> ServerMachine:

@@ -162,6 +162,7 @@ class MailWorld:
             mh.listen("smtp", 25, MX)
             mh.listen("smtp", 587, SUBMISSION)
             mh.listen("pop3", 110)
+            mh.listen("pop3", 995)  # pop3s: implicit TLS (RFC 8314 3.3)
             mh.listen("imap", 143)
             self.relays[mh.name] = Relay(mh, self.mailhosts)
 

@@ -77,6 +77,7 @@ class Peer:
     addr: str
     fqdn: str
     conn: str = ""  # the id of the connection, which the machine's events carry
+    tls: bool = False  # the service runs TLS from the first byte (implicit TLS, RFC 8314)
 
 
 @dataclass(slots=True)
@@ -180,7 +181,7 @@ class World:
                                           server_addr=addr, port=port, reason="connection refused (nothing listens)"))
             return None
         conn_id = self.next_conn_id()
-        peer = Peer(client_host.name, client_host.address, client_host.fqdn, conn_id)
+        peer = Peer(client_host.name, client_host.address, client_host.fqdn, conn_id, service.implicit_tls)
         tls = pass_through if self.tls_provider is None else self.tls_provider(
             client_host, target, server if server.lower().rstrip(".") not in target.addresses else target.fqdn)
         conn = Connection(self, conn_id, client_host, target, addr, service, service.factory(peer), tls=tls)

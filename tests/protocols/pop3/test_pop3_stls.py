@@ -58,3 +58,41 @@ def test_no_stls_where_the_world_offers_none(tmp_path):
     assert result.trace.of_type(TlsStarted) == []
     sent = [e for e in result.trace.of_type(BytesSent) if e.plaintext.startswith(b"USER")][0]
     assert b"PASS builder" in sent.wire  # plaintext POP3: an eavesdropper reads the password
+
+
+POP3S = """\
+id: pop3s
+title: POP3 over implicit TLS
+world:
+  tls: {starttls: true}
+steps:
+  - id: connect
+    action: connect
+    from: bob-laptop
+    to: mx.example.net
+    port: 995
+    expect: {reply: "+OK"}
+  - id: capa
+    action: send
+    line: CAPA
+  - id: stls
+    action: send
+    line: STLS
+    expect: {reply: {code: "-ERR", contains: already active}}
+  - id: login
+    action: send
+    lines: [USER bob@example.net, PASS builder]
+    expect: {replies: ["+OK", "+OK"]}
+"""
+
+
+def test_pop3s_on_995_is_tls_from_the_first_byte(tmp_path):
+    path = tmp_path / "pop3s.yaml"
+    path.write_text(POP3S, encoding="utf-8")
+    result = run_scenario(load_scenario(path))
+    assert result.ok, [str(f) for f in result.failures]
+    assert [e.mode for e in result.trace.of_type(TlsStarted)] == ["implicit"]
+    greeting = [e for e in result.trace.of_type(BytesSent) if e.plaintext.startswith(b"+OK")][0]
+    assert greeting.wire != greeting.plaintext  # even the greeting is encrypted
+    capa = [e for e in result.trace.of_type(BytesSent) if e.plaintext.startswith(b"+OK capability")][0]
+    assert b"STLS" not in capa.plaintext and b"USER" in capa.plaintext
