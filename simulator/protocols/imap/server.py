@@ -960,15 +960,17 @@ class ImapServer:
                 items = F.including(items, F.FLAGS)
                 pairs = self._messages(seqs)
         told_flags = any(i.key == "FLAGS" for i in items)
+        changed = False
         for n, msg in pairs:
             try:
                 body = F.fetch_response(n, msg, items)
             except UnknownCte as exc:
                 raise _no("A part's Content-Transfer-Encoding cannot be decoded", exc.response_code) from None
             self._send(Data(b"%d FETCH " % n + body))
-            if told_flags:
+            if told_flags and sel.told.get(msg.uid) != self._shown_flags(msg):
                 sel.told[msg.uid] = self._shown_flags(msg)
-        if told_flags and pairs:
+                changed = True
+        if changed:
             self._record_view()
         return Status(cmd.tag, "OK", f"{cmd.name} completed")
 
@@ -995,11 +997,14 @@ class ImapServer:
                                    origin=self)
             pairs = self._messages(seqs)
         items = [F.UID, F.FLAGS] if uid else [F.FLAGS]
+        changed = False
         for n, msg in pairs:
             if not silent:
                 self._send(Data(b"%d FETCH " % n + F.fetch_response(n, msg, items)))
-            sel.told[msg.uid] = self._shown_flags(msg)
-        if pairs:
+            if sel.told.get(msg.uid) != self._shown_flags(msg):
+                sel.told[msg.uid] = self._shown_flags(msg)
+                changed = True
+        if changed:
             self._record_view()
         return Status(cmd.tag, "OK", f"{cmd.name} completed")
 
