@@ -49,7 +49,7 @@ from simulator.security.tls_records import (
     hello_random,
     server_hello_facts,
 )
-from simulator.trace import C2S, TlsRecord
+from simulator.trace import C2S, S2C, TlsRecord
 
 KEY_UPDATE = 24
 SHOWN_DATA = 60  # characters of application data in the one-line summary
@@ -92,7 +92,7 @@ class RecordView:
 
     def __init__(self, key_log: Callable[[], bytes]) -> None:
         self._key_log = key_log
-        self._dirs = {C2S: _Direction(CLIENT_SECRETS), "s2c": _Direction(SERVER_SECRETS)}
+        self._dirs = {C2S: _Direction(CLIENT_SECRETS), S2C: _Direction(SERVER_SECRETS)}
         self.version = 0  # the negotiated version once the ServerHello went by (0x0304: TLS 1.3)
         self.suite = 0
         self._randoms = [b"", b""]  # client random, server random (TLS 1.2's key block needs both)
