@@ -132,3 +132,39 @@ def test_rfc9051_6_2_1_starttls_where_the_world_offers_it():
     assert started.mode == "starttls"
     login = [e for e in world.trace if isinstance(e, BytesSent) and e.plaintext.startswith(b"b LOGIN")]
     assert login and b"builder" not in login[0].wire  # the password crossed encrypted
+
+
+FAULT = textwrap.dedent(
+    """\
+    id: imap-fault
+    title: IMAP fault
+    steps:
+      - id: fault
+        action: fault
+        host: mx.example.net
+        protocol: imap
+        stage: LOGIN
+        code: 451
+        text: Authentication service unavailable
+      - id: connect
+        action: connect
+        from: bob-phone
+        to: mx.example.net
+        port: 143
+      - id: login
+        action: send
+        line: a1 LOGIN bob@example.net builder
+        expect: {reply: {code: NO, enhanced: UNAVAILABLE, contains: unavailable}}
+      - id: again
+        action: send
+        line: a2 LOGIN bob@example.net builder
+        expect: {reply: OK}
+    """
+)
+
+
+def test_a_scenario_fault_replaces_the_login_answer_once(tmp_path):
+    path = tmp_path / "fault.yaml"
+    path.write_text(FAULT)
+    result = run_scenario(load_scenario(path))
+    assert result.ok, result.failures
