@@ -61,11 +61,12 @@ PANES = {  # tab pane id -> (tab title, widget factory); built on first show
 
 class LessonScreen(Screen):
     CSS_PATH = "lesson.tcss"
-    AUTO_FOCUS = None  # every key is a screen binding; focusing a pane would only rebuild the footer
+    AUTO_FOCUS = ""  # no pane has the keys until Tab gives it them: ↓/↑/PgDn/PgUp scroll the narration
 
     BINDINGS = [
-        Binding("right,space", "step('next')", "Next", id="step-next", priority=True),
+        # Back before Next: the footer lists them in this order.
         Binding("left", "step('back')", "Back", id="step-back", priority=True),
+        Binding("right,space", "step('next')", "Next", id="step-next", priority=True),
         Binding("home", "step('home')", "Start", id="step-home", show=False, priority=True),
         Binding("end", "step('end')", "End", id="step-end", show=False, priority=True),
         Binding("p", "autoplay", "Play", id="autoplay"),
@@ -76,6 +77,11 @@ class LessonScreen(Screen):
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False),
         Binding("l", "lens", "Lens", show=False),
+        # Not priority: a pane with the focus (Tab) scrolls itself; otherwise the narration scrolls.
+        Binding("down", "narration('down')", "Scroll narration", show=False),
+        Binding("up", "narration('up')", "Scroll narration", show=False),
+        Binding("pagedown", "narration('page_down')", "Narration page down", show=False),
+        Binding("pageup", "narration('page_up')", "Narration page up", show=False),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("escape", "leave", "Lessons", id="leave"),
     ]
@@ -376,6 +382,13 @@ class LessonScreen(Screen):
         order = self._visible_tabs()
         current = order.index(tabs.active) if tabs.active in order else 0
         tabs.active = order[(current + delta) % len(order)]
+
+    def action_narration(self, how: str) -> None:
+        """Scroll the narration from the keyboard without giving it the focus first."""
+        narration = self.query_one(Narration)
+        scroll = {"down": narration.scroll_down, "up": narration.scroll_up,
+                  "page_down": narration.scroll_page_down, "page_up": narration.scroll_page_up}[how]
+        scroll(animate=False)
 
     def action_expand(self) -> None:
         tabs = self.query_one("#tabs", TabbedContent)

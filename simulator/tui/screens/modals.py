@@ -21,6 +21,7 @@ HELP = """\
 | → or Space | next step (a question may come first: predict, then see) |
 | ← | previous step: the world exactly as it was then |
 | Home / End | first / last step |
+| ↓ ↑ PgDn PgUp | scroll the narration ("more ↓" at its foot: the text goes on); Tab gives another pane the keys |
 | p | autoplay on or off; **+** / **-** faster / slower |
 | e | expand the step into its raw trace events |
 | w | what if? fork the lesson here with a fault injected |

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.table import Table
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +25,7 @@ from simulator.lesson.progress import ProgressStore
 from simulator.replay.text import plural
 from simulator.tui.messages import LessonChosen, SandboxChosen
 from simulator.tui.widgets.markdown import block, is_dark
+from simulator.tui.widgets.palette import palette
 
 if TYPE_CHECKING:
     from simulator.lesson.library import Entry, Library
@@ -97,10 +100,14 @@ class PickerScreen(Screen):
 
     # --- the list -----------------------------------------------------------------
 
-    def _label(self, e: Entry) -> Content:
+    def _label(self, e: Entry) -> Table:
+        """A lesson's row: its mark, its title (which wraps in its own column when it must)
+        and its level and minutes, kept whole in a column of their own ("intermediate
+        · 15 min" never breaks over two lines)."""
         progress = self.progress.get(e.key) if (self.progress and e.kind == "lesson") else None
-        mark = "[$success]✓[/]" if progress and progress.done else ("[$warning]…[/]" if progress and
-                                                                      progress.started else " ")
+        styles = palette(self.app)
+        mark = (Text("✓", styles["good"]) if progress and progress.done
+                else Text("…", styles["warn"]) if progress and progress.started else Text(" "))
         meta = []
         if e.level:
             meta.append(e.level)
@@ -110,8 +117,12 @@ class PickerScreen(Screen):
             meta.append(f"{e.steps} steps")
         if progress and progress.answered:
             meta.append(f"quiz {progress.right}/{progress.answered}")
-        return Content.from_markup(f"{mark} $title  [$text-muted]$meta[/]", title=e.title,
-                                   meta=" · ".join(meta))
+        row = Table.grid(expand=True, padding=(0, 1))
+        row.add_column(width=1, no_wrap=True)
+        row.add_column(ratio=1, overflow="fold")
+        row.add_column(no_wrap=True, justify="right")
+        row.add_row(mark, Text(e.title), Text(" · ".join(meta), styles["muted"]))
+        return row
 
     def _fill(self, query: str) -> None:
         lessons = self.query_one("#lessons", OptionList)

@@ -1,8 +1,18 @@
-"""The narration: the lesson's Markdown for the current step."""
+"""The narration: the lesson's Markdown for the current step.
+
+A step's text may be taller than its pane (five lines or so at 80x24): then
+the pane's last row says so ("more ↓") and names the keys that scroll it, which
+work without moving the focus (the lesson screen hands ↓/↑/PgDn/PgUp to the
+narration when no other pane has the focus).
+"""
 
 from __future__ import annotations
 
 import re
+
+from rich.segment import Segment
+from rich.text import Text
+from textual.strip import Strip
 
 from simulator.tui.widgets.lines import RichLinesView
 
@@ -68,3 +78,29 @@ class Narration(RichLinesView):
             return block(text, dark=is_dark(self.app))
 
         self.set_renderable(build, home=True, key=text)
+
+    @property
+    def more_below(self) -> int:
+        """How many lines of the step's text are below the pane (0: the end is on screen)."""
+        height = self.scrollable_content_region.height
+        return max(0, self.line_count - int(self.scroll_y) - height) if height > 0 else 0
+
+    MORE = " more ↓  ↓ PgDn scroll "
+
+    def render_line(self, y: int) -> Strip:
+        height = self.scrollable_content_region.height
+        more = self.more_below
+        if more and y == height - 1:
+            # The last row becomes the sign that the text goes on (the line it hides
+            # moves up into view with the first ↓).
+            width = self.scrollable_content_region.width
+            text = Text(self.MORE if len(self.MORE) + 2 <= width else " more ↓ ", self.style_of("accent"))
+            text.stylize("reverse")
+            rule = Text("─" * max(0, width - text.cell_len - 1), self.style_of("disabled"))
+            line = Text.assemble(rule, text, " ")
+            line.truncate(width)
+            base = self.base_style
+            segments = [Segment(seg.text, base + seg.style if seg.style else base)
+                        for seg in line.render(self.app.console) if seg.text != "\n"]
+            return Strip(segments).crop_extend(0, width, base)
+        return super().render_line(y)

@@ -1,0 +1,94 @@
+"""Issue 7 item 6: at 80x24 the narration says when it scrolls and scrolls from the
+keyboard without Tab first; the picker keeps "intermediate · 15 min" on one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import OptionList
+
+from simulator.tui.screens.lesson import LessonScreen
+from simulator.tui.screens.picker import PickerScreen
+from simulator.tui.widgets.narration import Narration
+
+BUNDLED = Path(__file__).parents[2]
+
+
+def _rows(widget) -> list[str]:
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+async def test_narration_too_tall_says_more_and_scrolls_without_focus(make_app) -> None:
+    app = make_app("play", BUNDLED / "scenarios" / "smtp-errors.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        await pilot.press("right")  # step 1: seven lines of text in a pane of five
+        await pilot.pause()
+        narration = screen.query_one(Narration)
+        assert screen.focused is None  # nothing was focused by hand
+        assert narration.more_below > 0
+        rows = _rows(narration)
+        assert "more ↓" in rows[-1] and "PgDn" in rows[-1]
+        assert "more ↓" not in "".join(rows[:-1])
+        hidden = narration._strips[narration.scrollable_content_region.height - 1].text.strip()
+        assert hidden and hidden not in "\n".join(rows)  # the row the sign covers ...
+        await pilot.press("down")
+        await pilot.pause()
+        assert narration.scroll_y == 1
+        assert any(hidden in row for row in _rows(narration))  # ... comes into view with ↓
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert narration.more_below == 0
+        assert not any("more ↓" in row for row in _rows(narration))
+        assert "RFC 5321 section 6.1" in "\n".join(_rows(narration))  # the end of the text
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert narration.scroll_y == 0
+        await pilot.press("down", "left")  # another step starts at the top of its text
+        await pilot.pause()
+        assert screen.player.index == 0 and narration.scroll_y == 0
+
+
+async def test_narration_that_fits_shows_no_sign(make_app) -> None:
+    app = make_app("play", BUNDLED / "scenarios" / "smtp-errors.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("right")
+        await pilot.pause()
+        narration = app.screen.query_one(Narration)
+        assert narration.more_below == 0
+        assert not any("more ↓" in row for row in _rows(narration))
+
+
+async def test_a_focused_pane_keeps_its_own_arrow_keys(make_app) -> None:
+    app = make_app("play", BUNDLED / "scenarios" / "smtp-errors.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("right")
+        await pilot.pause()
+        diagram = screen.query_one("#diagram-tabbed")
+        diagram.focus()
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.query_one(Narration).scroll_y == 0
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_picker_keeps_level_and_minutes_on_one_line(make_app, size) -> None:
+    app = make_app("picker", lessons=BUNDLED / "lessons", scenarios=BUNDLED / "scenarios")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        text = "\n".join(_rows(picker.query_one("#lessons", OptionList)))
+        for entry in picker.shown:
+            if entry.level and entry.minutes:
+                meta = f"{entry.level} · {entry.minutes} min"
+                assert meta in text, (meta, text)
+        assert text.count("intermediate · 15 min") == 2, text  # relay and errors
+        assert "\n · 15 min" not in text and "intermediate\n" not in text
