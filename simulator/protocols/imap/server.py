@@ -45,6 +45,7 @@ from simulator.protocols.imap import states as S
 from simulator.protocols.imap.errors import BadCharset, ImapSyntaxError, UnknownCte
 from simulator.protocols.imap.parser import (
     DEFAULT_APPEND_LIMIT,
+    LITERAL_LIMIT,
     Command,
     CommandReader,
     Continue,
@@ -153,7 +154,9 @@ class ImapServer:
         self.state = S.SERVER_TABLE.initial
         self.user = ""
         self.on_output: Callable[[list[Event]], None] | None = None
-        self._reader = CommandReader(append_limit=config.append_limit)
+        # Before login no literal may be larger than any other command's (APPEND is not valid
+        # yet), so a stranger cannot make the server hold a message-sized literal.
+        self._reader = CommandReader(append_limit=LITERAL_LIMIT)
         self._out = bytearray()
         self._events: list[Event] = []
         self._controls: list[Control] = []
@@ -552,6 +555,7 @@ class ImapServer:
         return self._logged_in(cmd.tag, "LOGIN")
 
     def _logged_in(self, tag: str, how: str) -> Status:
+        self._reader.append_limit = self.config.append_limit
         caps = " ".join(["CAPABILITY", *self.capabilities(logged_in=True)])  # RFC 9051 6.2.3
         return Status(tag, "OK", f"{how} completed; logged in as {self.user}", caps)
 

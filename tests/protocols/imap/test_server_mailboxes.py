@@ -144,3 +144,11 @@ def test_rfc9051_6_3_10_namespace_and_6_3_1_enable(world):
     s = world.session()
     assert s.lines("a NAMESPACE") == ['* NAMESPACE (("" "/")) NIL NIL', "a OK NAMESPACE completed"]
     assert s.lines("b ENABLE UTF8=ACCEPT FROB") == ["* ENABLED UTF8=ACCEPT", "b OK ENABLE completed"]
+
+
+def test_before_login_no_message_sized_literal_is_taken(world):
+    s = world.session(login=False)
+    out = s.lines("a APPEND INBOX {100000}")
+    assert out[0].startswith("a NO [TOOBIG]") and "65536" in out[0]  # refused before any octet is sent
+    s.login()
+    assert s.lines("b APPEND INBOX {100000}") == ["+ Ready for literal data"]
