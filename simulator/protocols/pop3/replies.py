@@ -141,6 +141,7 @@ class R:
     AUTH_SYNTAX = err("syntax: AUTH mechanism [initial-response]; CAPA lists the mechanisms (SASL)")
     AUTH_UNKNOWN = err("unsupported authentication mechanism {}")
     AUTH_BAD_BASE64 = err("the client response is not valid base64")
+    AUTH_TOO_LONG = err("the client response is longer than {} octets")
     AUTH_CANCELLED = err("authentication cancelled by the client")
     AUTH_FAILED = err("authentication failed: {}", "AUTH")
     CHALLENGE = Pop3Reply(CONTINUE, "{}")

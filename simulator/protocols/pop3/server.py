@@ -308,7 +308,7 @@ class Pop3Server:
         """A line inside an AUTH exchange: the client's answer, or ``*`` to cancel (RFC 5034 4)."""
         if raw is TOO_LONG:
             self._received(S.SASL_RESPONSE, "(line too long)")
-            self._sasl_error = R.AUTH_BAD_BASE64
+            self._sasl_error = R.AUTH_TOO_LONG.format(SASL_LINE_LIMIT)
             self._input(S.SASL_RESPONSE)
             return
         assert isinstance(raw, bytes)

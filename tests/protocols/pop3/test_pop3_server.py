@@ -442,6 +442,13 @@ def test_rfc5034_4_auth_then_in_use(pop3):
     assert run.states[-1].trigger == f"{S.SASL_OK} refused"
 
 
+def test_rfc5034_4_an_overlong_response_fails_the_exchange_once(pop3):
+    run = pop3.run_server("AUTH PLAIN", "A" * 9000, "CAPA")
+    too_long, capa = run.replies[-2:]
+    assert (too_long.status, too_long.line) == ("-ERR", "the client response is longer than 8192 octets")
+    assert capa.status == "+OK" and run.state == S.AUTHORIZATION
+
+
 def test_rfc5034_4_a_bare_lf_inside_the_exchange_fails_it(pop3):
     run = pop3.run_server("AUTH PLAIN")
     run.feed(plain().encode() + b"\n")
