@@ -39,6 +39,7 @@ class MailHostConfig:
     trusted_networks: list[str] = field(default_factory=list)
     vrfy: str = "verify"  # one of VRFY_MODES
     starttls: bool = False  # offer STARTTLS (RFC 3207) besides smtp_extensions (or the default set)
+    pop3_login_delay: int = 0  # seconds between two POP3 logins of a user (RFC 2449 6.5); 0: none
 
     def trusts(self, address: str) -> bool:
         try:
@@ -58,6 +59,7 @@ class MailHost:
         self.queue = OutboundQueue(host.name, on_change=world.record)
         self.passwords: dict[str, str] = {}
         self.on_queued: list = []  # callbacks run after a message is queued (serve relays at once)
+        self._pop3_logins: dict[str, float] = {}  # user -> virtual time of the last POP3 login
         # The server software this host runs, by protocol: (role, peer) -> a server machine.
         self._servers = {"smtp": self.smtp_server, "pop3": self.pop3_server, "imap": self.imap_server}
         for domain in config.local_domains:
@@ -128,7 +130,17 @@ class MailHost:
             fault=lambda stage: self.faults.reply_for(self.name, stage, "pop3"),
             stls=self.config.starttls,  # STLS (RFC 2595 4) where the servers offer STARTTLS
             tls=peer.tls,  # pop3s (RFC 8314): TLS from the start, so no STLS on offer
+            login_delay=self.config.pop3_login_delay, logins=self,
         )
+
+    def seconds_since_login(self, user: str) -> float | None:
+        """Virtual seconds since ``user``'s last POP3 login, None if there was none (LOGIN-DELAY)."""
+        last = self._pop3_logins.get(user.lower())
+        return None if last is None else self.world.clock.now() - last
+
+    def logged_in(self, user: str) -> None:
+        """A POP3 login of ``user`` succeeded now."""
+        self._pop3_logins[user.lower()] = self.world.clock.now()
 
     def imap_server(self, role: str, peer: Peer) -> ServerMachine:
         """Mailbox access (RFC 9051): users log in with their address; the mailboxes are :attr:`store`."""

@@ -55,6 +55,7 @@ class WorldSpec:
     max_message_size: int = 10 * 1024 * 1024
     max_recipients: int = 100
     vrfy: str = "verify"  # how every mail host answers VRFY: see mailhost.VRFY_MODES
+    pop3_login_delay: int = 0  # seconds between two POP3 logins of a user (RFC 2449 6.5); 0: none
     tls_version: str = "TLSv1.3"  # the highest TLS version the clients offer ("TLSv1.2" to show 1.2)
     starttls: bool = False  # the mail servers offer STARTTLS (RFC 3207)
     certificate_faults: dict[str, str] = field(default_factory=dict)  # server host -> pki.CertFault value
@@ -139,7 +140,7 @@ class MailWorld:
                 mh = MailHost(net, server, MailHostConfig(
                     max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
                     trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy,
-                    starttls=spec.starttls),
+                    starttls=spec.starttls, pop3_login_delay=spec.pop3_login_delay),
                     self.faults)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)

@@ -160,6 +160,11 @@ class WorldModel(Model):
     remove_dns: list[DnsRemoveModel] = []
     limits: LimitsModel | None = None
     tls: TlsModel = TlsModel()
+    pop3_login_delay: int = Field(
+        0, ge=0, le=86400,
+        description="Seconds a user must wait after one POP3 login before the next (RFC 2449 6.5, "
+                    "LOGIN-DELAY, announced in CAPA); a login too soon gets -ERR [LOGIN-DELAY] "
+                    "(RFC 2449 8.1.1). 0: no delay")
     vrfy: Literal["verify", "disabled", "refused"] = Field(
         "verify",
         description="How the mail servers answer VRFY (RFC 5321 3.5): verify = look the user up "

@@ -26,6 +26,7 @@ def world_spec(model: WorldModel) -> WorldSpec:
     spec.dns += [(r.name, r.type, r.value) for r in model.dns]
     spec.dns_remove += [(r.name, r.type) for r in model.remove_dns]
     spec.vrfy = model.vrfy
+    spec.pop3_login_delay = model.pop3_login_delay
     spec.tls_version = model.tls.version
     spec.starttls = model.tls.starttls
     spec.certificate_faults = {host: str(fault) for host, fault in model.tls.certificates.items()}

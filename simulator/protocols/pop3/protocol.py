@@ -11,6 +11,7 @@ from simulator.protocols.pop3.reader import ResponseReader
 from simulator.protocols.pop3.replies import RESPONSE_CODES, Pop3Reply, R, err
 from simulator.protocols.pop3.server import (
     FaultHook,
+    LoginLog,
     Pop3Authenticator,
     Pop3Server,
     Pop3ServerConfig,
@@ -24,10 +25,11 @@ FAULT_STAGES = ("USER", "PASS", "RETR", "DELE")
 
 
 def new_server(*, hostname: str, store: Pop3Store, auth: Pop3Authenticator, apop_timestamp: str = "",
-               fault: FaultHook | None = None, conn: str = "", tls: bool = False, **config: Any) -> Pop3Server:
+               fault: FaultHook | None = None, conn: str = "", tls: bool = False, logins: LoginLog | None = None,
+               **config: Any) -> Pop3Server:
     """A server machine for ``hostname``; ``config`` are further :class:`Pop3ServerConfig` fields."""
     return Pop3Server(Pop3ServerConfig(hostname, apop_timestamp=apop_timestamp, **config), store, auth,
-                      fault=fault, conn=conn, tls=tls)
+                      fault=fault, conn=conn, tls=tls, logins=logins)
 
 
 def new_client(**kwargs: Any) -> Pop3Client:

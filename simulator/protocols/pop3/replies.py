@@ -130,6 +130,9 @@ class R:
     # RFC 2449 8.1.2: "the authentication was successful, but the user's maildrop is
     # currently in use (probably by another POP3 client)".
     IN_USE = err("maildrop already locked by another session", "IN-USE")
+    # RFC 2449 8.1.1: "the user has logged in recently and will not be allowed to login
+    # again until the login delay period has expired".
+    LOGIN_DELAY = err("logged in too recently: wait {} more seconds (LOGIN-DELAY)", "LOGIN-DELAY")
     MAILDROP_READY = ok("{}'s maildrop has {} ({} octets)")  # {}: "2 messages"  # RFC 1939 7's example
     NO_MAILDROP = err("{} has no maildrop on this server", "SYS/PERM")
     APOP_NOT_OFFERED = err("APOP is not offered: the greeting carried no timestamp")

@@ -80,6 +80,14 @@ class Pop3Store(Protocol):
     def expunge(self, user: str, folder: str, uid: int, *, origin: object = None) -> None: ...
 
 
+class LoginLog(Protocol):
+    """When each user last logged in, for LOGIN-DELAY (RFC 2449 6.5): the host keeps the time."""
+
+    def seconds_since_login(self, user: str) -> float | None: ...
+
+    def logged_in(self, user: str) -> None: ...
+
+
 # A fault a scenario injects: the stage ("USER", "PASS", "RETR", "DELE") -> the -ERR to answer, or None.
 FaultHook = Callable[[str], Pop3Reply | None]
 
@@ -92,6 +100,9 @@ class Pop3ServerConfig:
     user_pass: bool = True  # offer USER/PASS (RFC 2449 6.2, the USER capability)
     mechanisms: tuple[str, ...] = sasl.mechanisms()  # AUTH mechanisms (RFC 5034, the SASL capability)
     stls: bool = False  # offer STLS (RFC 2595 4): only where the connection can do TLS
+    # RFC 2449 6.5: seconds a user must wait between two logins, announced as LOGIN-DELAY in
+    # CAPA and enforced with -ERR [LOGIN-DELAY] (8.1.1); 0 announces and enforces nothing.
+    login_delay: int = 0
 
 
 # Why a command is not allowed now: by (state, command), else by state.
@@ -107,7 +118,8 @@ class Pop3Server:
     table = S.SERVER_TABLE
 
     def __init__(self, config: Pop3ServerConfig, store: Pop3Store, auth: Pop3Authenticator, *,
-                 fault: FaultHook | None = None, conn: str = "", tls: bool = False) -> None:
+                 fault: FaultHook | None = None, conn: str = "", tls: bool = False,
+                 logins: LoginLog | None = None) -> None:
         self.config = config
         self.store = store
         self.auth = auth
@@ -117,6 +129,7 @@ class Pop3Server:
         self.user = ""  # the name USER gave, then who logged in
         self.maildrop: Maildrop | None = None  # the session's snapshot, from login to the end
         self._fault = fault or (lambda stage: None)
+        self._logins = logins
         self._buffer = LineBuffer()
         self._out = bytearray()
         self._events: list[Event] = []
@@ -378,14 +391,27 @@ class Pop3Server:
             return self._refuse(fault)
         if not self.store.has_user(user):
             return self._refuse(R.NO_MAILDROP.format(user))
+        wait = self._login_wait(user)
+        if wait:
+            return self._refuse(R.LOGIN_DELAY.format(wait))  # RFC 2449 8.1.1
         if not self.store.lock(user, self):
             return self._refuse(R.IN_USE)  # RFC 1939 4 "unable to lock maildrop"; RFC 2449 8.1.2
         self._locked = user
         self.user = user
         self.maildrop = Maildrop(user, self.store.folder(user, INBOX))
+        if self._logins is not None:
+            self._logins.logged_in(user)
         count, size = self.maildrop.stat()
         self._reply(R.MAILDROP_READY.format(user, messages(count), size))
         return True
+
+    def _login_wait(self, user: str) -> int:
+        """Whole seconds ``user`` must still wait before logging in again (0: none)."""
+        delay = self.config.login_delay
+        since = self._logins.seconds_since_login(user) if delay and self._logins is not None else None
+        if since is None or since >= delay:
+            return 0
+        return max(1, int(delay - since + 0.999))
 
     def _auth(self, verb: str, arg: str) -> bool:
         parts = arg.strip(" ").split(" ")
@@ -475,8 +501,10 @@ class Pop3Server:
             caps.append("USER")
         if self.config.mechanisms:
             caps.append("SASL " + " ".join(self.config.mechanisms))
-        caps += ["RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "EXPIRE NEVER", "UIDL",
-                 f"IMPLEMENTATION {IMPLEMENTATION}"]
+        caps += ["RESP-CODES", "AUTH-RESP-CODE"]
+        if self.config.login_delay:
+            caps.append(f"LOGIN-DELAY {self.config.login_delay}")  # RFC 2449 6.5
+        caps += ["PIPELINING", "EXPIRE NEVER", "UIDL", f"IMPLEMENTATION {IMPLEMENTATION}"]
         if self.config.stls and not self.tls and self.state == S.AUTHORIZATION:
             caps.append("STLS")  # RFC 2595 4: only before login, and not over TLS
         return caps

@@ -104,12 +104,12 @@ class ServerRun:
 
 
 def run_server(*lines: str | bytes, store: MailStore | None = None, auth: Auth | None = None,
-               fault=None, tls: bool = False, **config: object) -> ServerRun:
+               fault=None, tls: bool = False, logins=None, **config: object) -> ServerRun:
     """A fresh server on ``store`` (default: Bob with MESSAGES) after the greeting, fed ``lines``."""
     store = store if store is not None else make_store(*MESSAGES)
     config.setdefault("apop_timestamp", STAMP)
     server = Pop3Server(Pop3ServerConfig(HOST, **config), store, auth or Auth(), fault=fault,  # type: ignore[arg-type]
-                        tls=tls)
+                        tls=tls, logins=logins)
     run = ServerRun(server, store)
     run.events += server.start()
     run._collect()
@@ -118,10 +118,12 @@ def run_server(*lines: str | bytes, store: MailStore | None = None, auth: Auth |
     return run
 
 
-def new_server(store: MailStore, auth: Auth | None = None, fault=None, **config: object) -> Pop3Server:
+def new_server(store: MailStore, auth: Auth | None = None, fault=None, logins=None,
+               **config: object) -> Pop3Server:
     """A server that has sent its greeting, not yet read: for a client to talk to."""
     config.setdefault("apop_timestamp", STAMP)
-    server = Pop3Server(Pop3ServerConfig(HOST, **config), store, auth or Auth(), fault=fault)  # type: ignore[arg-type]
+    server = Pop3Server(Pop3ServerConfig(HOST, **config), store, auth or Auth(), fault=fault,  # type: ignore[arg-type]
+                        logins=logins)
     server.start()
     return server
 
