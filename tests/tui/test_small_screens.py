@@ -92,3 +92,38 @@ async def test_picker_keeps_level_and_minutes_on_one_line(make_app, size) -> Non
                 assert meta in text, (meta, text)
         assert text.count("intermediate · 15 min") == 2, text  # relay and errors
         assert "\n · 15 min" not in text and "intermediate\n" not in text
+
+
+async def test_what_if_diff_is_a_table_of_what_main_line_and_branch_at_80_columns(make_app, fixtures) -> None:
+    """Issue 7 item 10: the Diff tab is a table (what, main line, branch), not a paragraph."""
+    from simulator.tui.widgets.panes import DiffPane
+
+    app = make_app("play", fixtures / "lessons" / "relay-mini.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        player = app.screen.player
+        player.answer(player.count - 2, "MX")
+        app.screen.go(player.count - 2)
+        await pilot.pause()
+        for key in ("w", "enter"):  # the first fault offered: the recipient is unknown
+            await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        pane = app.screen.query_one(DiffPane)
+        width = pane.query_one(".pane-body").size.width
+        assert 70 <= width <= 78
+        lines = pane.plain_text(width).splitlines()
+        assert all(len(line.rstrip()) <= width for line in lines)
+        header = next(line for line in lines if line.lstrip().startswith("what"))
+        assert header.split() == ["what", "main", "line", "branch"]
+        main_at, branch_at = header.index("main line"), header.index("branch")
+        assert "The timelines part at step relay" in lines[1]
+        assert "Replies:" not in "\n".join(lines)  # the old one-paragraph summary
+        # One row per difference, each side in its own column.
+        row = next(line for line in lines if line.startswith("mx.example.net") and "250 2.1.5" in line)
+        assert row.index("250 2.1.5") == main_at and row.index("550 5.1.1") == branch_at
+        assert any(line.startswith("Replies in step relay") for line in lines)
+        box = next(line for line in lines if line.startswith("bob@example.net INBOX"))
+        assert box.index("1 message") == main_at and box.index("0 messages") == branch_at
+        only = next(line for line in lines if line.startswith("only in the branch"))
+        assert only[main_at] == "—" and only[branch_at:].startswith("What if")

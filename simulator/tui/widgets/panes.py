@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -210,8 +211,28 @@ class EventsPane(RichPane):
         return text
 
 
+# The diff's kinds in the order the table shows them, each under its heading.
+DIFF_GROUPS = (("step", "Steps"), ("reply", "Replies"), ("mailbox", "Mailboxes"), ("queue", "Queues"),
+               ("verdict", "Checks"))
+
+
+def diff_side(line: Any, items: tuple) -> str:
+    """One side of a difference without the label the row already names ("" for nothing there)."""
+    if line.kind == "mailbox":  # a mailbox always has a count, even when empty
+        return plural(len(items), "message") + (": " + ", ".join(map(str, items)) if items else "")
+    if not items:
+        return ""
+    if line.kind == "step":
+        return items[0].title or items[0].step_id
+    if line.kind == "reply":
+        return items[0].brief
+    return ", ".join(map(str, items))
+
+
 class DiffPane(RichPane):
-    """Where a what-if branch parts from the main timeline, and what differs."""
+    """Where a what-if branch parts from the main line, and what differs: a table of
+    what, the main line and the branch, grouped by kind (steps, replies, mailboxes,
+    queues, checks), so it reads at 80 columns."""
 
     DEFAULT_CSS = PANE_CSS.format(name="DiffPane")
 
@@ -220,18 +241,50 @@ class DiffPane(RichPane):
             return Text("")
         title, diff = model
         parts: list[RenderableType] = [Text(title, self.s("title"))]
-        summary = diff.summary() if hasattr(diff, "summary") else ""
-        if summary:
-            parts.append(Text(summary))
-        if not summary:
-            first = getattr(diff, "first_divergent_step", None)
-            parts.append(Text("The timelines never part." if first is None
-                              else f"The timelines part at step {first}.", self.s("warn")))
-        lines = list(getattr(diff, "lines", []))
-        if lines:
-            t = self.table("step", "what", "main timeline", "what if")
-            for line in lines:
-                t.add_row(line.step_id, Text(line.kind, self.s("key")), Text(line.base, self.s("client")),
-                          Text(line.branch, self.s("bad")))
-            parts.append(t)
+        if diff.identical:
+            parts.append(Text("The two timelines are identical.", self.s("muted")))
+            return Group(*parts)
+        if diff.first_divergent_step is None:
+            parting = Text("The timelines never part: the steps they share have the same events.")
+        else:
+            parting = Text("The timelines part at step ")
+            parting.append(diff.divergent_step_id, self.s("key"))
+            if diff.divergent_step_title:
+                parting.append(f" ({diff.divergent_step_title})")
+            parting.append(".")
+        parts.append(parting)
+        if diff.lines:
+            parts.append(Text(""))
+            parts.append(self.diff_table(diff))
         return Group(*parts)
+
+    def diff_table(self, diff: Any) -> Table:
+        nothing = Text("—", self.s("muted"))
+        t = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False,
+                  header_style=self.s("title"), padding=(0, 1))
+        t.add_column("what", ratio=5, overflow="fold")
+        t.add_column("main line", ratio=6, overflow="fold")
+        t.add_column("branch", ratio=6, overflow="fold")
+        groups: list[tuple[str, list[Any]]] = []
+        for kind, heading in DIFF_GROUPS:
+            lines = diff.of_kind(kind)
+            if kind != "reply":
+                groups += [(heading, lines)] if lines else []
+                continue
+            by_step: dict[str, list[Any]] = {}  # replies under the step that got them
+            for line in lines:
+                by_step.setdefault(line.step_id, []).append(line)
+            groups += [(f"{heading} in step {step_id}", group) for step_id, group in by_step.items()]
+        for n, (heading, lines) in enumerate(groups):
+            t.add_row(Text(heading, self.s("accent")), "", "")
+            for i, line in enumerate(lines):
+                what = Text()
+                if line.kind == "step":
+                    what.append("only in the branch" if line.after else "only in the main line")
+                else:
+                    what.append(line.what)
+                before, after = diff_side(line, line.before), diff_side(line, line.after)
+                t.add_row(what, Text(before, self.s("client")) if before else nothing,
+                          Text(after, self.s("bad")) if after else nothing,
+                          end_section=i == len(lines) - 1 and n < len(groups) - 1)
+        return t
