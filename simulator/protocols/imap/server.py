@@ -333,7 +333,9 @@ class ImapServer:
         self._events.append(CommandReceived(conn=self.conn, machine=MACHINE, verb=name, argument=cmd.shown))
         if name not in S.KNOWN_COMMANDS:
             shown = name if len(name) <= 20 else name[:20] + "…"
-            self._send(Status(cmd.tag, "BAD", f"Unknown command {shown}"))
+            text = f"Unknown command {shown}" if name != "UID" else \
+                f"UID takes one of {', '.join(sorted(S.UID_COMMANDS))} (RFC 9051 6.4.9)"
+            self._send(Status(cmd.tag, "BAD", text))
             self._count_error("BAD")
             return
         tr = S.SERVER_TABLE.lookup(self.state, name)

@@ -158,3 +158,9 @@ def test_rfc9051_6_4_4_1_searchres_saves_a_result_for_dollar(world):
     assert s.lines("b SEARCH RETURN (SAVE) FLAGGED") == ["b OK SEARCH completed"]
     assert s.lines("c FETCH $ UID") == ["* 2 FETCH (UID 2)", "* 3 FETCH (UID 3)", "c OK FETCH completed"]
     assert s.lines("d UID COPY $ Trash")[-1].startswith("d OK [COPYUID")
+
+
+def test_rfc9051_6_4_9_uid_needs_a_command_it_applies_to(world):
+    s = world.session(select="INBOX")
+    assert s.lines("a UID FROB 1") == ["a BAD UID takes one of COPY, EXPUNGE, FETCH, MOVE, SEARCH, STORE (RFC 9051 6.4.9)"]
+    assert s.lines("b uid fetch 1:* uid") == ["b OK UID FETCH completed"]
