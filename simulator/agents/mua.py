@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.mail.message import build_message
+from simulator.mail.message import Attachment, build_message
 from simulator.net.world import World
 from simulator.protocols.pop3.client import ActionResult, Download, Login, RetrievedMessage
 from simulator.protocols.pop3.client import Quit as Pop3Quit
@@ -43,13 +43,16 @@ class MailClient:
         self.host = world.host(host)
 
     def compose(self, *, sender: str, to: list[str], subject: str, body: str, cc: list[str] | None = None,
-                from_name: str = "", extra_headers: dict[str, str] | None = None) -> bytes:
+                from_name: str = "", extra_headers: dict[str, str] | None = None, html: str | None = None,
+                attachments: tuple[Attachment, ...] = (), eight_bit: bool = False) -> bytes:
+        """The message as the client writes it; ``eight_bit`` lets text parts go as 8bit (RFC 6152)."""
         domain = sender.rpartition("@")[2]
         return build_message(
             sender=sender, to=to, cc=cc, subject=subject, body=body, from_name=from_name,
             date=self.world.clock.datetime(),
             message_id=f"<{self.world.rng.hex(16)}@{domain}>",
-            extra_headers=extra_headers,
+            extra_headers=extra_headers, html=html, attachments=attachments, eight_bit=eight_bit,
+            boundary=lambda: self.world.rng.hex(24),
         )
 
     def submit(self, server: str, messages: list[OutgoingMessage], port: int = SUBMISSION_PORT, *,

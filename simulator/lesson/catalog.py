@@ -9,7 +9,7 @@ from simulator.content import lessons_dir
 from simulator.scenario.loader import ContentError, ContentErrors, load_lesson
 from simulator.scenario.models import Lesson, Scenario
 
-TOPIC_ORDER = ["SMTP", "IMAP", "POP3", "TLS", "AUTH", "DKIM", "SPF", "DMARC"]
+TOPIC_ORDER = ["SMTP", "IMAP", "POP3", "TLS", "AUTH", "MIME", "DKIM", "SPF", "DMARC"]
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,19 @@
 DKIM-Signature tags explained, Authentication-Results.
 
 The message is parsed with the standard library's ``email`` package (the same
-parser the mail layer uses); this is presentation of a finished message, not
-protocol handling.
+parser the mail layer uses); the MIME tree is :func:`simulator.mail.mime_tree.mime_tree`.
+This is presentation of a finished message, not protocol handling.
 """
 
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
 import re
 from dataclasses import dataclass, field
+
+from simulator.mail.mime_tree import MimeNode, mime_tree
 
 # RFC 6376 section 3.5: what each DKIM-Signature tag means.
 DKIM_TAGS = {
@@ -33,16 +36,6 @@ DKIM_TAGS = {
 
 
 @dataclass(frozen=True, slots=True)
-class MimePart:
-    depth: int
-    content_type: str
-    size: int
-    disposition: str = ""
-    filename: str = ""
-    charset: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class AuthResult:
     method: str
     result: str
@@ -52,7 +45,8 @@ class AuthResult:
 @dataclass
 class MessageView:
     headers: list[tuple[str, str]] = field(default_factory=list)
-    parts: list[MimePart] = field(default_factory=list)
+    parts: list[MimeNode] = field(default_factory=list)  # the MIME tree, depth first (mail.mime_tree)
+    encoded_words: list[tuple[str, str, str]] = field(default_factory=list)  # field, as sent, decoded (RFC 2047)
     received: list[str] = field(default_factory=list)  # newest first, as in the header block
     dkim: list[list[tuple[str, str, str]]] = field(default_factory=list)  # per signature: tag, value, meaning
     auth_results: list[tuple[str, list[AuthResult]]] = field(default_factory=list)  # authserv-id, results
@@ -62,6 +56,33 @@ class MessageView:
 
 def _unfold(value: str) -> str:
     return re.sub(r"\r?\n[ \t]+", " ", value).strip()
+
+
+def node_details(node: MimeNode) -> list[str]:
+    """What the tree shows after a part's type: "charset=utf-8", "quoted-printable", "1,204 octets", ..."""
+    out = []
+    if node.charset:
+        out.append(f"charset={node.charset}")
+    if node.children:
+        out.append(f"{node.children} part{'s' if node.children != 1 else ''}")
+    if not node.is_container or node.transfer_encoding != "7bit":
+        out.append(node.transfer_encoding)
+    if node.decoded_size is not None:
+        sent = f"{node.size:,} octets sent"
+        out.append(sent if node.decoded_size == node.size else f"{sent}, {node.decoded_size:,} decoded")
+    if node.disposition:
+        out.append(node.disposition)
+    if node.filename:
+        out.append(f"file {node.filename}")
+    return out
+
+
+def decode_words(text: str) -> str:
+    """RFC 2047 encoded words decoded (a word that does not decode stays as written, 6.3)."""
+    try:
+        return str(email.header.make_header(email.header.decode_header(text)))
+    except (ValueError, LookupError, UnicodeError):
+        return text
 
 
 def dkim_tags(value: str) -> list[tuple[str, str, str]]:
@@ -93,6 +114,10 @@ def parse(raw: bytes, *, body_lines: int = 40) -> MessageView:
     for name, value in msg.items():
         text = _unfold(str(value))
         view.headers.append((name, text))
+        if "=?" in text:
+            decoded = decode_words(text)
+            if decoded != text:
+                view.encoded_words.append((name, text, decoded))
         lname = name.lower()
         if lname == "received":
             view.received.append(text)
@@ -101,17 +126,7 @@ def parse(raw: bytes, *, body_lines: int = 40) -> MessageView:
         elif lname == "authentication-results":
             view.auth_results.append(auth_results(str(value)))
 
-    def walk(part, depth: int) -> None:
-        payload = part.get_payload(decode=False)
-        size = len(payload) if isinstance(payload, str) else 0
-        view.parts.append(MimePart(depth, part.get_content_type(), size,
-                                   part.get_content_disposition() or "", part.get_filename() or "",
-                                   part.get_content_charset() or ""))
-        if part.is_multipart():
-            for sub in part.get_payload():
-                walk(sub, depth + 1)
-
-    walk(msg, 0)
+    view.parts = mime_tree(raw)
     text_part = next((p for p in msg.walk() if p.get_content_maintype() == "text"), None)
     if text_part is not None:
         payload = text_part.get_payload(decode=True) or b""

@@ -8,11 +8,16 @@ import email.parser
 import email.policy
 import email.utils
 import re
+from collections.abc import Callable
 from datetime import datetime
-from email.message import EmailMessage, Message
+from email.message import Message
+
+from simulator.mail.mime import SMTPUTF8_POLICY, Attachment, Body, compose, display_address, render
+
+__all__ = ["SMTP_POLICY", "SMTPUTF8_POLICY", "Attachment", "build_message", "header", "header_values",
+           "make_message_id", "parse_message", "prepend_header"]
 
 SMTP_POLICY = email.policy.SMTP  # CRLF line ends, RFC 5322 folding
-SMTPUTF8_POLICY = email.policy.SMTPUTF8
 
 
 def build_message(
@@ -26,29 +31,35 @@ def build_message(
     cc: list[str] | None = None,
     from_name: str = "",
     extra_headers: dict[str, str] | None = None,
-    attachments: list[tuple[str, str, bytes]] | None = None,
+    html: str | None = None,
+    attachments: list[Attachment] | tuple[Attachment, ...] = (),
+    eight_bit: bool = False,
+    boundary: Callable[[], str] | None = None,
 ) -> bytes:
-    """A complete RFC 5322 message as bytes with CRLF line ends.
+    """A complete RFC 5322 message as bytes with CRLF line ends (the MIME rules: :mod:`simulator.mail.mime`).
 
-    ``attachments`` are (filename, MIME type, content) triples; with any, the
-    message becomes multipart/mixed.
+    ``html`` adds a text/html alternative, ``attachments`` make it multipart/mixed;
+    ``boundary`` gives the random token of each multipart boundary (required for
+    multipart messages, so that they are reproducible). ``eight_bit`` allows 8bit
+    text parts: only for a transport that takes them (RFC 6152).
     """
-    msg = EmailMessage()
-    msg["From"] = email.utils.formataddr((from_name, sender)) if from_name else sender
-    msg["To"] = ", ".join(to)
+    headers: list[tuple[str, object]] = [("From", display_address(from_name, sender)), ("To", ", ".join(to))]
     if cc:
-        msg["Cc"] = ", ".join(cc)
-    msg["Subject"] = subject
-    msg["Date"] = email.utils.format_datetime(date)
-    msg["Message-ID"] = message_id
-    for name, value in (extra_headers or {}).items():
-        msg[name] = value
-    msg.set_content(body)
-    for filename, mime_type, content in attachments or []:
-        maintype, _, subtype = mime_type.partition("/")
-        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        headers.append(("Cc", ", ".join(cc)))
+    headers += [("Subject", subject), ("Date", email.utils.format_datetime(date)), ("Message-ID", message_id)]
+    headers += list((extra_headers or {}).items())
+    content = Body(body, html, tuple(attachments))
+    if boundary is None:
+        if html is not None or attachments:
+            raise ValueError("a multipart message needs a boundary source (the world's random generator)")
+        boundary = _no_boundary
+    msg = compose(headers, content, boundary=boundary, eight_bit=eight_bit)
     utf8 = not all(a.isascii() for a in [sender, *to, *(cc or [])])
-    return msg.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)
+    return render(msg, utf8=utf8)
+
+
+def _no_boundary() -> str:
+    raise AssertionError("a single-part message has no boundary")
 
 
 def parse_message(data: bytes) -> Message:

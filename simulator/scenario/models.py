@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.mail.mime import MAX_GENERATED, PNG_MIN_SIZE
 from simulator.security.pki import CertFault
 
 FORMAT_VERSION = 1
@@ -299,6 +300,101 @@ class CloseStep(StepBase):
     conn: str = "main"
 
 
+_MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+MAX_ATTACHMENT = MAX_GENERATED  # base64 makes it 4/3 larger; the default server takes 10 MiB
+# What a header field cannot hold: CR, LF and the other characters Python's email takes for line ends.
+_NOT_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _header_text(value: str) -> str:
+    if (bad := _NOT_IN_HEADER.search(value)) is not None:
+        raise ValueError(f"a header field holds one line of text; U+{ord(bad.group()):04X} (a control "
+                         "character or line break) cannot be in it (RFC 5322 2.2)")
+    return value
+
+
+def _mime_type(value: str) -> str:
+    # RFC 2045 5.1: type "/" subtype, each a token; multipart and message types are
+    # structures the builder makes itself, never a leaf given here.
+    if not _MIME_TYPE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a MIME type: write type/subtype, e.g. text/plain, image/png, "
+                         "application/pdf (RFC 2045 5.1)")
+    if value.split("/")[0].lower() in ("multipart", "message"):
+        raise ValueError(f"{value}: an attachment is a leaf part; multipart and message types are "
+                         "structures (RFC 2046 5), not attachments given here")
+    return value.lower()
+
+
+class AttachmentModel(Model):
+    """One attachment of a send_message step: exactly one of text, base64 or size."""
+
+    filename: str = Field(min_length=1, max_length=200,
+                          description="The name the recipient sees (Content-Disposition filename, RFC 2183 2.3); "
+                                      "non-ASCII names are sent as RFC 2231 parameters")
+    content_type: str = Field("", description="type/subtype, e.g. text/csv or image/png; default: guessed "
+                                              "from the file name, else application/octet-stream")
+    text: str | None = Field(None, description="The content as text (sent as charset utf-8 for text/* types)")
+    base64: str | None = Field(None, description="The content as base64 (RFC 4648 4); whitespace is ignored")
+    size: int | None = Field(None, ge=1, le=MAX_ATTACHMENT,
+                             description="Generate this many octets that look like the type: text lines, "
+                                         "a valid PNG, else pseudo-random octets (the same on every run)")
+    inline: bool = Field(False, description="Content-Disposition inline (shown in the message) instead of "
+                                            "attachment (RFC 2183 2.1, 2.2)")
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        # RFC 2183 2.3: a name only; the receiver must not be told a path.
+        if any(c in value for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError(f"{value!r}: a file name, without folders (/ or \\) or control characters "
+                             "(RFC 2183 2.3)")
+        return value
+
+    @field_validator("content_type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        return value and _mime_type(value)
+
+    @field_validator("base64")
+    @classmethod
+    def _base64(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import base64
+        import binascii
+
+        compact = re.sub(r"\s+", "", value)
+        try:
+            data = base64.b64decode(compact, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("not base64: only A-Z a-z 0-9 + / and = padding, in groups of four "
+                             "(RFC 4648 4); check for a cut line or a stray character") from None
+        if len(data) > MAX_ATTACHMENT:
+            raise ValueError(f"the decoded content has {len(data)} octets; at most {MAX_ATTACHMENT}")
+        return compact
+
+    @model_validator(mode="after")
+    def _one_content(self) -> AttachmentModel:
+        given = [k for k in ("text", "base64", "size") if getattr(self, k) is not None]
+        if len(given) != 1:
+            said = f"it has {' and '.join(given)}" if given else "it has none"
+            raise ValueError(f"attachment {self.filename!r} needs exactly one of text, base64 or size; {said}")
+        if self.size is not None and self.mime_type == "image/png" and self.size < PNG_MIN_SIZE:
+            raise ValueError(f"a generated image/png needs size {PNG_MIN_SIZE} or more (a 1x1 PNG and its chunks)")
+        return self
+
+    @property
+    def mime_type(self) -> str:
+        if self.content_type:
+            return self.content_type
+        import mimetypes
+
+        guessed, _ = mimetypes.guess_type(self.filename, strict=True)
+        if guessed and not guessed.startswith(("multipart/", "message/")):
+            return guessed
+        return "application/octet-stream"
+
+
 class SendMessageStep(StepBase):
     """A mail client composes a message and submits it in one go (RFC 6409)."""
 
@@ -308,8 +404,15 @@ class SendMessageStep(StepBase):
     envelope_from: str | None = Field(None, description="MAIL FROM, if it differs from sender ('' for <>)")
     to: list[Address] = Field(min_length=1)
     cc: list[Address] = []
-    subject: str
-    body: str
+    subject: str = Field(description="Non-ASCII text is sent as RFC 2047 encoded words")
+    body: str = Field(description="The text/plain part")
+    from_name: str = Field("", description="Display name in From, e.g. Zoë (RFC 5322 3.4; encoded per RFC 2047)")
+    html: str | None = Field(None, description="An HTML version of the body: multipart/alternative (RFC 2046 5.1.4)")
+    attachments: list[AttachmentModel] = Field(
+        [], description="Files attached after the body: multipart/mixed (RFC 2046 5.1.3)")
+    eight_bit: bool = Field(
+        False, description="Write non-ASCII text parts as 8bit instead of quoted-printable/base64; sent with "
+                           "BODY=8BITMIME, or converted back to 7-bit if the server lacks 8BITMIME (RFC 6152)")
     server: str | None = Field(None, description="Submission server; default: the sender's provider")
     port: int = 587
     use_pipelining: bool = True
@@ -318,6 +421,11 @@ class SendMessageStep(StepBase):
     @classmethod
     def _null_or_address(cls, value: str | None) -> str | None:
         return value if not value else _address(value)
+
+    @field_validator("subject", "from_name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _header_text(value)
 
 
 class RunQueueStep(StepBase):

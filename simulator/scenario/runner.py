@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from simulator.agents.faults import ReplyFault
 from simulator.agents.mua import MessageResult
 from simulator.agents.world import MailWorld
+from simulator.mail.mime import Attachment, generated
 from simulator.net.connection import Connection
 from simulator.protocols.machine import RemoteProtocolError
 from simulator.protocols.registry import protocol, protocol_of_service
@@ -115,7 +117,9 @@ class Runner:
 
     def _do_send_message(self, step: m.SendMessageStep) -> None:
         client = self.world.client(step.from_)
-        data = client.compose(sender=step.sender, to=step.to, cc=step.cc, subject=step.subject, body=step.body)
+        data = client.compose(sender=step.sender, to=step.to, cc=step.cc, subject=step.subject, body=step.body,
+                              from_name=step.from_name, html=step.html, eight_bit=step.eight_bit,
+                              attachments=tuple(attachment(a) for a in step.attachments))
         server = step.server
         if server is None:
             provider = self.world.provider_of(step.sender)
@@ -243,6 +247,19 @@ class Runner:
                 ran_here = True
         table = refs.machine_tables().get(machine)
         return table.initial if ran_here and table is not None else ""
+
+
+def attachment(model: m.AttachmentModel) -> Attachment:
+    """A scenario's attachment as the mail client attaches it: given text, given octets, or generated ones."""
+    kind = model.mime_type
+    if model.text is not None:
+        data: str | bytes = model.text
+    elif model.base64 is not None:
+        data = base64.b64decode(model.base64)
+    else:
+        assert model.size is not None  # exactly one of the three (the model checks)
+        data = generated(kind, model.size, model.filename)
+    return Attachment(model.filename, kind, data, inline=model.inline)
 
 
 def _one_line(reply: Any) -> str:

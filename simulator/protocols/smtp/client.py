@@ -145,6 +145,18 @@ class Quit:
 ClientEvent = SendMessage | Quit
 
 
+def seven_bit(data: bytes) -> bytes:
+    """The message made 7-bit clean (RFC 6152 3), by :func:`simulator.mail.mime.seven_bit`.
+
+    Imported when a message needs it: the ``email`` package imports ``socket``
+    (email.utils, for make_msgid), which a machine that does no IO should not
+    load for every session.
+    """
+    from simulator.mail.mime import seven_bit as convert
+
+    return convert(data)
+
+
 class SmtpClient:
     """Driven with :meth:`send` (``SendMessage``, ``Quit``), fed the server's bytes with
     :meth:`receive_data`; what to write comes from :meth:`data_to_send`.
@@ -157,8 +169,12 @@ class SmtpClient:
     table = S.CLIENT_TABLE
 
     def __init__(self, helo_name: str, messages: list[OutgoingMessage] | None = None, *,
-                 use_pipelining: bool = True) -> None:
+                 use_pipelining: bool = True, downgrade: Callable[[bytes], bytes] = seven_bit) -> None:
         self.helo_name = helo_name
+        # RFC 6152 3: 8-bit octets never go to a server that did not offer 8BITMIME; the
+        # client converts the message to 7-bit MIME first (the RFC's "gateway transformation").
+        self.downgrade = downgrade
+        self._data = b""  # the current message's data as sent (converted if it had to be)
         self.conn = ""  # the connection id its events carry; the connection that runs it sets it
         self.pending = list(messages or [])
         self.results: list[MessageResult] = []
@@ -357,9 +373,13 @@ class SmtpClient:
         self._rcpt_index = 0
         self._mail_failure = None
         params = list(msg.params)
+        data = msg.data
+        if not data.isascii() and "8BITMIME" not in self.extensions:
+            data = self.downgrade(data)
+        self._data = data
         if "SIZE" in self.extensions:
-            params.append(f"SIZE={len(msg.data)}")
-        if "8BITMIME" in self.extensions and not msg.data.isascii():
+            params.append(f"SIZE={len(data)}")
+        if "8BITMIME" in self.extensions and not data.isascii():
             params.append("BODY=8BITMIME")
         if "SMTPUTF8" in self.extensions and not (msg.mail_from + "".join(msg.rcpt_to)).isascii():
             params.append("SMTPUTF8")
@@ -384,7 +404,7 @@ class SmtpClient:
 
     def _send_message(self, reply: Reply | None) -> None:
         assert self._current is not None
-        self._out += dot_stuff(self._current.message.data)
+        self._out += dot_stuff(self._data)
 
     def _fail_message(self, reply: Reply | None) -> None:
         """The transaction failed as a whole: every recipient still open gets ``reply``."""

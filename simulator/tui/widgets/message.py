@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from simulator.lesson.message_view import MessageView
+from simulator.lesson.message_view import MessageView, node_details
 from simulator.trace import MailboxChanged
 from simulator.tui.widgets.panes import PANE_CSS, RichPane
 
@@ -41,16 +41,25 @@ class MessagePane(RichPane):
             head.append("   ← this step", self.s("warn"))
         parts.append(head)
 
-        parts.append(Text("\nMIME structure", self.s("title")))
-        tree = Text()
+        parts.append(Text("\nMIME structure (part numbers as in IMAP BODY[n])", self.s("title")))
+        tree = self.table("part", "type", "encoding, size, file")
         for p in v.parts:
-            tree.append("  " * p.depth + ("└ " if p.depth else "") + p.content_type, self.s("key"))
-            extra = [x for x in (p.charset and f"charset={p.charset}", p.filename and f"file {p.filename}",
-                                 p.disposition) if x]
-            if extra:
-                tree.append("  " + ", ".join(extra), self.s("muted"))
-            tree.append("\n")
+            details = Text(", ".join(node_details(p)), self.s("muted"))
+            if p.preview:
+                details.append(f"\n“{p.preview}”")
+            for problem in p.problems:
+                details.append(f"\n⚠ {problem}", self.s("warn"))
+            tree.add_row(Text("  " * p.depth + p.path, self.s("muted")), Text(p.content_type, self.s("key")), details)
         parts.append(tree)
+        parts.append(Text(""))
+
+        if v.encoded_words:
+            parts.append(Text("Encoded words (RFC 2047): header text that is not ASCII", self.s("title")))
+            t = self.table("field", "as sent", "as the reader sees it")
+            for name, sent, decoded in v.encoded_words:
+                t.add_row(Text(name, self.s("key")), sent, decoded)
+            parts.append(t)
+            parts.append(Text(""))
 
         if v.received:
             parts.append(Text("Trace headers (newest first: each hop adds one on top)", self.s("title")))
