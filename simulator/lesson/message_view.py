@@ -65,6 +65,8 @@ def node_details(node: MimeNode) -> list[str]:
         out.append(f"charset={node.charset}")
     if node.children:
         out.append(f"{node.children} part{'s' if node.children != 1 else ''}")
+    if node.boundary:
+        out.append(f"boundary {node.boundary}")
     if not node.is_container or node.transfer_encoding != "7bit":
         out.append(node.transfer_encoding)
     if node.decoded_size is not None:

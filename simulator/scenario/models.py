@@ -348,6 +348,8 @@ class AttachmentModel(Model):
         if any(c in value for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in value):
             raise ValueError(f"{value!r}: a file name, without folders (/ or \\) or control characters "
                              "(RFC 2183 2.3)")
+        if value != value.strip():
+            raise ValueError(f"{value!r}: a file name neither starts nor ends with a blank (readers drop them)")
         return value
 
     @field_validator("content_type")

@@ -187,6 +187,16 @@ def test_any_subject_and_display_name_round_trip(text: str) -> None:
         assert str(email.header.make_header(email.header.decode_header(name))) == text
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40)
+       .filter(lambda s: "/" not in s and "\\" not in s and s.strip() == s))  # what the scenario model allows
+def test_any_file_name_round_trips(name: str) -> None:
+    data = build(attachments=(Attachment(name, "application/octet-stream", b"\x00"),
+                              Attachment(name, "text/plain", "x\n")))
+    assert is_seven_bit(data)
+    assert [p.get_filename() for p in parse(data).iter_parts()][1:] == [name, name]
+
+
 # --- boundaries -----------------------------------------------------------------------
 
 

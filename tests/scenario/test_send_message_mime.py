@@ -95,6 +95,7 @@ def test_eight_bit_goes_with_body_8bitmime(tmp_path: Path) -> None:
     ("attachments:\n  - {filename: a.bin, content_type: image, size: 3}\n", "12:41", "not a MIME type"),
     ("attachments:\n  - {filename: a.bin, content_type: multipart/mixed, size: 3}\n", "12:41", "leaf part"),
     ("attachments:\n  - {filename: ../etc/passwd, size: 3}\n", "12:20", "without folders"),
+    ("attachments:\n  - {filename: ' a.txt', size: 3}\n", "12:20", "neither starts nor ends with a blank"),
     ("attachments:\n  - {filename: a.png, size: 20}\n", "12:9", "image/png needs size 90"),
     ("attachments:\n  - {filename: a.bin, size: 0}\n", "12:33", "greater than or equal to 1"),
     ("attachments:\n  - {filename: a.bin, size: 3, colour: red}\n", "12:36", "unknown key 'colour'"),
