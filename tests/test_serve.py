@@ -231,14 +231,17 @@ def test_smtplib_submission_relays_to_several_recipients(serve):
 def test_smtplib_send_message_to_the_mx(serve):
     tb = serve()
     msg = EmailMessage()
-    msg["From"] = "Alice <alice@example.org>"
+    # Not as alice@example.org: the real client's address is not in example.org's SPF record,
+    # and example.org's DMARC policy would refuse it. evil.example's record ends in ~all.
+    msg["From"] = "Mallory <mallory@evil.example>"
     msg["To"] = "Bob <bob@example.net>"
     msg["Subject"] = "Straight to the MX"
     msg.set_content("No submission server on the way.\n")
     with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
         assert client.send_message(msg) == {}
     [data] = tb.inbox("bob@example.net")  # the MX delivers before it answers the dot
-    assert data.startswith(b"Return-Path: <alice@example.org>\r\nReceived: from smtplib.example")
+    assert data.startswith(b"Return-Path: <mallory@evil.example>\r\nReceived-SPF: softfail (mx.example.net: ")
+    assert b"\r\nReceived: from smtplib.example" in data  # under the check results (RFC 7208 9.1)
     assert data.count(b"\r\nReceived: ") == 1
     assert b"by mx.example.net" in data and b"by mail.example.org" not in data
 

@@ -39,14 +39,58 @@ class ReplyFault:
         return self.reply
 
 
+@dataclass(slots=True)
+class BodyChange:
+    """A relay that changes the body of the mail it passes on: a footer added after DKIM signing,
+    a "helpful" rewrite of a link. ``old`` is replaced by ``new`` where it first occurs in the body;
+    an empty ``old`` adds ``new`` as a last line."""
+
+    host: str
+    old: str
+    new: str
+    times: int = 1  # 0 = for ever
+
+    def apply(self, data: bytes) -> tuple[bytes, str] | None:
+        """The message with its body changed and a sentence saying how; None when it does not apply."""
+        if self.times < 0:
+            return None
+        head, sep, body = data.partition(b"\r\n\r\n")
+        if not sep:
+            return None
+        if self.old:
+            old = self.old.encode()
+            if old not in body:
+                return None
+            body = body.replace(old, self.new.encode(), 1)
+            how = f"{self.host} changed {self.old!r} to {self.new!r} in the body"
+        else:
+            body = body + (b"" if body.endswith(b"\r\n") or not body else b"\r\n") + self.new.encode() + b"\r\n"
+            how = f"{self.host} added {self.new!r} at the end of the body"
+        if self.times > 0:
+            self.times = self.times - 1 or -1
+        return head + sep + body, how
+
+
 class FaultBoard:
     """The faults in force in a world; hosts consult it at each stage."""
 
     def __init__(self) -> None:
         self.reply_faults: list[ReplyFault] = []
+        self.body_changes: list[BodyChange] = []
 
-    def add(self, fault: ReplyFault) -> None:
-        self.reply_faults.append(fault)
+    def add(self, fault: ReplyFault | BodyChange) -> None:
+        (self.body_changes if isinstance(fault, BodyChange) else self.reply_faults).append(fault)
+
+    def change_body(self, host: str, data: bytes) -> tuple[bytes, str]:
+        """``data`` as relay ``host`` passes it on, and what it changed ("" when nothing)."""
+        said = []
+        for change in self.body_changes:
+            if change.host == host:
+                changed = change.apply(data)
+                if changed is not None:
+                    data, how = changed
+                    said.append(how)
+        return data, "; ".join(said)
 
     def reply_for(self, host: str, stage: str, protocol: str = "smtp") -> Any | None:
         for fault in self.reply_faults:

@@ -7,16 +7,19 @@ import hmac
 import ipaddress
 from dataclasses import dataclass, field
 
+from simulator.agents import senderauth
+from simulator.agents.dns_adapter import VirtualResolver
 from simulator.agents.faults import FaultBoard
 from simulator.mail.message import header, make_message_id, prepend_header
 from simulator.mail.queue import OutboundQueue
-from simulator.mail.store import MailStore
+from simulator.mail.store import INBOX, MailStore
 from simulator.mail.trace_headers import received_header, return_path_header
 from simulator.net.world import Host, Peer, ServerMachine, Service, World
 from simulator.protocols.registry import protocol
 from simulator.protocols.smtp.address import domain_of
 from simulator.protocols.smtp.replies import R, Reply
 from simulator.protocols.smtp.server import Envelope, Session
+from simulator.security.dkim import DkimSigner
 
 SUBMISSION = "submission"  # RFC 6409: clients hand over new mail
 MX = "mx"  # RFC 5321: other servers relay mail to us
@@ -40,6 +43,8 @@ class MailHostConfig:
     vrfy: str = "verify"  # one of VRFY_MODES
     starttls: bool = False  # offer STARTTLS (RFC 3207) besides smtp_extensions (or the default set)
     pop3_login_delay: int = 0  # seconds between two POP3 logins of a user (RFC 2449 6.5); 0: none
+    # DKIM signers by the author domain they sign for (the submission server signs, RFC 6376 5)
+    dkim_signers: dict[str, DkimSigner] = field(default_factory=dict)
 
     def trusts(self, address: str) -> bool:
         try:
@@ -50,7 +55,8 @@ class MailHostConfig:
 
 
 class MailHost:
-    def __init__(self, world: World, host: Host, config: MailHostConfig, faults: FaultBoard) -> None:
+    def __init__(self, world: World, host: Host, config: MailHostConfig, faults: FaultBoard,
+                 sent_bodies: dict[str, bytes] | None = None) -> None:
         self.world = world
         self.host = host
         self.config = config
@@ -60,6 +66,9 @@ class MailHost:
         self.passwords: dict[str, str] = {}
         self.on_queued: list = []  # callbacks run after a message is queued (serve relays at once)
         self._pop3_logins: dict[str, float] = {}  # user -> virtual time of the last POP3 login
+        # The body every DKIM signature of this world was made over, by b= value: the simulator
+        # saw both hops, so a verifier can name the byte that changed (shared by the world's hosts).
+        self.sent_bodies: dict[str, bytes] = {} if sent_bodies is None else sent_bodies
         # The server software this host runs, by protocol: (role, peer) -> a server machine.
         self._servers = {"smtp": self.smtp_server, "pop3": self.pop3_server, "imap": self.imap_server}
         for domain in config.local_domains:
@@ -158,19 +167,26 @@ class MailHost:
     def accept(self, session: Session, envelope: Envelope, role: str) -> Reply:
         queue_id = self.new_queue_id()
         data = envelope.data
+        verdict = senderauth.Verdict()
         if role == SUBMISSION:
-            data = self._complete_submission(data)
+            data = self._sign(self._complete_submission(data))
+        else:
+            verdict = self._check_incoming(session, envelope, data)
+            if verdict.refusal is not None:
+                return verdict.refusal
         data = prepend_header(data, "Received", received_header(
             helo=session.helo, peer_host=session.peer_host, peer_addr=session.peer_addr,
             by=self.host.fqdn, protocol=session.protocol, queue_id=queue_id,
             recipient=envelope.rcpt_to[0] if len(envelope.rcpt_to) == 1 else None,
             when=self.world.clock.datetime(),
         ))
+        for name, value in verdict.fields:  # above our Received (RFC 7208 9.1, RFC 8601 5)
+            data = prepend_header(data, name, value)
         if role == MX:
             # One copy per mailbox: the server collapses repeated recipients, and here
             # "Bob@example.net" and "bob@example.net" also reach the same mailbox.
             for mailbox in dict.fromkeys(self.mailbox_for(rcpt) for rcpt in envelope.rcpt_to):
-                self.deliver_local(mailbox, envelope.mail_from, data)
+                self.deliver_local(mailbox, envelope.mail_from, data, verdict.folder)
         else:
             self.queue.add(queue_id, envelope.mail_from, envelope.rcpt_to, data, self.world.clock.now())
             for callback in self.on_queued:
@@ -185,6 +201,22 @@ class MailHost:
             data = prepend_header(data, "Date", email.utils.format_datetime(self.world.clock.datetime()))
         return data
 
+    def _sign(self, data: bytes) -> bytes:
+        """DKIM-sign a completed submission for its author's domain (see :mod:`senderauth`)."""
+        signature = senderauth.sign(data, self.config.dkim_signers, self.name, self.world.clock.timestamp(),
+                                    self.world.record)
+        if signature.b:
+            self.sent_bodies[signature.b] = signature.body
+        return signature.message
+
+    def _check_incoming(self, session: Session, envelope: Envelope, data: bytes) -> senderauth.Verdict:
+        """SPF and DKIM of a message arriving at the MX, and what follows from them (see :mod:`senderauth`)."""
+        checks = senderauth.check_incoming(
+            data, client_ip=session.peer_addr, helo=session.helo, mail_from=envelope.mail_from,
+            receiver=self.host.fqdn, host=self.name, resolver=VirtualResolver(self.world.dns, self.name),
+            now=self.world.clock.timestamp(), record=self.world.record, sent_bodies=self.sent_bodies)
+        return senderauth.verdict(checks, self.host.fqdn)
+
     def mailbox_for(self, rcpt: str) -> str:
         """The mailbox a local recipient ends in (a bare "postmaster" or an unknown user: postmaster)."""
         user = rcpt if "@" in rcpt else f"postmaster@{sorted(self.config.local_domains)[0]}"
@@ -192,11 +224,12 @@ class MailHost:
             user = f"postmaster@{domain_of(user)}"
         return user.lower()
 
-    def deliver_local(self, rcpt: str, mail_from: str, data: bytes) -> None:
-        """The MDA: Return-Path on final delivery (RFC 5321 4.4), then the mailbox."""
+    def deliver_local(self, rcpt: str, mail_from: str, data: bytes, folder: str = INBOX) -> None:
+        """The MDA: Return-Path on final delivery (RFC 5321 4.4), then the mailbox (its Junk folder for
+        a message the checks quarantined)."""
         user = self.mailbox_for(rcpt)
         self.store.deliver(user, prepend_header(data, "Return-Path", return_path_header(mail_from)),
-                           self.world.clock.now())
+                           self.world.clock.now(), folder)
 
 
 class SmtpHostPolicy:

@@ -11,7 +11,7 @@ from simulator.net.dns import NODATA, NXDOMAIN, DnsAnswer, MxHost
 from simulator.protocols.smtp.address import domain_of
 from simulator.protocols.smtp.client import OutgoingMessage, RecipientResult, SmtpClient
 from simulator.protocols.smtp.replies import Reply
-from simulator.trace import Note
+from simulator.trace import FaultInjected, Note
 
 SMTP_PORT = 25
 
@@ -46,8 +46,14 @@ class Relay:
         for rcpt in list(entry.recipients):
             by_domain.setdefault(domain_of(rcpt), []).append(rcpt)
         bounced: list[FailedRecipient] = []
+        data = entry.data
+        if by_domain:
+            data, changed = self.mailhost.faults.change_body(self.mailhost.name, entry.data)
+            if changed:
+                self.world.record(FaultInjected(fault="body-changed", detail=f"{changed} of {entry.queue_id} "
+                                                "while relaying it"))
         for domain, rcpts in by_domain.items():
-            result = self._relay_to_domain(entry, domain, rcpts)
+            result = self._relay_to_domain(entry, domain, rcpts, data)
             if result.delivered:
                 queue.sent(entry, result.delivered, f"relayed to {domain}")
             for rcpt, reply, mta in result.failed:
@@ -60,7 +66,7 @@ class Relay:
         if bounced:
             self._bounce(entry, bounced)
 
-    def _relay_to_domain(self, entry: QueueEntry, domain: str, rcpts: list[str]) -> HopResult:
+    def _relay_to_domain(self, entry: QueueEntry, domain: str, rcpts: list[str], data: bytes) -> HopResult:
         asker = self.mailhost.name
         mx_hosts, answer = self.world.dns.mx_hosts(domain, asker)
         known: dict[str, DnsAnswer] = {}  # A answers already fetched, so none is asked twice
@@ -96,7 +102,7 @@ class Relay:
             if conn is None:
                 self.world.record(Note(text=f"{target} did not answer; trying the next MX"))
                 continue
-            client = SmtpClient(self.mailhost.host.fqdn, [OutgoingMessage(entry.mail_from, list(rcpts), entry.data)])
+            client = SmtpClient(self.mailhost.host.fqdn, [OutgoingMessage(entry.mail_from, list(rcpts), data)])
             conn.run_client(client)
             results: list[RecipientResult] = [r for m in client.results for r in m.recipients]
             hop = HopResult(

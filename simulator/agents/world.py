@@ -19,6 +19,8 @@ from simulator.agents.tls import VirtualTls
 from simulator.net.clock import DEFAULT_START
 from simulator.net.world import Host, World
 from simulator.security.pki import CertFault, VirtualCA
+from simulator.security.dkim import DkimSigner
+from simulator.security.keys import RSA_SHA256, DemoKeyring
 
 
 @dataclass
@@ -44,6 +46,11 @@ class DomainSpec:
     mx: list[tuple[int, str]] = field(default_factory=list)  # empty: MX 10 -> mail_host
     spf: str = ""
     dmarc: str = ""
+    # DKIM (RFC 6376): the provider signs its users' mail with the key published at
+    # <dkim_selector>._domainkey.<name>; an empty selector: the domain does not sign.
+    dkim_selector: str = "s1"
+    dkim_algorithm: str = RSA_SHA256  # or "ed25519-sha256" (RFC 8463)
+    dkim_canonicalization: str = "relaxed/relaxed"  # header/body, "simple" or "relaxed" each (RFC 6376 3.4)
 
 
 @dataclass
@@ -102,6 +109,12 @@ DEFAULT_SPEC = WorldSpec(
             spf="v=spf1 ip4:203.0.113.0/24 ~all",
         ),
     ],
+    # The mail servers' own names publish SPF too, for the HELO identity (RFC 7208 2.3).
+    dns=[
+        ("mail.example.org", "TXT", "v=spf1 a -all"),
+        ("mx.example.net", "TXT", "v=spf1 a -all"),
+        ("mail.evil.example", "TXT", "v=spf1 a -all"),
+    ],
 )
 
 
@@ -121,6 +134,8 @@ class MailWorld:
         self.net.tls_provider = self.tls
         self.mailhosts: dict[str, MailHost] = {}
         self.relays: dict[str, Relay] = {}
+        self.keys = DemoKeyring()  # the same keys on every run
+        self.sent_bodies: dict[str, bytes] = {}  # DKIM b= -> the body signed, for every host's verifier
         self._build()
 
     @property
@@ -141,7 +156,7 @@ class MailWorld:
                     max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
                     trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy,
                     starttls=spec.starttls, pop3_login_delay=spec.pop3_login_delay),
-                    self.faults)
+                    self.faults, self.sent_bodies)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)
             mh.store.add_user(f"postmaster@{d.name}")
@@ -153,6 +168,9 @@ class MailWorld:
                 net.dns.add(d.name, "TXT", d.spf)
             if d.dmarc:
                 net.dns.add(f"_dmarc.{d.name}", "TXT", d.dmarc)
+            if d.dkim_selector:
+                mh.config.dkim_signers[d.name] = signer = self._signer(d)
+                net.dns.add(f"{d.dkim_selector}._domainkey.{d.name}", "TXT", signer.key.record())
         for host, fault in spec.certificate_faults.items():
             self.tls.faults[net.host(host).name] = CertFault(fault)
         for name, rtype, value in spec.dns:
@@ -166,6 +184,11 @@ class MailWorld:
             mh.listen("pop3", 995)  # pop3s: implicit TLS (RFC 8314 3.3)
             mh.listen("imap", 143)
             self.relays[mh.name] = Relay(mh, self.mailhosts)
+
+    def _signer(self, d: DomainSpec) -> DkimSigner:
+        header_canon, _, body_canon = d.dkim_canonicalization.partition("/")
+        return DkimSigner(d.name, d.dkim_selector, self.keys.key(d.name, d.dkim_selector, d.dkim_algorithm),
+                          header_canon=header_canon, body_canon=body_canon or "simple")
 
     def mailhost_for(self, address: str) -> MailHost | None:
         domain = self.spec.domain(address.rpartition("@")[2])

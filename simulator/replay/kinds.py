@@ -53,6 +53,7 @@ from simulator.trace import (
 )
 
 DNS = "DNS"  # the participant a diagram with room draws DNS answers from
+DNS_ANSWER_WIDTH = 72  # characters of an answer a transcript line shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +273,10 @@ def _state_fold(w: World, e: StateChanged, step: int) -> None:
 
 
 def _dns_say(e: DnsLookup, w: World) -> Iterable[Said]:
-    yield Said(f"DNS {e.asker}: {e.name} {e.rtype}? → {_answer(e)}")
+    answer = _answer(e)
+    if len(answer) > DNS_ANSWER_WIDTH:  # a DKIM key: the DNS tab and the check's own step show all of it
+        answer = f"{answer[:DNS_ANSWER_WIDTH - 1]}… ({len(answer)} characters)"
+    yield Said(f"DNS {e.asker}: {e.name} {e.rtype}? → {answer}")
 
 
 def _dns_draw(e: DnsLookup, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
@@ -314,7 +318,19 @@ def _tls_started_say(e: TlsStarted, w: World) -> Iterable[Said]:
 
 
 def _check_text(e: CheckStep) -> str:
-    return f"{e.check.upper()}: {e.text}" + (f" → {e.result}" if e.result else "")
+    said = e.result and e.result in e.text.partition("\n")[0]  # "SPF result for ...: pass" needs no "→ pass"
+    return f"{e.check.upper()}: {e.text}" + (f" → {e.result}" if e.result and not said else "")
+
+
+def _check_say(e: CheckStep, w: World) -> Iterable[Said]:
+    # A check's reasoning is detail (the Checks tab shows it all); its verdict is main, so an
+    # SMTP lesson reads one line per check where mail arrives.
+    yield Said(f"{e.host} {_check_text(e)}", level="main" if e.result else "detail")
+
+
+def _check_draw(e: CheckStep, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
+    if e.result:
+        yield _host_note(e.host, _check_text(e).partition("\n")[0])
 
 
 # --- mailboxes and queues ----------------------------------------------------------------------
@@ -502,8 +518,7 @@ KINDS: dict[type[Event], Kind] = {
     TlsRecord: Kind(say=_tls_say),
     TlsFailed: Kind(say=_tls_failed_say),
     TlsStarted: Kind(say=_tls_started_say),
-    CheckStep: Kind(say=lambda e, w: [Said(f"{e.host} {_check_text(e)}")],
-                    draw=lambda e, w, ahead: [_host_note(e.host, _check_text(e))], hosts=lambda e: [(e.host, "")]),
+    CheckStep: Kind(say=_check_say, draw=_check_draw, hosts=lambda e: [(e.host, "")]),
     MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold, hosts=_mailbox_hosts),
     MailboxView: Kind(say=lambda e, w: [Said(_view_text(e), level="detail", conn=e.conn)], fold=_view_fold),
     QueueChanged: Kind(say=lambda e, w: [Said(f"queue on {e.host}: {e.queue_id} {_queue_text(e)}")],

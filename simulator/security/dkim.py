@@ -29,7 +29,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NoReturn
@@ -439,24 +439,30 @@ class DkimVerifier:
         self._max = max_signatures
 
     def verify(self, message: bytes, *, now: float, sent_body: bytes | None = None,
-               sent_bodies: Mapping[str, bytes] | None = None) -> DkimVerdict:
+               sent_bodies: Mapping[str, bytes] | None = None,
+               on_step: Callable[[Step], None] | None = None) -> DkimVerdict:
         """Verify every DKIM-Signature (up to max_signatures) at virtual time ``now`` (POSIX seconds).
 
         The body as the signer saw it, when the caller knows it, lets a body hash mismatch
         name the first line and byte that changed: ``sent_body`` for every signature, or
         ``sent_bodies`` by each signature's b= value (what :attr:`Signed.signature` gives,
         so a world can remember :attr:`Signed.body` for every message it signed).
+        ``on_step`` is called with each step as it is taken, so a caller can record the
+        steps in order with the DNS lookups they cause.
         """
+        tell = on_step or (lambda step: None)
         fields, body = split_message(message)
         found = [f for f in fields if f.key == FIELD_NAME.lower()]
         if not found:
             step = Step("no DKIM-Signature field: the message is not signed", NONE)
+            tell(step)
             return DkimVerdict(NONE, (), (step,))
         steps = [Step(f"{len(found)} DKIM-Signature field{'s' if len(found) > 1 else ''} found"
                       + (f"; the first {self._max} are checked" if len(found) > self._max else ""))]
+        tell(steps[0])
         verdicts = []
         for n, f in enumerate(found[:self._max], 1):
-            check = _Check(self._resolve, fields, body, int(now), sent_body, sent_bodies or {})
+            check = _Check(self._resolve, fields, body, int(now), sent_body, sent_bodies or {}, tell=tell)
             verdict = check.run(f, f"signature {n} of {len(found)}" if len(found) > 1 else "signature")
             verdicts.append(verdict)
             steps += verdict.steps
@@ -464,6 +470,7 @@ class DkimVerifier:
         if len(verdicts) > 1:
             summary = ", ".join(f"{v.domain or '?'}: {v.result}" for v in verdicts)
             steps.append(Step(f"DKIM verdict: {result} ({summary})", result))
+            tell(steps[-1])
         return DkimVerdict(result, tuple(verdicts), tuple(steps))
 
 
@@ -487,12 +494,15 @@ class _Check:
     steps: list[Step] = field(default_factory=list)
     sig: DkimSignature | None = None
     testing: bool = False
+    tell: Callable[[Step], None] = lambda step: None
 
     def say(self, text: str) -> None:
         self.steps.append(Step(text))
+        self.tell(self.steps[-1])
 
     def conclude(self, result: str, reason: str, text: str) -> NoReturn:
         self.steps.append(Step(f"verdict: {result}" + (f" ({reason})" if reason else "") + f": {text}", result))
+        self.tell(self.steps[-1])
         sig = self.sig
         raise _Concluded(SignatureVerdict(
             result=result, reason=reason, steps=tuple(self.steps), testing=self.testing,

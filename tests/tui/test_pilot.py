@@ -395,7 +395,9 @@ async def test_every_tab_shows_the_step(make_app, fixtures: Path) -> None:
 
         assert "Delivered to bob@example.net/INBOX" in await body("pane-message", MessagePane)
         assert "example.net MX?" in await body("pane-dns", DnsPane)
-        assert "No SPF, DKIM or DMARC check" in await body("pane-checks", ChecksPane)
+        checks = await body("pane-checks", ChecksPane)  # the MX checked the relayed message
+        assert "SPF result for MAIL FROM alice@example.org: pass" in checks
+        assert "DKIM at mx.example.net  pass" in checks and "example.org signed this message and it arrived unchanged" in checks
         assert "Test message" in await body("pane-mailboxes", MailboxesPane)
         wire = await body("pane-wire", WirePane)
         assert "readable by anyone" in wire

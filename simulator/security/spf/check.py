@@ -228,7 +228,9 @@ class _Check:
                 self.say(f"{reason}: {abort.result}")
         if outcome.result == "fail":
             explanation = self.explain(outcome)
-        self.say(f"SPF result: {outcome.result}", result=outcome.result)
+        who = self.helo if identity == "helo" else self.sender
+        because = f" ({explanation})" if explanation else ""
+        self.say(f"SPF result for {name} {who}: {outcome.result}{because}", result=outcome.result)
         return SpfResult(
             result=outcome.result,
             domain=domain,

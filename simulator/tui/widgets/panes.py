@@ -135,12 +135,15 @@ class ChecksPane(RichPane):
                         "message, every reasoning step appears here: the DNS records fetched, the hashes "
                         "compared, and each verdict.", self.s("muted"))
         parts: list[RenderableType] = []
-        by_check: dict[str, list[tuple[int, CheckStep]]] = {}
+        # One table per check and host, in the order they ran: DKIM signing at the sender's
+        # provider is another hop than its verification at the MX.
+        by_check: dict[tuple[str, str], list[tuple[int, CheckStep]]] = {}
         for step, row in rows:
-            by_check.setdefault(row.check.upper(), []).append((step, row))
-        for check, items in by_check.items():
+            by_check.setdefault((row.check.upper(), row.host), []).append((step, row))
+        for (check, host), items in by_check.items():
             verdict = next((r.result for _, r in reversed(items) if r.result), "")
             head = Text(f"{check} ", self.s("title"))
+            head.append(f"at {host}  ", self.s("muted"))
             if verdict:
                 head.append(verdict, self.result_style(verdict))
             parts.append(head)
