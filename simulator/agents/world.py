@@ -18,9 +18,9 @@ from simulator.agents.relay import Relay
 from simulator.agents.tls import VirtualTls
 from simulator.net.clock import DEFAULT_START
 from simulator.net.world import Host, World
-from simulator.security.pki import CertFault, VirtualCA
 from simulator.security.dkim import DkimSigner
 from simulator.security.keys import RSA_SHA256, DemoKeyring
+from simulator.security.pki import CertFault, VirtualCA
 
 
 @dataclass
@@ -53,6 +53,15 @@ class DomainSpec:
     dkim_canonicalization: str = "relaxed/relaxed"  # header/body, "simple" or "relaxed" each (RFC 6376 3.4)
 
 
+# The SMTP extensions of a server from before 8BITMIME: the default set without 8BITMIME and
+# SMTPUTF8, which may only be offered with it (RFC 6531 3.1).
+SEVEN_BIT_EXTENSIONS = ("PIPELINING", "SIZE", "ENHANCEDSTATUSCODES")
+
+
+def _named(host: Host, names: list[str]) -> bool:
+    return host.name in names or host.fqdn in names
+
+
 @dataclass
 class WorldSpec:
     hosts: list[HostSpec]
@@ -66,6 +75,7 @@ class WorldSpec:
     tls_version: str = "TLSv1.3"  # the highest TLS version the clients offer ("TLSv1.2" to show 1.2)
     starttls: bool = False  # the mail servers offer STARTTLS (RFC 3207)
     certificate_faults: dict[str, str] = field(default_factory=dict)  # server host -> pki.CertFault value
+    without_8bitmime: list[str] = field(default_factory=list)  # server hosts offering no 8BITMIME/SMTPUTF8
 
     def copy(self) -> WorldSpec:
         return copy.deepcopy(self)
@@ -155,7 +165,8 @@ class MailWorld:
                 mh = MailHost(net, server, MailHostConfig(
                     max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
                     trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy,
-                    starttls=spec.starttls, pop3_login_delay=spec.pop3_login_delay),
+                    starttls=spec.starttls, pop3_login_delay=spec.pop3_login_delay,
+                    smtp_extensions=SEVEN_BIT_EXTENSIONS if _named(server, spec.without_8bitmime) else None),
                     self.faults, self.sent_bodies)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)

@@ -161,6 +161,10 @@ class WorldModel(Model):
     remove_dns: list[DnsRemoveModel] = []
     limits: LimitsModel | None = None
     tls: TlsModel = TlsModel()
+    without_8bitmime: list[str] = Field(
+        [], description="Mail hosts whose SMTP servers offer neither 8BITMIME (RFC 6152) nor SMTPUTF8 "
+                        "(which needs it, RFC 6531 3.1): a client then converts 8-bit messages to 7-bit "
+                        "MIME before sending them there (RFC 6152 3)")
     pop3_login_delay: int = Field(
         0, ge=0, le=86400,
         description="Seconds a user must wait after one POP3 login before the next (RFC 2449 6.5, "

@@ -133,6 +133,8 @@ def _check_world(refs: References, scenario: m.Scenario) -> None:
         refs.need_host(("world", "domains", n, "mail_host"), d.mail_host)
     for host in scenario.world.tls.certificates:
         refs.need_mail_host(("world", "tls", "certificates", host), host)
+    for n, host in enumerate(scenario.world.without_8bitmime):
+        refs.need_mail_host(("world", "without_8bitmime", n), host)
     for n, u in enumerate(scenario.world.users):
         if u.address.rpartition("@")[2].lower() not in refs.domains:
             refs.problem(("world", "users", n, "address"),

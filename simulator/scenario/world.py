@@ -30,6 +30,7 @@ def world_spec(model: WorldModel) -> WorldSpec:
     spec.tls_version = model.tls.version
     spec.starttls = model.tls.starttls
     spec.certificate_faults = {host: str(fault) for host, fault in model.tls.certificates.items()}
+    spec.without_8bitmime = list(model.without_8bitmime)
     if model.limits is not None:
         spec.max_message_size = model.limits.max_message_size
         spec.max_recipients = model.limits.max_recipients

@@ -118,3 +118,23 @@ def test_schema_offers_the_fields() -> None:
     attachment = schema["$defs"]["AttachmentModel"]["properties"]
     assert {"filename", "content_type", "text", "base64", "size", "inline"} == set(attachment)
     assert "RFC 2183" in attachment["filename"]["description"]
+
+
+def test_without_8bitmime_names_a_mail_host(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(HEAD.replace("steps:\n", "world:\n  without_8bitmime: [alice-laptop]\nsteps:\n", 1),
+                    encoding="utf-8")
+    (err,) = errors_of(path)
+    assert err.startswith(f"{path}:4:22: ") and "not a mail host" in err
+
+
+def test_without_8bitmime_takes_both_extensions_away(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(HEAD.replace("steps:\n", "world:\n  without_8bitmime: [mail.example.org]\nsteps:\n", 1)
+                    .replace("body: Hi\n", "body: Grüße\n    eight_bit: true\n"), encoding="utf-8")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["run", "-v", str(path)]) == 0
+    text = out.getvalue()
+    assert "250-PIPELINING" in text and "8BITMIME" not in text and "SMTPUTF8" not in text
+    assert "Content-Transfer-Encoding: 8bit" not in text  # converted before it left the client
