@@ -224,7 +224,8 @@ def parse_yaml(text: str, file: str) -> Located:
             error(key_node, f"a key must be plain text, not {_kind(key_node)}")
             return False, None
         ok, key = scalar(key_node)
-        if ok and not isinstance(key, str):
+        # A whole number may be a key: a message number (expect: {view: {flags: {1: [\\Seen]}}}).
+        if ok and not isinstance(key, str) and type(key) is not int:
             error(key_node, f"a key must be text, not {type(key).__name__} {key!r}; quote it "
                   f"(write '{key_node.value}')")
             return False, None
@@ -322,13 +323,17 @@ def _describe(path: Path_) -> str:
 def validation_errors(doc: Located, exc: ValidationError) -> list[ContentError]:
     out: list[ContentError] = []
     seen: set[tuple[int, int, str]] = set()
-    for err in exc.errors():
+    errors = [(err, _path_in_document(doc, tuple(err["loc"]))) for err in exc.errors()]
+    # "one item or a list of them": when the item was given and is wrong, not being a list is no news.
+    said = {path for err, path in errors if err["type"] != "list_type"}
+    for err, path in errors:
         loc = tuple(err["loc"])
-        path = _path_in_document(doc, loc)
         kind = err["type"]
-        if kind in ("extra_forbidden", "missing"):
-            parent = path[:-1] if kind == "extra_forbidden" else path
-            what = "unknown key" if kind == "extra_forbidden" else "missing required key"
+        if kind == "list_type" and any(other[:len(path)] == path for other in said):
+            continue
+        if kind in ("extra_forbidden", "missing", "invalid_key"):  # invalid_key: a number where names go
+            parent = path if kind == "missing" else path[:-1]
+            what = "missing required key" if kind == "missing" else "unknown key"
             inside = f" in {_describe(parent)}" if parent else ""
             e = doc.error(path, f"{what} {loc[-1]!r}{inside}", at_key=True)
         else:

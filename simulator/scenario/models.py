@@ -203,10 +203,79 @@ class ExpectReply(Model):
     contains: str | None = None
 
 
+def _flag(value: str) -> str:
+    # RFC 9051 2.3.2: a system flag is "\\" and an atom; a keyword is an atom. Case does not matter.
+    body = value[1:] if value.startswith("\\") else value
+    if not re.fullmatch(r"[!#$&'+,./0-9:;<=>?@A-Z^_`a-z|~-]+", body):
+        raise ValueError(f"'{value}' is not a flag: a system flag such as \\Seen, \\Flagged, \\Deleted, "
+                         "\\Answered, \\Draft, or a keyword (one word without spaces, brackets, quotes or %*)"
+                         " (RFC 9051 2.3.2)")
+    if value.startswith("\\") and body.capitalize() not in SYSTEM_FLAGS:
+        raise ValueError(f"'{value}' is not a system flag; system flags: "
+                         f"{', '.join(chr(92) + f for f in SYSTEM_FLAGS)} (RFC 9051 2.3.2); "
+                         "a keyword is written without the backslash")
+    return "\\" + body.capitalize() if value.startswith("\\") else value
+
+
+SYSTEM_FLAGS = ("Seen", "Answered", "Flagged", "Deleted", "Draft")
+Flag = Annotated[str, AfterValidator(_flag)]
+
+
+def _message_key(value: Any) -> int | str:
+    """A message named in an expectation: its sequence number (1, 2, ...) or its Subject."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise ValueError(f"message numbers start at 1, not {value}")
+        return value
+    if isinstance(value, str):
+        return int(value) if value.isdigit() and int(value) >= 1 else value
+    raise ValueError(f"name a message by its number (1, 2, ...) or its subject; not {value!r}")
+
+
+MessageKey = Annotated[int | str, PlainValidator(_message_key),
+                       WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]})]
+
+
 class ExpectMailbox(Model):
+    """What the server holds in one folder of one user (the store, not what a device was told)."""
+
     user: Address
     folder: str = "INBOX"
-    count: int = Field(ge=0)
+    count: int | None = Field(None, ge=0, description="How many messages the folder holds")
+    subjects: list[str] | None = Field(None, description="The Subject of each message, in order")
+    flags: dict[MessageKey, list[Flag]] | None = Field(
+        None, description="Per message (its number, or its subject), exactly the flags it has, "
+                          "e.g. {1: [\\Seen], 'Lunch?': []}")
+
+    @model_validator(mode="after")
+    def _something(self) -> ExpectMailbox:
+        if self.count is None and self.subjects is None and self.flags is None:
+            raise ValueError("a mailbox expectation needs count, subjects or flags")
+        return self
+
+
+class ExpectView(Model):
+    """What one IMAP session was told of its selected mailbox (RFC 9051 7.5.1, 7.5.2, 7.5.3)."""
+
+    conn: str = Field(description="A connection (open_mailbox, or connect to an IMAP port)")
+    folder: str | None = Field(None, description="The selected folder; '' for none")
+    exists: int | None = Field(None, ge=0, description="How many messages the session knows")
+    uids: list[int] | None = Field(None, description="Their UIDs, in the session's sequence order")
+    flags: dict[Annotated[int, Field(ge=1)], list[Flag]] | None = Field(
+        None, description="Per message number, exactly the flags the session was told")
+
+    @model_validator(mode="after")
+    def _something(self) -> ExpectView:
+        if all(x is None for x in (self.folder, self.exists, self.uids, self.flags)):
+            raise ValueError("a view expectation needs folder, exists, uids or flags")
+        return self
+
+
+class ExpectDownloaded(Model):
+    """What this step's check_mail downloaded (RFC 1939 7 RETR)."""
+
+    count: int | None = Field(None, ge=0)
+    subjects: list[str] | None = Field(None, description="The Subject of each message, in order")
 
 
 class ExpectQueue(Model):
@@ -254,6 +323,9 @@ class Expect(Model):
     delivery: list[ExpectDelivery] | ExpectDelivery | None = None
     state: ExpectState | None = None
     closed: bool | None = Field(None, description="Whether the connection is closed after the step")
+    view: list[ExpectView] | ExpectView | None = Field(
+        None, description="What an IMAP session believes is in its mailbox, as the server told it")
+    downloaded: ExpectDownloaded | None = Field(None, description="What this step's check_mail downloaded")
 
     @field_validator("reply", mode="before")
     @classmethod
@@ -434,6 +506,116 @@ class SendMessageStep(StepBase):
         return _header_text(value)
 
 
+# --- reading mail: steps driving the POP3 and IMAP client machines -------------------
+
+
+class CheckMailStep(StepBase):
+    """A device downloads mail with POP3 (RFC 1939): log in, UIDL, RETR each new message, DELE, QUIT."""
+
+    action: Literal["check_mail"]
+    from_: str = Field(alias="from", description="The device, e.g. bob-laptop")
+    user: Address | None = Field(None, description="Default: the world's user the device is named after "
+                                                   "(bob-laptop: bob@...)")
+    password: str | None = Field(None, description="Default: the user's password in the world")
+    server: str | None = Field(None, description="Default: the mail host of the user's domain")
+    port: int = Field(110, ge=1, le=65535, description="110 (RFC 1939 3) or 995, implicit TLS (RFC 8314)")
+    login: Literal["USER", "APOP", "PLAIN"] = Field(
+        "USER", description="USER/PASS (RFC 1939 7), APOP (RFC 1939 7) or AUTH PLAIN (RFC 5034)")
+    leave_on_server: bool = Field(False, description="Keep the messages on the server (no DELE)")
+    only_new: bool = Field(True, description="Skip messages this device downloaded before (by their UIDL)")
+    quit: bool = Field(True, description="End with QUIT (the DELEs take effect in UPDATE, RFC 1939 6); "
+                                         "false keeps the session open under conn, for logout or drop")
+    conn: str = Field("", description="The connection's name; default: the device's name")
+
+    @property
+    def name(self) -> str:
+        return self.conn or self.from_
+
+
+class OpenMailboxStep(StepBase):
+    """A device opens a mailbox with IMAP (RFC 9051): LOGIN, then SELECT; the session stays open."""
+
+    action: Literal["open_mailbox"]
+    from_: str = Field(alias="from", description="The device, e.g. bob-phone")
+    user: Address | None = Field(None, description="Default: the world's user the device is named after "
+                                                   "(bob-phone: bob@...)")
+    password: str | None = Field(None, description="Default: the user's password in the world")
+    server: str | None = Field(None, description="Default: the mail host of the user's domain")
+    port: int = Field(143, ge=1, le=65535, description="143 (RFC 9051) or 993, implicit TLS (RFC 8314)")
+    folder: str = Field("INBOX", min_length=1)
+    read_only: bool = Field(False, description="EXAMINE instead of SELECT (RFC 9051 6.3.3): nothing changes")
+    conn: str = Field("", description="The session's name for later steps; default: the device's name")
+
+    @property
+    def name(self) -> str:
+        return self.conn or self.from_
+
+
+class _OnMessage(StepBase):
+    conn: str = Field(description="An IMAP session opened by open_mailbox")
+    message: int | None = Field(None, ge=1, description="Its message sequence number in that session")
+    uid: int | None = Field(None, ge=1, description="Or its UID (RFC 9051 2.3.1.1): the UID form of the command")
+
+    @model_validator(mode="after")
+    def _one_message(self) -> _OnMessage:
+        if (self.message is None) == (self.uid is None):
+            raise ValueError(f"a {self.action} step names exactly one of message (its number) or uid")
+        return self
+
+    @property
+    def sequence(self) -> str:
+        return str(self.uid if self.uid is not None else self.message)
+
+    @property
+    def which(self) -> str:
+        return f"UID {self.uid}" if self.uid is not None else f"message {self.message}"
+
+
+class ReadStep(_OnMessage):
+    """FETCH the whole message: BODY[] sets \\Seen, BODY.PEEK[] does not (RFC 9051 6.4.5)."""
+
+    action: Literal["read"]
+    peek: bool = Field(False, description="BODY.PEEK[]: read without setting \\Seen")
+
+
+class FlagStep(_OnMessage):
+    """STORE +FLAGS / -FLAGS (RFC 9051 6.4.6)."""
+
+    action: Literal["flag"]
+    add: list[Flag] = []
+    remove: list[Flag] = []
+
+    @model_validator(mode="after")
+    def _some_flag(self) -> FlagStep:
+        if not self.add and not self.remove:
+            raise ValueError("a flag step needs add or remove, e.g. add: [\\Flagged]")
+        return self
+
+
+class MoveStep(_OnMessage):
+    """MOVE to another folder (RFC 6851); if it does not exist yet, CREATE it on [TRYCREATE]."""
+
+    action: Literal["move"]
+    to: str = Field(min_length=1, description="The destination folder, e.g. Trash or Projects/Lunch")
+    create: bool = Field(True, description="On NO [TRYCREATE] CREATE the folder and MOVE again "
+                                           "(RFC 9051 6.4.8, 6.3.4)")
+
+
+class DeleteStep(_OnMessage):
+    """STORE +FLAGS (\\Deleted), then EXPUNGE (RFC 9051 6.4.6, 6.4.3)."""
+
+    action: Literal["delete"]
+    expunge: bool = Field(True, description="Also EXPUNGE (removes every message marked \\Deleted)")
+
+
+class SessionStep(StepBase):
+    """IDLE, NOOP, LOGOUT/QUIT or a dropped connection on a session."""
+
+    action: Literal["idle", "sync", "logout", "drop"]
+    conn: str = Field(description="A session (open_mailbox, or check_mail with quit: false); drop also "
+                                  "takes a connect step's connection")
+
+
 class RunQueueStep(StepBase):
     action: Literal["run_queue"]
     host: str | None = Field(None, description="Mail host; default: every mail host")
@@ -479,7 +661,8 @@ class NoteStep(StepBase):
 
 Step = Annotated[
     ConnectStep | SendStep | CloseStep | SendMessageStep | RunQueueStep | AdvanceClockStep
-    | FaultStep | HostDownStep | CheckStepModel | NoteStep,
+    | FaultStep | HostDownStep | CheckStepModel | NoteStep | CheckMailStep | OpenMailboxStep | ReadStep
+    | FlagStep | MoveStep | DeleteStep | SessionStep,
     Field(discriminator="action"),
 ]
 

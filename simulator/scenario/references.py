@@ -12,7 +12,7 @@ from typing import Any
 
 from simulator.protocols import registry
 from simulator.scenario import models as m
-from simulator.scenario.world import world_spec
+from simulator.scenario.world import device_user, world_spec
 
 DocPath = tuple[Any, ...]
 
@@ -36,6 +36,7 @@ class References:
         self.users = {u.address for u in self.spec.users()}
         self.domains = {d.name for d in self.spec.domains}
         self.open_conns: set[str] = set()  # connections open at this point of the script
+        self.sessions: dict[str, str] = {}  # client-machine sessions open here: name -> "imap" / "pop3"
         self.opened: set[str] = set()  # every connection a connect step opened so far
         self.problems: list[tuple[DocPath, str]] = []
 
@@ -58,7 +59,10 @@ class References:
             self.problem(path, f"unknown user {address!r}; known: {_names(self.users)}")
 
     def need_open_conn(self, at: DocPath, step: Any) -> None:
-        if step.conn not in self.open_conns:
+        if step.conn in self.sessions:
+            self.problem((*at, "conn"), f"{step.conn!r} is a device's {self.sessions[step.conn].upper()} "
+                         "session; drive it with read, flag, move, delete, idle, sync, logout or drop")
+        elif step.conn not in self.open_conns:
             self.problem((*at, "conn") if "conn" in step.model_fields_set else at,
                          f"no connection {step.conn!r} is open here; add a connect step before")
 
@@ -67,6 +71,7 @@ class References:
 
 
 def check_connect(refs: References, at: DocPath, step: m.ConnectStep) -> None:
+    refs.sessions.pop(step.conn, None)
     refs.need_host((*at, "from"), step.from_)
     refs.need_host((*at, "to"), step.to)
     refs.open_conns.add(step.conn)
@@ -80,6 +85,68 @@ def check_send(refs: References, at: DocPath, step: m.SendStep) -> None:
 def check_close(refs: References, at: DocPath, step: m.CloseStep) -> None:
     refs.need_open_conn(at, step)
     refs.open_conns.discard(step.conn)
+
+
+def _check_login(refs: References, at: DocPath, step: m.CheckMailStep | m.OpenMailboxStep) -> None:
+    refs.need_host((*at, "from"), step.from_)
+    if step.user is None:
+        if device_user(refs.spec, step.from_) is None:
+            refs.problem((*at, "from"), f"no user is named after the device {step.from_!r} (as bob-phone is "
+                         "after bob@example.net); name the user")
+        user = None
+    else:
+        refs.need_user((*at, "user"), step.user)
+        user = step.user.lower()
+    if step.server is not None:
+        refs.need_mail_host((*at, "server"), step.server)
+    elif user is not None and user.rpartition("@")[2] not in refs.domains:
+        refs.problem((*at, "user"), "the user's domain has no mail host in this world; name a server")
+    refs.sessions.pop(step.name, None)
+    refs.open_conns.discard(step.name)
+    refs.opened.add(step.name)
+
+
+def check_check_mail(refs: References, at: DocPath, step: m.CheckMailStep) -> None:
+    _check_login(refs, at, step)
+    if not step.quit:
+        refs.sessions[step.name] = "pop3"
+
+
+def check_open_mailbox(refs: References, at: DocPath, step: m.OpenMailboxStep) -> None:
+    _check_login(refs, at, step)
+    refs.sessions[step.name] = "imap"
+
+
+def _need_session(refs: References, at: DocPath, step: Any, kinds: tuple[str, ...]) -> None:
+    kind = refs.sessions.get(step.conn)
+    if kind in kinds:
+        return
+    if kind is not None:
+        refs.problem((*at, "conn"), f"{step.conn!r} is a POP3 session; {step.action} needs an IMAP one "
+                     "(open_mailbox)")
+    elif step.conn in refs.open_conns:
+        refs.problem((*at, "conn"), f"{step.conn!r} was opened by a connect step (raw lines); {step.action} "
+                     "needs a device's session: open it with open_mailbox")
+    else:
+        opener = "open_mailbox" if kinds == ("imap",) else "open_mailbox or check_mail with quit: false"
+        refs.problem((*at, "conn"), f"no session {step.conn!r} is open here; add an {opener} step before")
+
+
+def check_imap_session(refs: References, at: DocPath, step: Any) -> None:
+    _need_session(refs, at, step, ("imap",))
+
+
+def check_logout(refs: References, at: DocPath, step: m.SessionStep) -> None:
+    _need_session(refs, at, step, ("imap", "pop3"))
+    refs.sessions.pop(step.conn, None)
+
+
+def check_drop(refs: References, at: DocPath, step: m.SessionStep) -> None:
+    if step.conn in refs.open_conns:
+        refs.open_conns.discard(step.conn)
+        return
+    _need_session(refs, at, step, ("imap", "pop3"))
+    refs.sessions.pop(step.conn, None)
 
 
 def check_send_message(refs: References, at: DocPath, step: m.SendMessageStep) -> None:
@@ -156,6 +223,13 @@ def _check_expect(refs: References, at: DocPath, ex: m.Expect) -> None:
         refs.need_user((*path, "user"), item.user)
     for path, item in _each(ex.queue, (*p, "queue")):
         refs.need_mail_host((*path, "host"), item.host)
+    for path, item in _each(ex.view, (*p, "view")):
+        if item.conn not in refs.opened:
+            refs.problem((*path, "conn"), f"no connection {item.conn!r} was opened before this expectation "
+                         "(open_mailbox, or connect to an IMAP port)")
+        elif refs.sessions.get(item.conn) == "pop3":
+            refs.problem((*path, "conn"), f"{item.conn!r} is a POP3 session: POP3 has no view of a mailbox "
+                         "to check; expect downloaded instead")
     if ex.state is not None:
         sp = (*p, "state")
         tables = machine_tables()

@@ -15,7 +15,9 @@ from simulator.net.connection import Connection
 from simulator.protocols.machine import RemoteProtocolError
 from simulator.protocols.registry import protocol, protocol_of_service
 from simulator.protocols.spec import ReplyLike, ReplyReader
+from simulator.scenario import mailbox_checks as checks
 from simulator.scenario import models as m
+from simulator.scenario import reading
 from simulator.scenario import references as refs
 from simulator.scenario.world import scenario_spec
 from simulator.trace import (
@@ -57,13 +59,17 @@ class RunResult:
 class Runner:
     def __init__(self, scenario: m.Scenario) -> None:
         self.scenario = scenario
-        self.world = MailWorld(scenario_spec(scenario), seed=scenario.seed, start=scenario.start)
+        self.spec = scenario_spec(scenario)
+        self.world = MailWorld(self.spec, seed=scenario.seed, start=scenario.start)
         self.world.trace.meta.update({"scenario": scenario.id, "title": scenario.title, "seed": scenario.seed})
         self.conns: dict[str, Connection] = {}
         self.conn_ids: dict[str, str] = {}  # script name -> connection id, kept after a close
         self.readers: dict[str, ReplyReader] = {}
         self.last_replies: list[ReplyLike] = []
         self.last_results: list[MessageResult] = []
+        self.sessions: dict[str, reading.Session] = {}  # devices' client machines, by connection name
+        self.downloaded: dict[tuple[str, str], set[str]] = {}  # (device, user) -> UIDLs it has fetched
+        self.last_download: list[Any] | None = None  # what this step's check_mail retrieved
         self.result = RunResult(scenario, self.world)
 
     def run(self) -> RunResult:
@@ -76,7 +82,9 @@ class Runner:
         self.world.net.record(StepStarted(step_id=step.id, title=step.title or action.title(step),
                                           explain=step.explain))
         self.last_replies = []
+        self.last_download = None
         action.run(self, step)
+        reading.pump(self)
         if step.expect is not None:
             self._check(step, step.expect)
 
@@ -86,6 +94,9 @@ class Runner:
         old = self.conns.get(step.conn)
         if old is not None and not old.closed:
             old.close("client")
+        session = self.sessions.pop(step.conn, None)
+        if session is not None and session.open:
+            session.conn.close("client")
         conn = self.world.net.connect(step.from_, step.to, step.port)
         if conn is None:
             self.conns.pop(step.conn, None)
@@ -209,12 +220,20 @@ class Runner:
             self._verdict(step, "replies", got == ex.replies, f"got {got}, expected {ex.replies}")
         for item in _as_list(ex.mailbox):
             try:
-                count = self.world.mailbox_count(item.user, item.folder)
+                messages = self._folder_messages(item.user, item.folder)
             except KeyError as exc:
-                self._fail(step, "mailbox", str(exc))
+                self._fail(step, "mailbox", str(exc.args[0]) if exc.args else str(exc))
                 continue
-            self._verdict(step, "mailbox", count == item.count,
-                          f"{item.user} {item.folder} holds {count} message(s), expected {item.count}")
+            for ok, detail in checks.mailbox(item, messages):
+                self._verdict(step, "mailbox", ok, detail)
+        for item in _as_list(ex.view):
+            seen = checks.latest_view(self.world.trace.events, self.conn_ids.get(item.conn, ""))
+            for ok, detail in checks.view(item, seen):
+                self._verdict(step, "view", ok, detail)
+        if ex.downloaded is not None:
+            got = None if self.last_download is None else [msg.data for msg in self.last_download]
+            for ok, detail in checks.downloaded(ex.downloaded, got):
+                self._verdict(step, "downloaded", ok, detail)
         for item in _as_list(ex.queue):
             count = len(self.world.mailhosts[self.world.net.host(item.host).name].queue)
             self._verdict(step, "queue", count == item.count,
@@ -229,10 +248,18 @@ class Runner:
             self._verdict(step, "state", state == ex.state.state,
                           f"{ex.state.machine} is in {state or '(no state)'}, expected {ex.state.state}")
         if ex.closed is not None:
-            conn = self.conns.get(getattr(step, "conn", "main"))
+            name = getattr(step, "name", None) or getattr(step, "conn", "main")
+            session = self.sessions.get(name)
+            conn = session.conn if session is not None else self.conns.get(name)
             closed = conn is None or conn.closed
             self._verdict(step, "closed", closed == ex.closed,
                           f"connection is {'closed' if closed else 'open'}")
+
+    def _folder_messages(self, user: str, folder: str) -> list[Any]:
+        mh = self.world.mailhost_for(user)
+        if mh is None or not mh.store.has_user(user):
+            raise KeyError(f"no mailbox for {user}")
+        return list(mh.store.folder(user, folder).messages)
 
     def _current_state(self, conn_name: str, machine: str) -> str:
         """The state of ``machine`` on the script's connection ``conn_name``, never another's."""
@@ -306,6 +333,17 @@ ACTIONS: dict[str, Action] = {
     "host_up": Action(Runner._do_host_up, _plain_title, refs.check_host),
     "check": Action(Runner._do_check, _plain_title, refs.check_nothing),
     "note": Action(Runner._do_note, _plain_title, refs.check_nothing),
+    # reading mail (reading.py): a device's POP3 / IMAP client machine
+    "check_mail": Action(reading.check_mail, reading.check_mail_title, refs.check_check_mail),
+    "open_mailbox": Action(reading.open_mailbox, reading.open_mailbox_title, refs.check_open_mailbox),
+    "read": Action(reading.read, reading.read_title, refs.check_imap_session),
+    "flag": Action(reading.flag, reading.flag_title, refs.check_imap_session),
+    "move": Action(reading.move, reading.move_title, refs.check_imap_session),
+    "delete": Action(reading.delete, reading.delete_title, refs.check_imap_session),
+    "idle": Action(reading.idle, reading.session_title, refs.check_imap_session),
+    "sync": Action(reading.sync, reading.session_title, refs.check_imap_session),
+    "logout": Action(reading.logout, reading.session_title, refs.check_logout),
+    "drop": Action(reading.drop, reading.session_title, refs.check_drop),
 }
 
 

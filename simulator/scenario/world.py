@@ -39,3 +39,32 @@ def world_spec(model: WorldModel) -> WorldSpec:
 
 def scenario_spec(scenario: Scenario) -> WorldSpec:
     return world_spec(scenario.world)
+
+
+def device_user(spec: WorldSpec, device: str) -> UserSpec | None:
+    """The user a device is named after: bob-laptop -> bob@example.net, if exactly one user is called bob."""
+    who = device.split("-", 1)[0].lower()
+    found = [u for u in spec.users() if u.address.partition("@")[0] == who]
+    return found[0] if len(found) == 1 else None
+
+
+def resolve_login(spec: WorldSpec, device: str, user: str | None, password: str | None,
+                  server: str | None) -> tuple[str, str, str]:
+    """(user, password, server) of a reading step, the defaults taken from the world.
+
+    The references have checked that each default exists; a wrong password given on
+    purpose is kept, so that a scenario can show the server refusing it.
+    """
+    if user is None:
+        found = device_user(spec, device)
+        assert found is not None
+        user = found.address
+    known = next((u for u in spec.users() if u.address == user.lower()), None)
+    if password is None:
+        assert known is not None
+        password = known.password
+    if server is None:
+        domain = spec.domain(user.rpartition("@")[2])
+        assert domain is not None
+        server = domain.mail_host
+    return user, password, server

@@ -6,7 +6,7 @@ objects (literals read whole, RFC 9051 4.3), raising
 
 :class:`ImapClient` is driven with :meth:`ImapClient.send` of command objects
 (:class:`Login`, :class:`Select`, :class:`Fetch`, :class:`Store`,
-:class:`Search`, :class:`Copy`, :class:`Move`, :class:`Expunge`,
+:class:`Search`, :class:`Copy`, :class:`Move`, :class:`Create`, :class:`Expunge`,
 :class:`Noop`, :class:`Idle`, :class:`Done`, :class:`Logout`), one command at
 a time, and keeps its own view of the selected mailbox from the untagged data
 it reads: one entry per message sequence number, with the UID and flags it
@@ -180,6 +180,16 @@ class Move:
 
 
 @dataclass(frozen=True, slots=True)
+class Create:
+    """CREATE a mailbox (RFC 9051 6.3.4); sent while a mailbox is selected, e.g. after a NO [TRYCREATE]."""
+
+    mailbox: str
+
+    def line(self) -> str:
+        return f"CREATE {_quoted(self.mailbox)}"
+
+
+@dataclass(frozen=True, slots=True)
 class Expunge:
     def line(self) -> str:
         return "EXPUNGE"
@@ -208,12 +218,14 @@ class Logout:
         return "LOGOUT"
 
 
-ClientCommand = Login | Select | Fetch | Store | Search | Copy | Move | Expunge | Noop | Idle | Done | Logout
+ClientCommand = (Login | Select | Fetch | Store | Search | Copy | Move | Create | Expunge | Noop | Idle | Done
+                 | Logout)
 
 # Which input of the client table a command is.
 _SEND_INPUT: dict[type, str] = {
     Login: S.SEND_LOGIN, Select: S.SEND_SELECT, Fetch: S.SEND_COMMAND, Store: S.SEND_COMMAND,
-    Search: S.SEND_COMMAND, Copy: S.SEND_COMMAND, Move: S.SEND_COMMAND, Expunge: S.SEND_COMMAND,
+    Search: S.SEND_COMMAND, Copy: S.SEND_COMMAND, Move: S.SEND_COMMAND, Create: S.SEND_COMMAND,
+    Expunge: S.SEND_COMMAND,
     Noop: S.SEND_COMMAND, Idle: S.SEND_IDLE, Done: S.SEND_DONE, Logout: S.SEND_LOGOUT,
 }
 
