@@ -11,6 +11,36 @@ trace, which is printed as it grows, the way ``mailsim run`` prints it.
 Mail accepted on submission is relayed through the virtual world at once,
 after the 250 reply has been written, as a queueing MTA would.
 
+IMAP and POP3 (2143 / 2993, 2110 / 2995) reach the mailbox server of the
+domain in the login address. The routing choice: the connection goes to a
+virtual host of its own, the mailbox front (:mod:`simulator.agents.front`,
+``mailboxes.serve.example``), whose IMAP and POP3 machines are the
+providers' machines given a per-session directory: at login it looks up the
+address's domain and from then on reads that mail host's store, so
+bob@example.net reaches mx.example.net's mailboxes and alice@example.org
+mail.example.org's, through the same port. A Note in the trace says which
+host a login reached. (A proxy that read the login before choosing a
+virtual host would have to speak pre-login IMAP and POP3, STARTTLS
+included, itself; the directory keeps one machine per session.)
+
+TLS: the world's servers offer STARTTLS here (SMTP, IMAP STARTTLS, POP3 STLS)
+and 2465 / 2993 / 2995 run implicit TLS (RFC 8314), with certificates of the
+virtual CA that also name ``localhost``, ``127.0.0.1`` and ``::1``
+(``--ca-out FILE`` writes the CA certificate for real clients to trust). The
+real client makes its own TLS, so the bytes on the socket are the wire: each
+session is a Connection with an external client (see
+:mod:`simulator.net.connection`), whose server end takes the client's
+records; the virtual world's client end is not used. The records are in the
+trace, decoded, and decrypted with the server end's key log.
+
+IMAP's idle timer is RFC 9051 5.4's autologout, at least 30 minutes (also
+while a client IDLEs: RFC 2177 asks clients to re-issue IDLE within 29),
+POP3's RFC 1939 3's, at least 10 minutes; both can be set shorter. An IMAP
+server in IDLE speaks unasked (a delivery, another session's change): its
+``on_output`` bytes are written to the socket at once. A synchronising
+literal ``{n}`` is handed to the machine at its CRLF, and the ``+`` it
+answers is written before the bridge reads again, since the client waits for it.
+
 Limits: loopback only; at most ``max_connections`` sessions (then ``421
 4.7.0``), with a listen backlog that queues a whole class connecting at once;
 an idle timeout, and deadlines for a whole line and a whole message (``421
@@ -44,11 +74,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from simulator.agents.front import MailboxFront
 from simulator.agents.mailhost import MailHost
 from simulator.agents.world import DEFAULT_SPEC, HostSpec, MailWorld, WorldSpec
 from simulator.export.transcript import Printer
 from simulator.mail.message import header
 from simulator.net.connection import Connection
+from simulator.net.world import Host
 from simulator.protocols.registry import protocol_of_service
 from simulator.trace import (
     BytesSent,
@@ -67,6 +99,10 @@ REAL_CLIENT_SPEC = HostSpec(REAL_CLIENT, ["192.0.2.200"], "real-client.example",
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_MAX_CONNECTIONS = 200  # a class of students, each with a client or two
 DEFAULT_IDLE_TIMEOUT = 300.0  # RFC 5321 4.5.3.2.7 asks a server to wait 5 minutes for a command
+DEFAULT_IMAP_IDLE_TIMEOUT = 1800.0  # RFC 9051 5.4: an autologout timer of at least 30 minutes
+DEFAULT_POP3_IDLE_TIMEOUT = 600.0  # RFC 1939 3: an autologout timer of at least 10 minutes
+TLS_NAMES = ("localhost", "127.0.0.1", "::1")  # what a client on this computer checks the certificate for
+PUSH_BUFFER_LIMIT = 1024 * 1024  # pushed output (IDLE) a client may leave unread before it is dropped
 # Deadlines for a whole record, as Postfix's smtpd_per_record_deadline: the idle
 # timer restarts with every byte, so a client sending a byte a second would hold
 # its session for ever. A command (or message) line must arrive whole within
@@ -115,18 +151,21 @@ class Listener:
     name: str
     default_port: int
     virtual_port: int  # the service's port on the virtual host
-    domain: str  # the listener reaches this domain's mail host
+    domain: str  # the listener reaches this domain's mail host ("": the mailbox front, by the login)
     what: str  # one line for the banner
 
 
-# The table of listeners. Later issues add rows: "submissions" 2465 -> 465
-# (implicit TLS), "imap" 2143 -> 143, "imaps" 2993 -> 993, "pop3" 2110 -> 110,
-# "pop3s" 2995 -> 995 (these reach the mail host of the login's domain).
+# The table of listeners: the service names are the registry's (protocols/*/protocol.py).
 LISTENERS: tuple[Listener, ...] = (
     Listener("submission", 2587, 587, "example.org",
-             "hand over mail as alice@example.org; it is relayed on at once"),
+             "hand over mail as alice@example.org (STARTTLS); it is relayed on at once"),
+    Listener("submissions", 2465, 465, "example.org", "the same over implicit TLS (RFC 8314)"),
     Listener("smtp", 2525, 25, "example.net",
              "deliver to example.net users directly, as another mail server would"),
+    Listener("imap", 2143, 143, "", "read mail with IMAP (STARTTLS); the login's domain picks the mailboxes"),
+    Listener("imaps", 2993, 993, "", "IMAP over implicit TLS"),
+    Listener("pop3", 2110, 110, "", "download mail with POP3 (STLS); the login's domain picks the maildrop"),
+    Listener("pop3s", 2995, 995, "", "POP3 over implicit TLS"),
 )
 
 
@@ -151,8 +190,10 @@ def loopback_host(host: str) -> str:
 
 
 def serve_spec(spec: WorldSpec | None = None) -> WorldSpec:
-    """``spec`` (default: the default world) with the virtual host for real clients added."""
+    """``spec`` (default: the default world) with the virtual host for real clients added,
+    and STARTTLS offered by the mail servers (real clients are to be able to use it)."""
     spec = (spec or DEFAULT_SPEC).copy()
+    spec.starttls = True
     if spec.host(REAL_CLIENT) is None:
         taken = {a for h in spec.hosts for a in h.addresses}
         if taken & set(REAL_CLIENT_SPEC.addresses):
@@ -190,6 +231,9 @@ class Bridge:
         ports: Mapping[str, int] | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        imap_idle_timeout: float = DEFAULT_IMAP_IDLE_TIMEOUT,
+        pop3_idle_timeout: float = DEFAULT_POP3_IDLE_TIMEOUT,
+        ca_out: Path | None = None,
         line_deadline: float = DEFAULT_LINE_DEADLINE,
         data_deadline: float = DEFAULT_DATA_DEADLINE,
         trace_window: int = TRACE_WINDOW,
@@ -201,8 +245,10 @@ class Bridge:
             raise ServeError(f"the world has no host {REAL_CLIENT!r}; build it with serve_world()")
         if max_connections < 1:
             raise ServeError("--max-connections must be at least 1")
-        if idle_timeout <= 0:
-            raise ServeError("--idle-timeout must be more than 0 seconds")
+        for option, value in (("--idle-timeout", idle_timeout), ("--imap-idle-timeout", imap_idle_timeout),
+                              ("--pop3-idle-timeout", pop3_idle_timeout)):
+            if value <= 0:
+                raise ServeError(f"{option} must be more than 0 seconds")
         if not 0 < line_deadline <= MAX_LINE_DEADLINE:
             raise ServeError(f"--line-deadline must be more than 0 and at most {MAX_LINE_DEADLINE:g} seconds "
                              "(RFC 5321 4.5.3.2.7)")
@@ -220,15 +266,27 @@ class Bridge:
         self.ports: dict[str, int] = {}
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
+        # Each protocol's autologout: SMTP's RFC 5321 4.5.3.2.7, IMAP's and POP3's (module docstring).
+        self.idle_timeouts = {"smtp": idle_timeout, "imap": imap_idle_timeout, "pop3": pop3_idle_timeout}
+        self.ca_out = Path(ca_out) if ca_out is not None else None
         self.line_deadline = line_deadline
         self.data_deadline = data_deadline
         self.out = out
-        self.targets: dict[str, MailHost] = {}
+        # The mailbox front reads a login's domain and opens that mail host's store.
+        self.front = MailboxFront(world.net, world.mailhost_for, tls=True,
+                                  append_limit=world.spec.max_message_size)
+        self.targets: dict[str, Host] = {}
         for li in LISTENERS:
+            if not li.domain:
+                self.targets[li.name] = self.front.host
+                continue
             mh = world.mailhost_for(f"postmaster@{li.domain}")
             if mh is None:
                 raise ServeError(f"the world has no mail host for {li.domain} (the {li.name} listener)")
-            self.targets[li.name] = mh
+            if li.virtual_port not in mh.host.services:  # submissions (465) is served here only
+                mh.listen(protocol_of_service(li.name).name, li.virtual_port)
+            self.targets[li.name] = mh.host
+        self.tls_names = tuple(dict.fromkeys((*TLS_NAMES, self.host)))
         self._transcript = _LiveTranscript(self._say, verbose)
         self.trace_file = TraceFile(trace_json, world.trace, self._log) if trace_json is not None else None
         self.trace_window = TraceWindow(world.trace, sessions=trace_window)
@@ -248,6 +306,11 @@ class Bridge:
         self._t0 = self._loop.time() - self.world.net.clock.now()
         if self.trace_file is not None:
             self.trace_file.open()  # before listening: a path that cannot be written stops here
+        if self.ca_out is not None:
+            try:
+                self.ca_out.write_bytes(self.world.tls.ca.cert_pem())
+            except OSError as exc:
+                raise ServeError(f"cannot write the CA certificate to {self.ca_out}: {exc.strerror or exc}") from None
         listeners = self.world.net.recorder.listeners
         listeners.append(self._transcript)
         if self.trace_file is not None:
@@ -339,20 +402,30 @@ class Bridge:
         width = max(len(li.name) for li in LISTENERS)
         lines = [f"mailsim serve: the virtual mail world is listening on {self.host}"]
         for li in LISTENERS:
-            mh = self.targets[li.name]
-            reaches = f"{mh.name}:{li.virtual_port}"
+            target = self.targets[li.name]
+            reaches = f"{target.name}:{li.virtual_port}"
             lines.append(f"  {li.name:<{width}}  {_fmt(self.host, self.ports[li.name]):<16}"
-                         f"-> {reaches:<20} {li.what}")
+                         f"-> {reaches:<26} {li.what}")
         users = ", ".join(f"{u.address} / {u.password}" for u in self.world.spec.users())
         sub, mx = self.ports["submission"], self.ports["smtp"]
         host = f"[{self.host}]" if ":" in self.host else self.host
+        bob = next((u for u in self.world.spec.users() if u.address == "bob@example.net"), None)
+        reader = f"{bob.address}:{bob.password}" if bob else "USER@DOMAIN:PASSWORD"
+        ca = str(self.ca_out) if self.ca_out is not None else "ca.pem"
         lines += [
             f"  users (address / password): {users}",
             f"  your client appears in the world as {REAL_CLIENT} ({REAL_CLIENT_SPEC.addresses[0]})",
+            f"  certificates: the virtual CA's, also for {', '.join(self.tls_names)}"
+            + (f"; its certificate is in {self.ca_out}" if self.ca_out is not None
+               else " (--ca-out FILE writes the CA certificate to trust)"),
             "Try:",
             f"  swaks --server {_fmt(self.host, sub)} --from alice@example.org --to bob@example.net",
             f"  curl smtp://{host}:{mx}/client.example --mail-from alice@example.org "
             "--mail-rcpt bob@example.net -T message.txt --crlf",
+            f"  curl imap://{host}:{self.ports['imap']}/INBOX -u {reader}        (then .../INBOX;UID=1)",
+            f"  curl pop3://{host}:{self.ports['pop3']}/1 -u {reader}",
+            f"  curl --ssl-reqd --cacert {ca} imap://localhost:{self.ports['imap']}/INBOX -u {reader}",
+            f"  openssl s_client -connect localhost:{self.ports['imaps']} -CAfile {ca}",
             "Ctrl-C stops the server and prints every mailbox.",
         ]
         return lines
@@ -391,18 +464,21 @@ class Bridge:
             writer.transport.abort()
             return
         self._tick()
+        implicit = target.services[li.virtual_port].implicit_tls
         if len(self._sessions) >= self.max_connections:
-            reply = protocol_of_service(li.name).busy_reply(target.host.fqdn)
+            reply = protocol_of_service(li.name).busy_reply(target.fqdn)
             self.world.net.record(ConnectionRefused(
-                client_host=REAL_CLIENT, server_host=target.name, server_addr=target.host.address,
+                client_host=REAL_CLIENT, server_host=target.name, server_addr=target.address,
                 port=li.virtual_port, reason=f"too many connections: {reply.decode('utf-8').rstrip()}"))
             self._log(f"refused {real} on {local}: {self.max_connections} sessions are open "
                       "(--max-connections)")
-            writer.write(reply)
+            if not implicit:  # a TLS client would read plaintext as a broken record: it is just closed
+                writer.write(reply)
             await _close_writer(writer)
             return
         self._transcript.pending_note = f"your client {real}, connected to {local}"
-        conn = self.world.net.connect(REAL_CLIENT, target.name, li.virtual_port)
+        conn = self.world.net.connect(REAL_CLIENT, target.name, li.virtual_port,
+                                      external_tls=self.world.tls.served(target, self.tls_names))
         self._transcript.pending_note = ""
         if conn is None:
             self._log(f"{target.name} does not answer in the virtual world; closing {real}")
@@ -440,7 +516,10 @@ class _Session:
         self.writer = writer
         self._held = bytearray()  # bytes read but not yet given to the machine
         # Where a unit of the stream ends is the protocol's business (its registry entry).
-        self._framer = protocol_of_service(conn.service.name).framer(data_chunk=DATA_CHUNK)
+        spec = protocol_of_service(conn.service.name)
+        self._framer = spec.framer(data_chunk=DATA_CHUNK)
+        self.idle_timeout = bridge.idle_timeouts[spec.name]
+        conn.on_push = self._pushed  # IMAP IDLE: output nobody asked for, from another call stack
         # An overlong line being dropped as it is read: octets dropped so far (None: not
         # dropping), and whether the last one was a CR that may begin the CRLF.
         self._dropped: int | None = None
@@ -469,17 +548,15 @@ class _Session:
             if self.conn.closed:  # shut down while we waited
                 return
             self.bridge._tick()
-            if data:
-                self._track_line(data, loop.time())
             if not data:
                 self._end_drop(ended=False)
                 if self._held:
-                    self.conn.send(bytes(self._held))  # what came before the drop, for the trace
+                    self._give(bytes(self._held))  # what came before the drop, for the trace
                     self._held.clear()
                 self.conn.close("client")  # b"" to the machine: a partial message is dropped
                 self.bridge.run_relays()
                 return
-            self._feed(data)
+            self._feed(data, loop.time())
             if self._in_data():
                 if self._data_began is None:
                     self._data_began = loop.time()
@@ -492,7 +569,7 @@ class _Session:
     def _timer(self, now: float) -> tuple[float, str]:
         """Seconds until the first timer fires, and what it is (the 421 and the trace say it)."""
         bridge = self.bridge
-        timers = [(bridge.idle_timeout, "idle timeout")]
+        timers = [(self.idle_timeout, "idle timeout")]
         if self._line_began is not None:
             what = "message line" if self._in_data() else "command line"
             timers.append((self._line_began + bridge.line_deadline - now,
@@ -518,7 +595,10 @@ class _Session:
         """A timer fired: 421 saying which (RFC 5321 4.5.3.2), and the session ends."""
         self.bridge._tick()
         self._end_drop(ended=False)
-        self.conn.interrupt(self.conn.machine.timeout(why), why)
+        if self.conn.handshaking:  # nothing can be said to a client in the middle of its handshake
+            self.conn.close("server", why)
+        else:
+            self.conn.interrupt(self.conn.machine.timeout(why), why)
         self._write()
         if why != "idle timeout":
             self.bridge._log(f"{self.conn.id}: closed, {why} (--line-deadline {self.bridge.line_deadline:g}, "
@@ -528,7 +608,12 @@ class _Session:
         """The machine takes message text (a DATA transfer), not commands."""
         return self._framer.in_message(self.conn.machine.state)
 
-    def _feed(self, data: bytes) -> None:
+    def _feed(self, data: bytes, now: float) -> None:
+        if self.conn.wire_tls:  # the real client's TLS records: the plaintext they carry is framed
+            data = self.conn.receive_wire(data)
+            if not data or self.conn.closed:
+                return
+        self._track_line(data, now)
         if self._dropped is not None:
             data = self._drop(data)
             if not data:
@@ -548,7 +633,24 @@ class _Session:
         chunk = bytes(self._held[:n])
         del self._held[:n]
         self._framer.taken(n)
+        self._give(chunk)
+
+    def _give(self, chunk: bytes) -> None:
+        """A unit to the machine: as sent, or (under TLS) as the records already in the trace carried it."""
+        if self.conn.wire_tls:
+            self.conn.deliver(chunk)
+            return
         self.conn.send(chunk)
+        if self.conn.wire_tls:  # that was STARTTLS: what came after it came before the handshake
+            self.conn.discard(bytes(self._held))  # CVE-2011-0411: never read as if it came over TLS
+            self._held.clear()
+
+    def _pushed(self) -> None:
+        """The machine spoke unasked (IMAP IDLE): its bytes go to the socket now."""
+        self._write()
+        transport = self.writer.transport
+        if transport.get_write_buffer_size() > PUSH_BUFFER_LIMIT:  # the client reads nothing
+            self.abort()
 
     def _cut_overlong(self) -> None:
         """A line longer than MAX_HELD: the machine gets its start (and refuses it), the rest is dropped."""
@@ -605,7 +707,7 @@ class _Session:
 
     async def _drain(self) -> None:
         try:
-            await asyncio.wait_for(self.writer.drain(), self.bridge.idle_timeout)
+            await asyncio.wait_for(self.writer.drain(), self.idle_timeout)
         except OSError:
             self.abort()
             if not self.conn.closed:
@@ -619,7 +721,10 @@ class _Session:
         """The bridge stops: 421 (RFC 5321 3.8), then close once it is written."""
         if not self.conn.closed:
             self.bridge._tick()
-            self.conn.interrupt(self.conn.machine.shutdown(), "server shutting down")
+            if self.conn.handshaking:
+                self.conn.close("server", "server shutting down")
+            else:
+                self.conn.interrupt(self.conn.machine.shutdown(), "server shutting down")
             self._write()
         if not self.writer.is_closing():
             self.writer.close()  # the pending read then sees EOF
@@ -897,12 +1002,15 @@ def cmd_serve(args) -> int:
     try:
         world = load_world(args.world)
         world.trace.meta.update({"serve": True})
-        ports = {"submission": args.submission_port, "smtp": args.smtp_port}
+        ports = {li.name: vars(args).get(f"{li.name}_port") for li in LISTENERS}
         bridge = Bridge(
             world, host=args.host or DEFAULT_HOST,
             ports={name: port for name, port in ports.items() if port is not None},
             max_connections=_given(args.max_connections, DEFAULT_MAX_CONNECTIONS),
             idle_timeout=_given(args.idle_timeout, DEFAULT_IDLE_TIMEOUT),
+            imap_idle_timeout=_given(args.imap_idle_timeout, DEFAULT_IMAP_IDLE_TIMEOUT),
+            pop3_idle_timeout=_given(args.pop3_idle_timeout, DEFAULT_POP3_IDLE_TIMEOUT),
+            ca_out=Path(args.ca_out) if args.ca_out else None,
             line_deadline=_given(args.line_deadline, DEFAULT_LINE_DEADLINE),
             data_deadline=_given(args.data_deadline, DEFAULT_DATA_DEADLINE),
             trace_window=_given(args.trace_window, TRACE_WINDOW),

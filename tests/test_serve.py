@@ -27,7 +27,15 @@ from email.message import EmailMessage
 import pytest
 
 from simulator.agents.world import DEFAULT_SPEC, UserSpec
-from simulator.serve import REAL_CLIENT, Bridge, ServeError, load_world, loopback_host, serve_world
+from simulator.serve import (
+    LISTENERS,
+    REAL_CLIENT,
+    Bridge,
+    ServeError,
+    load_world,
+    loopback_host,
+    serve_world,
+)
 from simulator.trace import (
     BytesSent,
     ConnectionClosed,
@@ -38,6 +46,7 @@ from simulator.trace import (
 )
 
 WAIT = 10.0  # seconds any single wait may take before the test fails
+FREE_PORTS = {li.name: 0 for li in LISTENERS}  # never the default ports: other tests may be serving
 HELO = "smtplib.example"
 
 
@@ -59,7 +68,7 @@ class ThreadedBridge:
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            self.bridge = Bridge(self.world, ports={"submission": 0, "smtp": 0}, out=self.lines.append,
+            self.bridge = Bridge(self.world, ports=FREE_PORTS, out=self.lines.append,
                                  **self.options)
             await self.bridge.start()
         except BaseException as exc:
@@ -753,7 +762,7 @@ def test_the_live_log_forgets_closed_sessions(serve):
 
 def test_an_unwritable_trace_path_is_a_clear_error(tmp_path):
     async def start() -> None:
-        await Bridge(serve_world(), ports={"submission": 0, "smtp": 0},
+        await Bridge(serve_world(), ports=FREE_PORTS,
                      trace_json=tmp_path / "no" / "such" / "dir" / "t.json").start()
 
     with pytest.raises(ServeError, match=r"cannot write the trace to .*t\.json"):
@@ -799,7 +808,7 @@ def test_a_busy_port_is_a_clear_error(serve):
     tb = serve()
 
     async def start_another() -> None:
-        await Bridge(serve_world(), ports={"submission": tb.submission, "smtp": 0}).start()
+        await Bridge(serve_world(), ports={**FREE_PORTS, "submission": tb.submission}).start()
 
     with pytest.raises(ServeError, match=r"cannot listen on 127\.0\.0\.1:\d+ for submission"):
         asyncio.run(start_another())
@@ -823,7 +832,8 @@ def test_mailsim_serve_end_to_end(tmp_path):
     trace_path = tmp_path / "trace.json"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", "serve", "--submission-port", "0", "--smtp-port", "0",
+        [sys.executable, "-m", "simulator.cli", "serve",
+         *(arg for li in LISTENERS for arg in (f"--{li.name}-port", "0")),
          "--trace-json", str(trace_path)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=env,
     )

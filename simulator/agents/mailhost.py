@@ -126,7 +126,7 @@ class MailHost:
             hostname=self.host.fqdn, policy=SmtpHostPolicy(self, role),
             peer_host=peer.fqdn, peer_addr=peer.addr, conn=peer.conn,
             max_message_size=self.config.max_message_size,
-            max_recipients=self.config.max_recipients, starttls=self.config.starttls,
+            max_recipients=self.config.max_recipients, starttls=self.config.starttls, tls=peer.tls,
             **({} if self.config.smtp_extensions is None else {"extensions": self.config.smtp_extensions}),
         )
 

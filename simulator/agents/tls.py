@@ -14,7 +14,7 @@ from simulator.net.tls import TlsFactory
 from simulator.net.world import Host
 from simulator.security.pki import CertFault, VirtualCA
 from simulator.security.tls import VERSIONS
-from simulator.security.tls_session import TlsSession
+from simulator.security.tls_session import ServedTlsSession, TlsSession
 
 
 class VirtualTls:
@@ -31,3 +31,9 @@ class VirtualTls:
         return partial(TlsSession, self.ca, server.fqdn, server_name=name,
                        fault=self.faults.get(server.name, CertFault.NONE),
                        version=self.version, server_version=self.server_version)
+
+    def served(self, server: Host, also: tuple[str, ...]) -> TlsFactory:
+        """The TLS of a connection whose client is a real program (``mailsim serve``): the server end only,
+        its certificate also naming ``also`` (``localhost``, ``127.0.0.1``)."""
+        return partial(ServedTlsSession, self.ca, server.fqdn, also=also,
+                       fault=self.faults.get(server.name, CertFault.NONE), version=self.server_version)

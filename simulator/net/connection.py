@@ -15,11 +15,22 @@ tells the machine when the handshake is done (``tls_established``) or that it
 failed (``tls_failed``: a ``TlsFailed`` event says why, and the connection
 closes, RFC 3207 4.1); ``Close`` ends the connection. An implicit-TLS service
 (RFC 8314) whose handshake fails closes before its machine says a word.
+
+A connection whose client is a real program (``external_client``: ``mailsim
+serve``) has no virtual client end. Its transport feeds what arrives on the
+real socket: :meth:`send` while no TLS is in place, and once TLS starts
+:meth:`receive_wire` (the bytes are the real client's TLS records, the wire
+itself, taken by the server end) followed by :meth:`deliver` of the
+plaintext they carried; what :meth:`read` returns is then the server's
+records, to write to the socket. The handshake is the real client's: it runs
+over as many reads as the client takes, and the machine hears of it
+(``tls_established``, or for implicit TLS its greeting) when the server end
+has finished it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from simulator.net.tls import MAX_HANDSHAKE_FLIGHTS, TlsEnd, TlsFactory, TlsLayer, pass_through
@@ -41,7 +52,8 @@ if TYPE_CHECKING:
 
 class Connection:
     def __init__(self, world: World, conn_id: str, client: Host, server: Host, server_addr: str,
-                 service: Service, machine: ServerMachine, *, tls: TlsFactory = pass_through) -> None:
+                 service: Service, machine: ServerMachine, *, tls: TlsFactory = pass_through,
+                 external_client: bool = False) -> None:
         self.world = world
         self.id = conn_id
         self.client = client
@@ -55,7 +67,11 @@ class Connection:
         self._layer: TlsLayer | None = None  # None until TLS starts
         self._client_tls: TlsEnd | None = None
         self._server_tls: TlsEnd | None = None
+        self.external = external_client  # the client is a real program: see the module docstring
+        # A real client's handshake under way: (mode, plaintext discarded, the server end).
+        self._awaiting: tuple[str, bytes, TlsEnd] | None = None
         self._record = world.recorder.record
+        self.on_push: Callable[[], None] | None = None  # told after the machine spoke unasked (see _pushed)
         if hasattr(machine, "on_output"):
             # A machine that speaks without being spoken to (IMAP IDLE, RFC 2177) hands its
             # events over here; its bytes go on the wire at once, for the client to read.
@@ -66,12 +82,25 @@ class Connection:
         """Whether a TLS layer sits between the wire and the endpoints."""
         return self._server_tls is not None
 
+    @property
+    def handshaking(self) -> bool:
+        """A real client's TLS handshake is under way (nothing can be said to it in plaintext)."""
+        return self._awaiting is not None
+
+    @property
+    def wire_tls(self) -> bool:
+        """A real client's bytes are TLS records now (its handshake, then the session): see :meth:`receive_wire`."""
+        return self.external and (self._awaiting is not None or self._server_tls is not None)
+
     def open(self) -> None:
         self._record(ConnectionOpened(
             conn=self.id, client_host=self.client.name, client_addr=self.client.address,
             server_host=self.server.name, server_addr=self.server_addr,
             port=self.service.port, service=self.service.name,
         ))
+        if self.service.implicit_tls and self.external:  # RFC 8314: TLS first; the real client begins it
+            self._await_client_tls("implicit", b"")
+            return
         if self.service.implicit_tls and not self._start_tls("implicit", b""):  # RFC 8314: TLS first
             self._close_failed_tls()
             return
@@ -87,6 +116,8 @@ class Connection:
         """The client writes ``data``; the server's answer waits in :meth:`read`."""
         if self.closed:
             raise ConnectionError(f"connection {self.id} is closed")
+        if self.wire_tls:
+            raise ConnectionError(f"connection {self.id}: TLS records go to receive_wire()")
         if data:
             if self._client_tls is None:
                 self._record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=data))
@@ -100,6 +131,74 @@ class Connection:
                 data = received
         self._after(self.machine.receive_data(data))
 
+    def receive_wire(self, data: bytes) -> bytes:
+        """A real client's TLS records in (see the module docstring); the plaintext they carried out.
+
+        The server end's answers (handshake flights, alerts) wait in :meth:`read`.
+        Give the plaintext to the machine with :meth:`deliver`.
+        """
+        if self.closed:
+            raise ConnectionError(f"connection {self.id} is closed")
+        end = self._server_tls if self._awaiting is None else self._awaiting[2]
+        assert end is not None, "receive_wire() without TLS: use send()"
+        plain = end.receive_wire(data)
+        self._record(BytesSent(conn=self.id, direction=C2S, plaintext=plain, wire=data))
+        self._observe(C2S, data)
+        self._flush_tls(end)
+        if self._awaiting is not None:
+            mode, discarded, _ = self._awaiting
+            if end.failure:
+                self._awaiting = None
+                self._record(TlsFailed(conn=self.id, mode=mode, server_reason=end.failure))
+                if mode == "starttls":
+                    self._record_events(self.machine.tls_failed())  # RFC 3207 4.1: no channel left
+                    self.machine.take_controls()
+                self._close("server", f"TLS handshake failed: {end.failure}")
+                return b""
+            if end.established:
+                self._awaiting = None
+                self._server_tls = end
+                self._record(TlsStarted(conn=self.id, mode=mode, layer=end.name, discarded=discarded))
+                if mode == "implicit":
+                    self._after(self.machine.start())
+                else:
+                    self._record_events(self.machine.tls_established())
+                    self._flush_server()
+        elif end.failure and not self.closed:  # a broken record: the session is over
+            self._record_events(self.machine.receive_data(b""))
+            self.machine.take_controls()
+            self._close("server", f"TLS failed: {end.failure}")
+            return b""
+        return plain
+
+    def deliver(self, plain: bytes) -> None:
+        """Plaintext that came in the real client's TLS records (recorded by :meth:`receive_wire`) to the machine."""
+        if self.closed:
+            raise ConnectionError(f"connection {self.id} is closed")
+        if plain:
+            self._after(self.machine.receive_data(plain))
+
+    def discard(self, data: bytes) -> None:
+        """Plaintext that came after STARTTLS, before the handshake (CVE-2011-0411): dropped, said in TlsStarted."""
+        if self._awaiting is not None and data:
+            mode, discarded, end = self._awaiting
+            self._awaiting = (mode, discarded + data, end)
+
+    def _await_client_tls(self, mode: str, leftover: bytes) -> None:
+        """Put the server end in place; the real client's handshake comes through :meth:`receive_wire`."""
+        layer = self._tls_factory()
+        self._layer = layer
+        layer.server.start()
+        self._awaiting = (mode, leftover, layer.server)
+
+    def _flush_tls(self, end: TlsEnd) -> None:
+        """Records the server end made on its own (handshake, alerts, close_notify) go to the real client."""
+        wire = end.take_wire()
+        if wire:
+            self._inbox += wire
+            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=b"", wire=wire))
+            self._observe(S2C, wire)
+
     def interrupt(self, events: list[Event], reason: str) -> None:
         """Record what the server machine did on its own (idle timer, shutdown) and queue its bytes.
 
@@ -112,10 +211,16 @@ class Connection:
         """The machine produced output on its own (a change pushed while idling)."""
         if not self.closed:
             self._after(events)
+            if self.on_push is not None:  # a transport (mailsim serve) writes the bytes to its socket
+                self.on_push()
 
     def close(self, by: str = "client", reason: str = "") -> None:
         """The client (or a fault) drops the connection."""
         if self.closed:
+            return
+        if self._awaiting is not None and self._awaiting[0] == "implicit":  # the machine never started
+            self._awaiting = None
+            self._close(by, reason or "closed during the TLS handshake")
             return
         self._record_events(self.machine.receive_data(b""))
         self._flush_server()
@@ -125,11 +230,17 @@ class Connection:
     def _close(self, by: str, reason: str = "") -> None:
         if by in ("client", "server"):
             self._tls_goodbye(by)
+        self._awaiting = None
         self.closed = True
         self._record(ConnectionClosed(conn=self.id, by=by, reason=reason))
 
     def _tls_goodbye(self, by: str) -> None:
         """The closing side's close_notify, and the peer's in answer (RFC 8446 6.1); none without TLS."""
+        if self.external:  # the real client answers for itself, on the socket
+            if by == "server" and self._server_tls is not None:
+                self._server_tls.close()
+                self._flush_tls(self._server_tls)
+            return
         if self._client_tls is None or self._server_tls is None:
             return
         ends = [(self._client_tls, self._server_tls, C2S), (self._server_tls, self._client_tls, S2C)]
@@ -149,6 +260,9 @@ class Connection:
         self._flush_server()
         for control in self.machine.take_controls():
             if isinstance(control, StartTls):
+                if self.external:
+                    self._await_client_tls("starttls", control.leftover)
+                    continue
                 if not self._start_tls("starttls", control.leftover):
                     self._record_events(self.machine.tls_failed())  # RFC 3207 4.1: no channel left
                     self.machine.take_controls()  # its Close: the connection closes here anyway
@@ -206,7 +320,14 @@ class Connection:
 
     def _flush_server(self) -> None:
         out = self.machine.data_to_send()
-        if not out:
+        if not out or self._awaiting is not None:  # mid-handshake nothing reaches the client
+            return
+        if self.external and self._server_tls is not None:
+            self._server_tls.send_plain(out)
+            wire = self._server_tls.take_wire()
+            self._inbox += wire
+            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=wire))
+            self._observe(S2C, wire)
             return
         if self._server_tls is None:
             self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=out))

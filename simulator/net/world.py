@@ -156,13 +156,18 @@ class World:
         self._conn_counter += 1
         return f"c{self._conn_counter}"
 
-    def connect(self, client: str, server: str, port: int, *, server_addr: str = ""):
+    def connect(self, client: str, server: str, port: int, *, server_addr: str = "",
+                external_tls: TlsFactory | None = None):
         """Open an in-memory connection, or record why it was refused and return None.
 
         ``server`` is the name the client checks the server's certificate
         against once TLS starts; a client that connected by address (a relay
         that looked up the MX) checks the host's name, as MTA-STS has it
         check the MX name (RFC 8461 4.1).
+
+        ``external_tls``: the client is a real program (``mailsim serve``),
+        which makes its own TLS; this factory gives the server end (see
+        :class:`~simulator.net.connection.Connection`).
         """
         from simulator.net.connection import Connection
 
@@ -182,8 +187,12 @@ class World:
             return None
         conn_id = self.next_conn_id()
         peer = Peer(client_host.name, client_host.address, client_host.fqdn, conn_id, service.implicit_tls)
-        tls = pass_through if self.tls_provider is None else self.tls_provider(
-            client_host, target, server if server.lower().rstrip(".") not in target.addresses else target.fqdn)
-        conn = Connection(self, conn_id, client_host, target, addr, service, service.factory(peer), tls=tls)
+        if external_tls is not None:
+            tls = external_tls
+        else:
+            tls = pass_through if self.tls_provider is None else self.tls_provider(
+                client_host, target, server if server.lower().rstrip(".") not in target.addresses else target.fqdn)
+        conn = Connection(self, conn_id, client_host, target, addr, service, service.factory(peer), tls=tls,
+                          external_client=external_tls is not None)
         conn.open()
         return conn

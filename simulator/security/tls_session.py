@@ -14,6 +14,7 @@ This fills the connection's TLS slot (``simulator.net.tls``: ``client``,
 from __future__ import annotations
 
 import ssl
+import weakref
 from functools import lru_cache
 
 from simulator.security.memfile import MemoryFile
@@ -56,5 +57,45 @@ class TlsSession:
         assert self._log is not None
         self._secrets = self._log.read()
         self._context.keylog_filename = None  # type: ignore[assignment]  # closes OpenSSL's handle of it
+        self._log.close()
+        self._log = None
+
+
+class ServedTlsSession:
+    """The server end of a session whose client is a real program on loopback (``mailsim serve``).
+
+    The real client makes its own TLS: the bytes on the socket are the wire,
+    so there is no virtual client end (:attr:`client` is None) and the server
+    end's context keeps the key log, which the record view reads to show
+    what the records carry. ``also`` are further names of the certificate
+    (``localhost``, ``127.0.0.1``: what a real client on this computer checks).
+    """
+
+    client = None
+
+    def __init__(self, ca: VirtualCA, host: str, *, also: tuple[str, ...] = (), fault: CertFault = CertFault.NONE,
+                 version: str = "TLSv1.3") -> None:
+        self._log: MemoryFile | None = MemoryFile("keylog")
+        weakref.finalize(self, self._log.close)  # a client that never finished its handshake: no fd left open
+        self._secrets = b""
+        # Its own context, not the cached one: the key log belongs to this session.
+        self._context = server_context(ca.issue(host, also=also, fault=fault), version=version)
+        self._context.keylog_filename = self._log.path
+        self.server = TlsEndpoint(self._context, server_side=True)
+        self.view = RecordView(self._key_log)
+
+    def observe(self, conn: str, direction: str, wire: bytes) -> list[TlsRecord]:
+        records = self.view.observe(conn, direction, wire)
+        if self._log is not None and (self.server.established or self.server.failure):
+            self._release()
+        return records
+
+    def _key_log(self) -> bytes:
+        return self._log.read() if self._log is not None else self._secrets
+
+    def _release(self) -> None:
+        assert self._log is not None
+        self._secrets = self._log.read()
+        self._context.keylog_filename = None  # type: ignore[assignment]
         self._log.close()
         self._log = None

@@ -16,15 +16,17 @@ FAULT_STAGES = ("MAIL", "RCPT", "DATA")
 
 
 def new_server(*, hostname: str, policy: SmtpPolicy, peer_host: str = "", peer_addr: str = "",
-               conn: str = "", starttls: bool = False, **limits: Any) -> SmtpServer:
+               conn: str = "", starttls: bool = False, tls: bool = False, **limits: Any) -> SmtpServer:
     """A server machine for ``hostname`` on connection ``conn``; ``limits`` are :class:`SmtpServerConfig` fields.
 
-    ``starttls`` adds STARTTLS (RFC 3207) to what EHLO offers.
+    ``starttls`` adds STARTTLS (RFC 3207) to what EHLO offers; ``tls``: the
+    connection runs TLS from its first byte (submissions, RFC 8314 3.3), so
+    STARTTLS is not offered and the session counts as protected.
     """
     config = SmtpServerConfig(hostname=hostname, **limits)
     if starttls and "STARTTLS" not in config.extensions:
         config.extensions = (*config.extensions, "STARTTLS")
-    return SmtpServer(config, policy, Session(peer_host=peer_host, peer_addr=peer_addr), conn=conn)
+    return SmtpServer(config, policy, Session(peer_host=peer_host, peer_addr=peer_addr, tls=tls), conn=conn)
 
 
 def new_client(*, helo_name: str, messages: list | None = None, use_pipelining: bool = True) -> SmtpClient:
