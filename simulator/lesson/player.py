@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from simulator.replay import Arrow, HostColumn, Replay, StepView, TranscriptLine, WireChunk, World
+from simulator.replay.arrivals import Arrival, arrivals
 from simulator.replay.kinds import kind_of
 from simulator.replay.text import describe_event, md_escape
 from simulator.trace import CheckStep, DnsLookup, MailboxChanged, TlsRecord, Trace
@@ -58,10 +59,10 @@ class Player:
         self.tls: list[tuple[int, TlsRecord]] = r.of(TlsRecord)
         self.dns: list[tuple[int, DnsLookup]] = r.of(DnsLookup)
         self.checks: list[tuple[int, CheckStep]] = r.of(CheckStep)
-        self.delivered: list[tuple[int, MailboxChanged]] = [
-            (n, e) for n, e in r.of(MailboxChanged) if e.action == "delivered"]
+        # Messages that reached a folder: delivered, appended by a client, copied or moved.
+        self.arrived: list[tuple[int, Arrival]] = arrivals(r.of(MailboxChanged))
         self._lists = {"tls": [n for n, _ in self.tls], "dns": [n for n, _ in self.dns],
-                       "checks": [n for n, _ in self.checks], "delivered": [n for n, _ in self.delivered]}
+                       "checks": [n for n, _ in self.checks], "arrived": [n for n, _ in self.arrived]}
 
     @classmethod
     def from_result(cls, result: RunResult, lesson: Lesson | None = None, *, asks: bool = True) -> Player:
@@ -189,15 +190,15 @@ class Player:
         return dataclasses.replace(self.replay.view(index), narration=self.narration(index),
                                    ask=self.ask_at(index), answer=self.answers.get(step.step_id))
 
-    def message(self, index: int | None = None) -> tuple[MailboxChanged | None, MessageView | None, int, bool]:
-        """The latest message delivered up to step ``index``, parsed; how many so far; whether it is new."""
+    def message(self, index: int | None = None) -> tuple[Arrival | None, MessageView | None, int, bool]:
+        """The latest message to reach a folder up to step ``index``, parsed; how many so far; whether it is new."""
         from simulator.lesson.message_view import parse
 
         index = self.index if index is None else index
-        n = self.upto("delivered", index)
+        n = self.upto("arrived", index)
         if n == 0:
             return None, None, 0, False
-        step, d = self.delivered[n - 1]
+        step, d = self.arrived[n - 1]
         view = self._parsed.get(d.seq)
         if view is None:
             view = self._parsed[d.seq] = parse(d.raw)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.replay import Index, Live, MachineView, MessageRow, TranscriptLine, World
+from simulator.replay.arrivals import Arrival, arrivals
+from simulator.replay.mailboxes import MailboxesView, mailboxes_view
 from simulator.trace import MailboxChanged
 
 RECONNECT = "Press ctrl+r to connect again."
@@ -81,6 +83,7 @@ class Sandbox:
         self.history: list[str] = []
         self.output: list[TranscriptLine] = []
         self.commands = 0
+        self.last_events: list = []
         self._absorb()  # world setup: mailboxes created
         self.connect()
 
@@ -119,6 +122,7 @@ class Sandbox:
     def _absorb(self) -> list[TranscriptLine]:
         new: list[TranscriptLine] = []
         events = self.trace.events[self._seen :]
+        self.last_events = events
         self._seen = len(self.trace.events)
         was_open = self.conn is not None and self.conn.id not in self.fold.closed
         for event in events:
@@ -164,7 +168,11 @@ class Sandbox:
     def mailboxes(self) -> dict[tuple[str, str, str], list[MessageRow]]:
         return self.fold.mailbox_rows()
 
-    def delivered(self) -> list[MailboxChanged]:
-        """Every message delivered to a mailbox so far, oldest first, as the trace recorded it
-        (its ``raw`` bytes are the message as stored: dot-stuffing already undone)."""
-        return [e for _, e in Index(self.trace).of(MailboxChanged) if e.action == "delivered"]
+    def mail_view(self) -> MailboxesView:
+        """The Mailboxes pane's model, lighting what the last typed line changed."""
+        return mailboxes_view(self.fold, self.last_events)
+
+    def delivered(self) -> list[Arrival]:
+        """Every message that reached a folder so far (delivered, appended, copied, moved), oldest
+        first (its ``raw`` bytes are the message as stored: dot-stuffing already undone)."""
+        return [a for _, a in arrivals(Index(self.trace).of(MailboxChanged))]

@@ -440,10 +440,24 @@ _MAILBOX_FOLDS: dict[str, Callable[[World, MailboxChanged], None]] = {
 }
 
 
+# Bookkeeping that does not count as touching a folder when the world's setup (step 0) does it.
+_SETUP_ONLY = frozenset({"created", "subscribed", "unsubscribed"})
+
+
 def _mailbox_fold(w: World, e: MailboxChanged, step: int) -> None:
     fold = _MAILBOX_FOLDS.get(e.action)
     if fold is not None:
         fold(w, e)
+    if e.action == "locked":
+        w.locked.add((e.host, e.user))
+    elif e.action == "unlocked":
+        w.locked.discard((e.host, e.user))
+    elif e.action == "deleted":
+        w.touched.discard((e.host, e.user, e.folder))
+    elif step > 0 or e.action not in _SETUP_ONLY:
+        w.touched.add((e.host, e.user, e.folder))
+        if e.dest:
+            w.touched.add((e.host, e.user, e.dest))
 
 
 def _view_text(e: MailboxView) -> str:
@@ -461,6 +475,7 @@ def _view_text(e: MailboxView) -> str:
 def _view_fold(w: World, e: MailboxView, step: int) -> None:
     if e.folder:
         w.views[e.conn] = e
+        w.touched.add((e.host, e.user, e.folder))
     else:
         w.views.pop(e.conn, None)
 

@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from simulator.replay.index import Index
 from simulator.replay.kinds import DNS, kind_of
+from simulator.replay.mailboxes import mailboxes_view
 from simulator.replay.text import hex_lines, is_readable, split_lines
 from simulator.replay.views import Arrow, HostColumn, StepView, TranscriptLine, WireChunk
 from simulator.replay.world import MachineKey, World, initial_states
@@ -195,7 +196,7 @@ class Replay:
             expectations=tuple(e for e in events if isinstance(e, ExpectationChecked)),
             machines=tuple(world.machine_views(conn, step)) if conn else (),
             conn=conn, hosts=tuple(self.hosts), mailboxes=world.mailbox_rows(),
-            queues=tuple(world.queues.values()), clock=world.clock,
+            queues=tuple(world.queues.values()), clock=world.clock, mail=mailboxes_view(world, events),
         )
 
     def views(self) -> list[StepView]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from simulator.trace import Event, ExpectationChecked, QueueChanged, Step
+
+if TYPE_CHECKING:
+    from simulator.replay.mailboxes import MailboxesView
 
 # What an arrow of the sequence diagram shows:
 #   command / reply  -- bytes a client sent / a server answered (one arrow per command, per reply)
@@ -139,6 +142,7 @@ class StepView:
     mailboxes: Mailboxes
     queues: tuple[QueueChanged, ...]
     clock: float
+    mail: MailboxesView | None = None  # the Mailboxes pane's model (folders, flags, sessions)
     narration: str = ""  # Markdown
     ask: object | None = None
     answer: object | None = None

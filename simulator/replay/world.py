@@ -43,6 +43,10 @@ class World:
     clock: float = 0.0
     # What each IMAP session has told its client (by connection): see trace.MailboxView.
     views: dict[str, MailboxView] = field(default_factory=dict)
+    # Folders a step did something to (the world's setup only creates them), and the
+    # maildrops a POP3 session holds locked (RFC 1939 8): what the Mailboxes pane shows.
+    touched: set[tuple[str, str, str]] = field(default_factory=set)
+    locked: set[tuple[str, str]] = field(default_factory=set)
     # Replies a server has recorded on a connection and not yet sent as bytes (how the
     # diagram knows where one reply of a pipelined group ends and the next begins).
     unsent: dict[str, list[ReplySent]] = field(default_factory=dict)
@@ -60,6 +64,8 @@ class World:
             queues=dict(self.queues),
             clock=self.clock,
             views=dict(self.views),
+            touched=set(self.touched),
+            locked=set(self.locked),
             unsent={k: list(v) for k, v in self.unsent.items()},
             initial=self.initial,  # shared: it never changes while folding
         )

@@ -150,7 +150,7 @@ def test_a_synthetic_long_trace_folds_in_one_pass() -> None:
     last = player.view(player.count - 1)
     assert last.machines[0].state == "CLOSED"
     boxes = last.mailboxes[("mx.example.net", "bob@example.net", "INBOX")]
-    assert len(boxes) == len(player.delivered)
+    assert len(boxes) == len(player.arrived)
     assert player.upto("arrows", player.count - 1) == len(player.arrows)
 
 

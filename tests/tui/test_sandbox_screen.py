@@ -86,7 +86,8 @@ async def test_the_delivered_message_opens_with_its_dots_unstuffed(make_app) -> 
         console = Console(width=boxes.size.width or 78, color_system=None, record=True)
         console.print(boxes.rendered)
         drawn = console.export_text()
-        assert "bob@example.net/INBOX  on mx.example.net" in drawn
+        assert "bob@example.net  on mx.example.net" in drawn and " INBOX  1 message" in drawn
+        assert "also: Sent, Drafts, Junk, Trash (empty)" in drawn  # empty special-use folders on one line
         assert "dots" in drawn and " B" in drawn
         assert "m\na\ni\nl" not in drawn  # no cell wrapping letter by letter
         await pilot.press("right_square_bracket")  # the message, as the mailbox holds it

@@ -240,7 +240,7 @@ class LessonScreen(Screen):
             elif isinstance(widget, ChecksPane):
                 widget.show((p.checks[: p.upto("checks")], i))
             elif isinstance(widget, MailboxesPane):
-                widget.show((view.mailboxes, view.queues))
+                widget.show((view.mail, view.queues))
             elif isinstance(widget, EventsPane):
                 widget.show((f"Step {i}: {view.step.title or view.step.step_id}", _LazyLines(view.events)))
             elif isinstance(widget, DiffPane):

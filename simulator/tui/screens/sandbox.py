@@ -105,7 +105,7 @@ class SandboxScreen(Screen):
         hint = self.sandbox.hint()
         self.query_one("#hint", Static).update(Content.from_markup("[$text-accent]$h[/]", h=hint))
         self.query_one(StatePane).show(self.sandbox.machines())
-        self.query_one(MailboxesPane).show((self.sandbox.mailboxes(), ()))
+        self.query_one(MailboxesPane).show((self.sandbox.mail_view(), ()))
         self.query_one(MessagePane).show(self._message())
 
     def _message(self) -> MessageModel:
@@ -186,7 +186,7 @@ The hint line lists the commands the server's **state table** accepts in its
 current state. After `DATA` and the `354` reply every line is message text,
 until a line holding only a dot.
 
-The **Message** tab shows the last message delivered, as the mailbox holds it:
+The **Message** tab shows the last message to reach a folder (delivered, appended, copied or moved), as the mailbox holds it:
 a line you typed as `..two dots` (dot-stuffed, RFC 5321 section 4.5.2) is
 stored as `.two dots`.
 

@@ -1,4 +1,7 @@
-"""The message as delivered: MIME tree, trace headers, DKIM-Signature tags, Authentication-Results."""
+"""The message as its folder holds it: MIME tree, trace headers, DKIM-Signature tags, Authentication-Results.
+
+A message reaches a folder by delivery, IMAP APPEND, COPY or MOVE (see replay.arrivals).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +11,16 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from simulator.lesson.message_view import MessageView, node_details
-from simulator.trace import MailboxChanged
+from simulator.replay.arrivals import Arrival
 from simulator.tui.widgets.panes import PANE_CSS, RichPane
 
 
 @dataclass(frozen=True)
 class MessageModel:
-    delivered: MailboxChanged | None  # the delivery, as the trace recorded it
+    delivered: Arrival | None  # the latest arrival in a folder (delivery, APPEND, copy or move)
     view: MessageView | None
-    count: int  # messages delivered so far
-    current: bool  # delivered during the current step
+    count: int  # messages arrived so far
+    current: bool  # arrived during the current step
 
 
 class MessagePane(RichPane):
@@ -27,16 +30,15 @@ class MessagePane(RichPane):
         if model is None:
             return Text("")
         if model.delivered is None or model.view is None:
-            return Text("No message has been delivered to a mailbox yet. Once a server delivers one, "
-                        "it appears here as the recipient's mailbox holds it: the MIME structure, the "
+            return Text("No message has reached a mailbox yet. Once a server delivers one (or a client "
+                        "appends, copies or moves one), it appears here as the recipient's mailbox holds it: the MIME structure, the "
                         "Received trail each hop added, DKIM signatures and authentication results.",
                         self.s("muted"))
         d, v = model.delivered, model.view
         parts: list[RenderableType] = []
-        head = Text(f"Delivered to {d.user}/{d.folder} on {d.host} (UID {d.uid}, {v.size} bytes)",
-                    self.s("title"))
+        head = Text(d.heading(v.size), self.s("title"))
         if model.count > 1:
-            head.append(f"   latest of {model.count} delivered so far", self.s("muted"))
+            head.append(f"   latest of {model.count} arrived so far", self.s("muted"))
         if model.current:
             head.append("   ← this step", self.s("warn"))
         parts.append(head)

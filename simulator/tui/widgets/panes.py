@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from simulator.replay import MessageRow
+from simulator.replay.mailboxes import LEGEND, MailboxesView, UserBoxes, flag_marks
 from simulator.replay.text import plural
 from simulator.trace import CheckStep, DnsLookup, QueueChanged
 from simulator.tui.widgets.palette import palette
@@ -157,28 +157,25 @@ class ChecksPane(RichPane):
 
 
 class MailboxesPane(RichPane):
+    """Per user, the folders with mail or touched (UIDs, flags as marks, the step's changes lit),
+    the empty special-use folders on one line, and what each open session has been told."""
+
     DEFAULT_CSS = PANE_CSS.format(name="MailboxesPane")
 
-    def render_model(self, model: tuple[dict[tuple[str, str, str], list[MessageRow]], Sequence[QueueChanged]] | None):
+    def render_model(self, model: tuple[MailboxesView, Sequence[QueueChanged]] | None):
         if model is None:
             return Text("")
-        boxes, queues = model
-        parts: list[RenderableType] = [Text("Mailboxes", self.s("title"))]
-        if not boxes:
+        view, queues = model
+        head = Text("Mailboxes", self.s("title"))
+        head.append(f"   {LEGEND}", self.s("muted"))
+        parts: list[RenderableType] = [head]
+        if not view.users and not view.quiet:
             parts.append(Text("No mailboxes.", self.s("muted")))
-        # One heading per mailbox and a narrow table of its messages: four columns fit a side pane.
-        for (host, user, folder), messages in boxes.items():
-            head = Text(f"{user}/{folder}", self.s("key"))
-            head.append(f"  on {host}", self.s("muted"))
-            if not messages:
-                head.append("  (empty)", self.s("muted"))
-                parts.append(head)
-                continue
-            parts.append(head)
-            t = self.table("UID", "flags", "subject", "size")
-            for msg in messages:
-                t.add_row(str(msg.uid), " ".join(msg.flags), msg.subject, f"{msg.size} B")
-            parts.append(t)
+        for user in view.users:
+            parts += self.user_parts(user)
+        if view.quiet:
+            names = ", ".join(user for _, user in view.quiet)
+            parts.append(Text(f"No mail yet: {names}", self.s("muted")))
         parts.append(Text(""))
         parts.append(Text("Outbound queues", self.s("title")))
         if queues:
@@ -190,6 +187,38 @@ class MailboxesPane(RichPane):
         else:
             parts.append(Text("Nothing queued.", self.s("muted")))
         return Group(*parts)
+
+    def user_parts(self, user: UserBoxes) -> list[RenderableType]:
+        head = Text(user.user, self.s("key"))
+        head.append(f"  on {user.host}", self.s("muted"))
+        if user.locked:
+            head.append("  maildrop locked by a POP3 session", self.s("warn"))
+        parts: list[RenderableType] = [Text(""), head]
+        for folder in user.folders:
+            line = Text(f" {folder.name}", self.s("title"))
+            line.append(f"  {plural(len(folder.messages), 'message')}", self.s("muted"))
+            if folder.gone:
+                line.append(f"  UID {', '.join(map(str, folder.gone))} removed in this step", self.s("bad"))
+            parts.append(line)
+            if folder.messages:
+                t = Table(box=None, show_edge=False, pad_edge=False, header_style=self.s("muted"), padding=(0, 1))
+                t.add_column("  UID", justify="right", no_wrap=True)
+                t.add_column("flags", no_wrap=True)
+                t.add_column("subject", overflow="fold", max_width=48)
+                t.add_column("size", justify="right", no_wrap=True)
+                for msg in folder.messages:
+                    t.add_row(str(msg.uid), flag_marks(msg.flags), msg.subject or "(no subject)", f"{msg.size} B",
+                              style=self.s("current") if msg.uid in folder.lit else None)
+                parts.append(t)
+        if user.idle:
+            parts.append(Text(f" also: {', '.join(user.idle)} (empty)", self.s("muted")))
+        for session in user.sessions:
+            line = Text(" ")
+            line.append(session.summary(), self.s("current") if session.changed else None)
+            parts.append(line)
+            for behind in session.behind:
+                parts.append(Text(f"   {behind}", self.s("warn")))
+        return parts
 
 
 class EventsPane(RichPane):
