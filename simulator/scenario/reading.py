@@ -19,11 +19,12 @@ from simulator.net.connection import Connection
 from simulator.protocols.imap import client as imap
 from simulator.protocols.imap import states as imap_states
 from simulator.protocols.pop3 import client as pop3
+from simulator.protocols.pop3 import states as pop3_states
 from simulator.protocols.registry import protocol
 from simulator.protocols.spec import ReplyLike, ReplyReader
 from simulator.scenario import models as m
 from simulator.scenario.world import resolve_login
-from simulator.trace import FaultInjected
+from simulator.trace import FaultInjected, StateChanged
 
 if TYPE_CHECKING:
     from simulator.scenario.runner import Runner
@@ -111,7 +112,7 @@ def check_mail(runner: Runner, step: m.CheckMailStep) -> None:
     if session is None:
         return
     user, password, _ = resolve_login(runner.spec, step.from_, step.user, step.password, step.server)
-    seen = runner.downloaded.setdefault((step.from_, user), set())
+    seen = runner.downloaded.get((step.from_, user), set())
     client: pop3.Pop3Client = session.client
     client.send(pop3.Login(user, password, step.login))
     client.send(pop3.Download(delete=not step.leave_on_server,
@@ -120,12 +121,29 @@ def check_mail(runner: Runner, step: m.CheckMailStep) -> None:
         client.send(pop3.Quit())
     exchange(runner, session)
     runner.last_download = list(client.messages)
-    seen.update(msg.unique_id for msg in client.messages if msg.unique_id)
+    _remember(runner, session)
+
+
+def _remember(runner: Runner, session: Session) -> None:
+    """Once the server has signed off, the device counts what it downloaded as had (by UIDL).
+
+    A session that dropped first counts for nothing: the server kept every message
+    (RFC 1939 6), and the device fetches them again next time, as a mail program does.
+    """
+    if _signed_off(runner, session):
+        uids = {msg.unique_id for msg in session.client.messages if msg.unique_id}
+        runner.downloaded.setdefault((session.device, session.user), set()).update(uids)
+
+
+def _signed_off(runner: Runner, session: Session) -> bool:
+    return any(isinstance(e, StateChanged) and e.conn == session.conn.id and e.machine == pop3.MACHINE
+               and e.from_state == pop3_states.C_EXPECT_QUIT_REPLY and e.trigger == pop3_states.OK
+               for e in reversed(runner.world.trace.events))
 
 
 def check_mail_title(step: m.CheckMailStep) -> str:
     keep = "leaves the mail on the server" if step.leave_on_server else "downloads and deletes"
-    return f"{step.from_} checks mail with POP3 ({keep})"
+    return f"{step.from_} checks mail with POP3 ({keep}{'' if step.quit else ', no QUIT yet'})"
 
 
 # --- IMAP ---------------------------------------------------------------------------
@@ -217,7 +235,15 @@ def idle(runner: Runner, step: m.SessionStep) -> None:
 
 
 def sync(runner: Runner, step: m.SessionStep) -> None:
-    _command(runner, step, imap.Noop())
+    """NOOP, the server's chance to report changes (RFC 9051 6.1.2); then, as a mail program does,
+    FETCH the UIDs and flags of the messages that EXISTS announced."""
+    result = _command(runner, step, imap.Noop())
+    if result is None:
+        return
+    client: imap.ImapClient = runner.sessions[step.conn].client
+    unknown = [n for n, info in enumerate(client.messages, 1) if info.uid is None]
+    if unknown and client.state == imap_states.C_SELECTED:
+        _command(runner, step, imap.Fetch(f"{unknown[0]}:*", "(UID FLAGS)"))
 
 
 def logout(runner: Runner, step: m.SessionStep) -> None:
@@ -228,6 +254,7 @@ def logout(runner: Runner, step: m.SessionStep) -> None:
     if session.protocol == "pop3":
         session.client.send(pop3.Quit())
         exchange(runner, session)
+        _remember(runner, session)
     else:
         _command(runner, step, imap.Logout())
 

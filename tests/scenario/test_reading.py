@@ -281,3 +281,47 @@ def test_located_errors(tmp_path: Path) -> None:
 def test_model_errors(tmp_path: Path, step: str, message: str) -> None:
     (got,) = errors(tmp_path, f"- {step}\n")
     assert message in got, got
+
+
+# --- the bundled reading-mail content ------------------------------------------------------
+
+
+READING = ("pop3-download-delete", "pop3-dropped-connection", "pop3-vs-imap", "imap-two-devices")
+
+
+@pytest.mark.parametrize("name", READING)
+def test_bundled_scenario_and_lesson_run_with_expectations_met(name: str) -> None:
+    from simulator import content
+    from simulator.scenario.loader import load_lesson
+
+    lesson, scenario = load_lesson(content.content_dir("lessons") / f"{name}.yaml")
+    result = run_scenario(scenario)
+    assert result.ok, result.failures
+    assert sum(1 for s in scenario.steps if s.ask is not None) >= 2  # issue 8.7: two predict questions
+    assert lesson.topic == "Reading mail" and lesson.rfcs
+
+
+def test_interrupted_download_is_fetched_again(tmp_path: Path) -> None:
+    # only_new skips what a device downloaded in a session the server signed off, not a dropped one
+    result = run(tmp_path, """\
+        - {id: a, action: check_mail, from: bob-laptop, leave_on_server: true, quit: false}
+        - {id: b, action: drop, conn: bob-laptop}
+        - {id: c, action: check_mail, from: bob-laptop, leave_on_server: true, expect: {downloaded: {count: 1}}}
+        - {id: d, action: check_mail, from: bob-laptop, leave_on_server: true, expect: {downloaded: {count: 0}}}
+        """)
+    assert result.ok, result.failures
+
+
+def test_sync_fetches_flags_of_new_messages(tmp_path: Path) -> None:
+    result = run(tmp_path, """\
+        - {id: phone, action: open_mailbox, from: bob-phone}
+        - {id: send2, action: send_message, from: alice-laptop, sender: alice@example.org, to: [bob@example.net],
+           subject: "Or one?", body: "one?"}
+        - {id: relay2, action: run_queue, expect: {view: {conn: bob-phone, exists: 1}}}
+        - {id: news, action: sync, conn: bob-phone, expect: {view: {conn: bob-phone, exists: 2, uids: [1, 2]}}}
+        """)
+    assert result.ok, result.failures
+    (phone,) = conn_of(result, "bob-phone")
+    sent = [f"{e.verb} {e.argument}" for e in result.trace.events if isinstance(e, CommandReceived)
+            and e.conn == phone]
+    assert sent[-2:] == ["NOOP [a4]", "FETCH [a5] 2:* (UID FLAGS)"]  # RFC 9051 6.1.2, then only the new one
