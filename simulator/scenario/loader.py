@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from simulator.scenario.hints import syntax_hint
 from simulator.scenario.models import Lesson, Scenario
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,10 +53,12 @@ class _Pos:
 class Located:
     """A YAML document as Python data, plus the position of every path in it."""
 
-    def __init__(self, file: str, data: Any, positions: dict[Path_, _Pos]) -> None:
+    def __init__(self, file: str, data: Any, positions: dict[Path_, _Pos],
+                 plain: dict[Path_, str] | None = None) -> None:
         self.file = file
         self.data = data
         self.positions = positions
+        self.plain = plain or {}  # path -> the text of an unquoted scalar, as written (for hints)
 
     def error(self, path: Path_, message: str, *, at_key: bool = False) -> ContentError:
         pos = self.positions.get(path)
@@ -181,8 +185,10 @@ def parse_yaml(text: str, file: str) -> Located:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        prefix = "" if isinstance(exc, _Limit) else "YAML syntax: "
-        raise ContentErrors([ContentError(file, line, col, f"{prefix}{problem}")]) from None
+        if isinstance(exc, _Limit):
+            raise ContentErrors([ContentError(file, line, col, problem)]) from None
+        line, col, problem = syntax_hint(text, exc, line, col, problem)
+        raise ContentErrors([ContentError(file, line, col, f"YAML syntax: {problem}")]) from None
     except yaml.YAMLError as exc:
         raise ContentErrors([ContentError(file, 0, 0, f"YAML: {exc}")]) from None
     finally:
@@ -191,6 +197,7 @@ def parse_yaml(text: str, file: str) -> Located:
         raise ContentErrors([ContentError(file, 1, 1, "the file is empty")])
     constructor = yaml.SafeLoader("")
     positions: dict[Path_, _Pos] = {(): _Pos(_mark(root), _mark(root))}
+    plain: dict[Path_, str] = {}
     errors: list[ContentError] = []
     budget = [MAX_VALUES]
 
@@ -293,6 +300,8 @@ def parse_yaml(text: str, file: str) -> Located:
                 positions.setdefault((*path, n), _Pos(_mark(item), _mark(item)))
                 items.append(walk(item, (*path, n), inner))
             return items
+        if isinstance(node, yaml.ScalarNode) and node.style is None:
+            plain.setdefault(path, node.value)
         return scalar(node)[1]
 
     try:
@@ -301,7 +310,7 @@ def parse_yaml(text: str, file: str) -> Located:
         data = None
     if errors:
         raise ContentErrors(errors)
-    return Located(file, data, positions)
+    return Located(file, data, positions, plain)
 
 
 def _path_in_document(doc: Located, loc: tuple[Any, ...]) -> Path_:
@@ -320,26 +329,115 @@ def _describe(path: Path_) -> str:
     return out
 
 
-def validation_errors(doc: Located, exc: ValidationError) -> list[ContentError]:
+_CONTAINER_TYPES = ("list_type", "dict_type", "model_type", "model_attributes_type")
+
+
+_PATTERN_WORDS = {
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$": "letters, digits, '_', '.' and '-', starting with a letter or digit (no spaces)",
+    r"^[a-z0-9][a-z0-9-]*$": "lower-case letters, digits and '-', starting with a letter or digit (no spaces)",
+}
+
+
+def _python_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    return "empty (null)" if value is None else f"a single value ({value!r})" if len(repr(value)) < 40 else "a single value"
+
+
+def _quoted_names(expected: str) -> list[str]:
+    """The names in pydantic's "'a', 'b' or 'c'"."""
+    return re.findall(r"'([^']*)'", expected)
+
+
+def _message(doc: Located, root: type[BaseModel] | None, err: Any, loc: tuple[Any, ...],
+             path: Path_) -> tuple[Path_, str, bool]:
+    """(path, message, at_key) for one pydantic error, worded for a teacher."""
+    from simulator.scenario.hints import text_expected
+    from simulator.scenario.suggest import nearest
+
+    kind = err["type"]
+    where = _describe(path)
+    if kind in ("extra_forbidden", "missing", "invalid_key"):  # invalid_key: a number where names go
+        parent = path if kind == "missing" else path[:-1]
+        what = "missing required key" if kind == "missing" else "unknown key"
+        inside = f" in {_describe(parent)}" if parent else ""
+        message = f"{what} {loc[-1]!r}{inside}"
+        if kind == "extra_forbidden" and isinstance(loc[-1], str):
+            siblings = _fields_at(doc, root, path) if root is not None else []
+            if (guess := nearest(loc[-1], siblings)) is not None:
+                message += f": did you mean {guess!r}?"
+        return path, message, True
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tags = _quoted_names(str(err.get("ctx", {}).get("expected_tags", "")))
+        key = str(err.get("ctx", {}).get("discriminator", "action")).strip("'")
+        if kind == "union_tag_not_found":
+            return path, f"missing required key {key!r} in {where}; one of: {', '.join(tags)}", True
+        tag = str(err.get("ctx", {}).get("tag", ""))
+        guess = nearest(tag, tags)
+        said = f": did you mean {guess!r}?" if guess else ""
+        return (*path, key), f"{_describe((*path, key))}: unknown {key} {tag!r}{said} ({key}s: {', '.join(tags)})", False
+    msg = err["msg"].removeprefix("Value error, ")
+    if kind == "string_type" and (hint := text_expected(doc.plain.get(path), err.get("input"))):
+        msg = hint
+    elif kind == "literal_error" and isinstance(err.get("input"), str):
+        names = _quoted_names(str(err.get("ctx", {}).get("expected", "")))
+        if (guess := nearest(err["input"], names)) is not None:
+            msg = f"{err['input']!r} is not one of {', '.join(names)}: did you mean {guess!r}?"
+    elif kind == "string_pattern_mismatch" and (words := _PATTERN_WORDS.get(
+            str(err.get("ctx", {}).get("pattern", "")))) is not None:
+        msg = f"{err.get('input')!r} is not a valid id: {words}"
+    elif kind in ("model_attributes_type", "dict_type", "model_type") and not isinstance(err.get("input"), dict):
+        msg = f"a mapping (key: value lines) is expected here, not {_python_kind(err.get('input'))}"
+    elif kind == "list_type" and not isinstance(err.get("input"), dict | list):
+        one = doc.plain.get(path, "item")
+        msg = f"a list is expected here, not a single value: write [{one}] (or one '- item' per line)"
+    return path, f"{where}: {msg}" if where else msg, False
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation may hold (through Optional, list, dict values, unions, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _keys_of(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's keys as written in YAML (aliases) and their annotations."""
+    return {(f.alias or name): f.annotation for name, f in model.model_fields.items()}
+
+
+def _fields_at(doc: Located, root: type[BaseModel], path: Path_) -> list[str]:
+    """The keys the mapping holding ``path``'s last key may have (steps chosen by their action)."""
+    models: list[type[BaseModel]] = [root]
+    data: Any = doc.data
+    for part in path[:-1]:
+        data = data.get(part) if isinstance(data, dict) else (
+            data[part] if isinstance(data, list) and isinstance(part, int) and part < len(data) else None)
+        if isinstance(part, int):
+            continue
+        models = [m for model in models for m in _models_in(_keys_of(model).get(part))]
+        if isinstance(data, dict) and len(models) > 1 and "action" in data:
+            models = [m for m in models if data["action"] in typing.get_args(
+                _keys_of(m).get("action"))] or models
+    return sorted({key for model in models for key in _keys_of(model)})
+
+
+def validation_errors(doc: Located, exc: ValidationError,
+                      model: type[BaseModel] | None = None) -> list[ContentError]:
     out: list[ContentError] = []
     seen: set[tuple[int, int, str]] = set()
-    errors = [(err, _path_in_document(doc, tuple(err["loc"]))) for err in exc.errors()]
-    # "one item or a list of them": when the item was given and is wrong, not being a list is no news.
-    said = {path for err, path in errors if err["type"] != "list_type"}
-    for err, path in errors:
-        loc = tuple(err["loc"])
+    mapped = [(tuple(err["loc"]), _path_in_document(doc, tuple(err["loc"])), err) for err in exc.errors()]
+    # "one item or a list of them": when the item was given and is wrong, not being a list
+    # (or a mapping) is no news; the deeper error is the one that helps.
+    said = {path for _, path, err in mapped if err["type"] != "list_type"}
+    for loc, path, err in mapped:
         kind = err["type"]
         if kind == "list_type" and any(other[:len(path)] == path for other in said):
             continue
-        if kind in ("extra_forbidden", "missing", "invalid_key"):  # invalid_key: a number where names go
-            parent = path if kind == "missing" else path[:-1]
-            what = "missing required key" if kind == "missing" else "unknown key"
-            inside = f" in {_describe(parent)}" if parent else ""
-            e = doc.error(path, f"{what} {loc[-1]!r}{inside}", at_key=True)
-        else:
-            msg = err["msg"].removeprefix("Value error, ")
-            where = _describe(path)
-            e = doc.error(path, f"{where}: {msg}" if where else msg)
+        if kind in _CONTAINER_TYPES and any(len(p) > len(path) and p[:len(path)] == path for _, p, _ in mapped):
+            continue
+        path, message, at_key = _message(doc, model, err, loc, path)
+        e = doc.error(path, message, at_key=at_key)
         key = (e.line, e.column, e.message)
         if key not in seen:  # a union reports one mistake once per alternative
             seen.add(key)
@@ -360,7 +458,7 @@ def load_model(path: str | Path, model: type[M], text: str | None = None) -> tup
     try:
         return model.model_validate(data), doc
     except ValidationError as exc:
-        raise ContentErrors(validation_errors(doc, exc)) from None
+        raise ContentErrors(validation_errors(doc, exc, model)) from None
 
 
 def load_scenario(path: str | Path, text: str | None = None) -> Scenario:
@@ -370,7 +468,7 @@ def load_scenario(path: str | Path, text: str | None = None) -> Scenario:
     scenario, doc = load_model(path, Scenario, text)
     errors = [doc.error(p, msg) for p, msg in check_references(scenario)]
     if errors:
-        raise ContentErrors(errors)
+        raise ContentErrors(sorted(errors, key=lambda e: (e.line, e.column)))
     return scenario
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from simulator.protocols import registry
 from simulator.scenario import models as m
+from simulator.scenario.suggest import nearest, unknown
 from simulator.scenario.world import device_user, world_spec
 
 DocPath = tuple[Any, ...]
@@ -38,6 +39,7 @@ class References:
         self.open_conns: set[str] = set()  # connections open at this point of the script
         self.sessions: dict[str, str] = {}  # client-machine sessions open here: name -> "imap" / "pop3"
         self.opened: set[str] = set()  # every connection a connect step opened so far
+        self.ports: dict[str, int] = {}  # connection -> the port its last connect step named
         self.problems: list[tuple[DocPath, str]] = []
 
     def problem(self, path: DocPath, message: str) -> None:
@@ -45,7 +47,9 @@ class References:
 
     def need_host(self, path: DocPath, name: str) -> None:
         if name not in self.host_names:
-            self.problem(path, f"unknown host {name!r}; known: {_names(h.name for h in self.spec.hosts)}")
+            guess = nearest(name, self.host_names)
+            self.problem(path, f"unknown host {name!r}: did you mean {guess!r}?" if guess else
+                         f"unknown host {name!r}; known: {_names(h.name for h in self.spec.hosts)}")
 
     def need_mail_host(self, path: DocPath, name: str) -> None:
         if name not in self.host_names:
@@ -56,7 +60,7 @@ class References:
 
     def need_user(self, path: DocPath, address: str) -> None:
         if address.lower() not in self.users and not address.lower().startswith("postmaster@"):
-            self.problem(path, f"unknown user {address!r}; known: {_names(self.users)}")
+            self.problem(path, unknown("user", address, self.users))
 
     def need_open_conn(self, at: DocPath, step: Any) -> None:
         if step.conn in self.sessions:
@@ -76,6 +80,7 @@ def check_connect(refs: References, at: DocPath, step: m.ConnectStep) -> None:
     refs.need_host((*at, "to"), step.to)
     refs.open_conns.add(step.conn)
     refs.opened.add(step.conn)
+    refs.ports[step.conn] = step.port
 
 
 def check_send(refs: References, at: DocPath, step: m.SendStep) -> None:
@@ -153,8 +158,10 @@ def check_send_message(refs: References, at: DocPath, step: m.SendMessageStep) -
     refs.need_host((*at, "from"), step.from_)
     if step.server is not None:
         refs.need_host((*at, "server"), step.server)
-    elif step.sender.rpartition("@")[2].lower() not in refs.domains:
-        refs.problem((*at, "sender"), "the sender's domain has no provider in this world; name a server")
+    elif (domain := step.sender.rpartition("@")[2].lower()) not in refs.domains:
+        guess = nearest(domain, refs.domains)
+        refs.problem((*at, "sender"), f"the sender's domain {domain!r} has no provider in this world"
+                     + (f": did you mean {guess!r}?" if guess else "; name a server"))
 
 
 def check_run_queue(refs: References, at: DocPath, step: m.RunQueueStep) -> None:
@@ -165,11 +172,12 @@ def check_run_queue(refs: References, at: DocPath, step: m.RunQueueStep) -> None
 def check_fault(refs: References, at: DocPath, step: m.FaultStep) -> None:
     refs.need_mail_host((*at, "host"), step.host)
     if step.protocol not in registry.protocols():
-        refs.problem((*at, "protocol"),
-                     f"unknown protocol {step.protocol!r}; protocols: {_names(registry.protocols())}")
+        refs.problem((*at, "protocol"), unknown("protocol", step.protocol, registry.protocols(),
+                                                listed="protocols"))
     elif step.stage not in (stages := registry.fault_stages(step.protocol)):
-        refs.problem((*at, "stage"), f"{step.protocol} has no fault stage {step.stage!r}; "
-                     f"its stages: {', '.join(stages)}")
+        guess = nearest(step.stage, stages)
+        refs.problem((*at, "stage"), f"{step.protocol} has no fault stage {step.stage!r}"
+                     + (f": did you mean {guess!r}?" if guess else f"; its stages: {', '.join(stages)}"))
 
 
 def check_host(refs: References, at: DocPath, step: m.HostDownStep) -> None:
@@ -198,14 +206,42 @@ def _check_world(refs: References, scenario: m.Scenario) -> None:
                              f"address {address} is also {others[0]}'s; each host needs its own addresses")
     for n, d in enumerate(scenario.world.domains):
         refs.need_host(("world", "domains", n, "mail_host"), d.mail_host)
+        for k, mx in enumerate(d.mx):
+            # An MX may name a host outside the world on purpose (mail to it is deferred);
+            # one a letter away from a host of the world is a typing mistake.
+            if mx.host.rstrip(".") not in refs.host_names and (guess := nearest(mx.host, refs.host_names)):
+                refs.problem(("world", "domains", n, "mx", k, "host"),
+                             f"unknown host {mx.host!r}: did you mean {guess!r}?")
+    _check_dns_removals(refs, scenario)
     for host in scenario.world.tls.certificates:
         refs.need_mail_host(("world", "tls", "certificates", host), host)
     for n, host in enumerate(scenario.world.without_8bitmime):
         refs.need_mail_host(("world", "without_8bitmime", n), host)
     for n, u in enumerate(scenario.world.users):
-        if u.address.rpartition("@")[2].lower() not in refs.domains:
+        domain = u.address.rpartition("@")[2].lower()
+        if domain not in refs.domains:
+            guess = nearest(domain, refs.domains)
             refs.problem(("world", "users", n, "address"),
-                         f"no domain {u.address.rpartition('@')[2]!r} in the world for this user")
+                         f"no domain {domain!r} in the world for this user"
+                         + (f": did you mean {guess!r}?" if guess else f"; domains: {_names(refs.domains)}"))
+
+
+def _dns_names(refs: References) -> set[str]:
+    """The names the world's DNS holds records for before ``remove_dns`` applies."""
+    spec = refs.spec
+    names = {(h.fqdn or h.name).lower() for h in spec.hosts}
+    names |= {d.name for d in spec.domains} | {f"_dmarc.{d.name}" for d in spec.domains if d.dmarc}
+    return names | {name.lower().rstrip(".") for name, _, _ in spec.dns}
+
+
+def _check_dns_removals(refs: References, scenario: m.Scenario) -> None:
+    names = _dns_names(refs)
+    for n, r in enumerate(scenario.world.remove_dns):
+        if r.name.lower().rstrip(".") not in names:
+            guess = nearest(r.name.lower(), names)
+            refs.problem(("world", "remove_dns", n, "name"),
+                         f"no DNS name {r.name!r} in the world, so nothing to remove"
+                         + (f": did you mean {guess!r}?" if guess else ""))
 
 
 def _each(value: Any, path: DocPath) -> list[tuple[DocPath, Any]]:
@@ -235,14 +271,30 @@ def _check_expect(refs: References, at: DocPath, ex: m.Expect) -> None:
         tables = machine_tables()
         table = tables.get(ex.state.machine)
         if table is None:
-            refs.problem((*sp, "machine"), f"unknown machine {ex.state.machine!r}; machines: {_names(tables)}")
+            refs.problem((*sp, "machine"), unknown("machine", ex.state.machine, tables, listed="machines"))
+        elif (clash := _protocol_clash(refs, ex.state)) is not None:
+            refs.problem((*sp, "machine"), clash)
         elif ex.state.state not in table.states:
-            refs.problem((*sp, "state"), f"{ex.state.machine} has no state {ex.state.state!r}; "
-                         f"its states: {_names(table.states)}")
+            guess = nearest(ex.state.state, table.states)
+            refs.problem((*sp, "state"), f"{ex.state.machine} has no state {ex.state.state!r}"
+                         + (f": did you mean {guess!r}?" if guess else f"; its states: {_names(table.states)}"))
         if ex.state.conn not in refs.opened:
             where = (*sp, "conn") if "conn" in ex.state.model_fields_set else sp
             refs.problem(where, f"no connection {ex.state.conn!r} was opened by a connect step before "
                          "this expectation, so its state cannot be checked")
+
+
+def _protocol_clash(refs: References, state: m.ExpectState) -> str | None:
+    """Why ``state.machine`` cannot be read on its connection (it speaks another protocol), or None."""
+    port = refs.ports.get(state.conn)
+    machine_protocol = registry.protocol_of_machine(state.machine)
+    if port is None or machine_protocol is None:
+        return None
+    spoken = next((p for p in registry.PROTOCOLS.values() if p.service_on(port) is not None), None)
+    if spoken is None or spoken.name == machine_protocol.name:
+        return None
+    return (f"connection {state.conn!r} is to port {port} ({spoken.name}), so it has no "
+            f"{state.machine} to check; use {spoken.name}.server")
 
 
 def check_references(scenario: m.Scenario) -> list[tuple[DocPath, str]]:

@@ -68,7 +68,12 @@ def test_missing_key_points_at_the_mapping(tmp_path: Path) -> None:
 def test_unknown_action_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("action: connect", "action: teleport"))
     (err,) = errors_of(path)
-    assert err.startswith(f"{path}:4:5:") and "teleport" in err
+    # at the action's value, with every action listed (from the models' discriminator)
+    from simulator.scenario.runner import ACTIONS
+
+    head = f"{path}:5:13: steps[0].action: unknown action 'teleport' (actions: "
+    assert err.startswith(head) and err.endswith(")")
+    assert sorted(err[len(head):-1].split(", ")) == sorted(ACTIONS)
 
 
 def test_reference_to_unknown_host(tmp_path: Path) -> None:
