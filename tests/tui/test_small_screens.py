@@ -85,7 +85,13 @@ async def test_picker_keeps_level_and_minutes_on_one_line(make_app, size) -> Non
         await pilot.pause()
         picker = app.screen
         assert isinstance(picker, PickerScreen)
-        text = "\n".join(_rows(picker.query_one("#lessons", OptionList)))
+        options = picker.query_one("#lessons", OptionList)
+        seen: dict[str, None] = {}  # every row of the list, scrolled through one option at a time
+        for index in range(options.option_count):
+            options.highlighted = index
+            await pilot.pause()
+            seen.update(dict.fromkeys(_rows(options)))
+        text = "\n".join(seen)
         for entry in picker.shown:
             if entry.level and entry.minutes:
                 meta = f"{entry.level} · {entry.minutes} min"
