@@ -154,3 +154,34 @@ def test_the_imap_autologout_says_bye(served):
 def test_the_imap_autologout_is_thirty_minutes_by_default(served):
     sw = served()
     assert sw.bridge.idle_timeouts == {"smtp": 300.0, "imap": 1800.0, "pop3": 600.0}
+
+
+def read_until(sock: socket.socket, marker: bytes) -> bytes:
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(4096)
+        assert chunk, f"closed before {marker!r}; got {data!r}"
+        data += chunk
+    return data
+
+
+def test_a_synchronising_literal_gets_its_continuation_before_the_octets_are_sent(served):
+    """RFC 9051 4.3 and 7.6: after "{n}" CRLF the client waits for "+"; the bridge writes it at once."""
+    sw = served()
+    sock = socket.create_connection(("127.0.0.1", sw.port("imap")), timeout=WAIT)
+    sock.settimeout(WAIT)
+    read_until(sock, b"\r\n")
+    sock.sendall(b"a LOGIN {15}\r\n")
+    assert read_until(sock, b"\r\n").startswith(b"+ ")  # nothing more was sent: the server must speak first
+    sock.sendall(b"bob@example.net {7}\r\n")
+    assert read_until(sock, b"\r\n").startswith(b"+ ")
+    sock.sendall(b"builder\r\n")
+    assert b"a OK " in read_until(sock, b"a OK")
+    # A non-synchronising literal (RFC 7888 LITERAL+) comes with its command, which is handed over whole.
+    message = b"Subject: LITERAL+\r\n\r\nBy a raw socket.\r\n"
+    sock.sendall(b"b APPEND INBOX {%d+}\r\n%s\r\n" % (len(message), message))
+    assert b"b OK [APPENDUID" in read_until(sock, b"b OK")
+    sock.sendall(b"c LOGOUT\r\n")
+    read_until(sock, b"c OK")
+    sock.close()
+    assert sw.count("bob@example.net") == 1

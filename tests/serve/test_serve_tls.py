@@ -186,3 +186,20 @@ def test_curl_submits_over_starttls(served, os_client, tmp_path):
     assert proc.returncode == 0, proc.stderr
     sw.wait_until(lambda: sw.world.mailbox_count("bob@example.net") == 1, "bob has the message")
     assert started(sw)[0] == ("starttls", "TLSv1.3")
+
+
+@pytest.mark.parametrize("how, listener", [("--tls", "submission"), ("--tlsc", "submissions")])
+def test_swaks_over_starttls_and_implicit_tls(served, os_client, how, listener):
+    sw = served()
+    proc = subprocess.run(
+        [os_client("swaks"), "--to", "bob@example.net", "--from", "alice@example.org",
+         "--server", f"127.0.0.1:{sw.port(listener)}", how, "--tls-verify", "--tls-ca-path", str(sw.bridge.ca_out),
+         "--tls-sni", "localhost", "--helo", "swaks.example", "--timeout", "10"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    if "TLS not available" in proc.stdout + proc.stderr:
+        pytest.skip("swaks has no TLS here; it needs Net::SSLeay (apt-get install libnet-ssleay-perl)")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "TLS started with cipher TLSv1.3" in proc.stdout
+    sw.wait_until(lambda: sw.world.mailbox_count("bob@example.net") == 1, "bob has the swaks message")
+    assert started(sw) == [("starttls" if how == "--tls" else "implicit", "TLSv1.3")]
