@@ -139,11 +139,12 @@ def run_server(
     *chunks: bytes,
     policy: RecordingPolicy | None = None,
     start: bool = True,
+    auth: object = None,
     **config: object,
 ) -> ServerRun:
-    """A fresh server (hostname HOST, ``config`` overrides) fed ``chunks`` one call each."""
+    """A fresh server (hostname HOST, ``config`` overrides; ``auth``: who checks AUTH) fed ``chunks`` one call each."""
     policy = policy if policy is not None else RecordingPolicy()
-    server = SmtpServer(SmtpServerConfig(HOST, **config), policy)  # type: ignore[arg-type]
+    server = SmtpServer(SmtpServerConfig(HOST, **config), policy, auth=auth)  # type: ignore[arg-type]
     run = ServerRun(server, policy)
     if start:
         run.events += server.start()

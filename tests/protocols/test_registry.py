@@ -42,7 +42,8 @@ def test_protocol_of_machine():
 
 
 def test_input_kinds_are_declared_not_read_from_spelling():
-    assert set(S.SERVER_TABLE.inputs(InputKind.COMMAND)) == S.KNOWN_VERBS
+    # A line inside an AUTH exchange is no verb (RFC 4954 4), though the peer sends it.
+    assert set(S.SERVER_TABLE.inputs(InputKind.COMMAND)) - {S.SASL_RESPONSE, S.SASL_CANCEL} == S.KNOWN_VERBS
     assert S.SERVER_TABLE.kind_of(S.END_OF_DATA) is InputKind.DATA_END  # "<CRLF>.<CRLF>" isupper()
     assert S.SERVER_TABLE.kind_of(S.TIMEOUT) is InputKind.TIMER
     assert S.CLIENT_TABLE.kind_of("421") is InputKind.REPLY

@@ -37,7 +37,7 @@ def test_each_extension_declares_its_parameters_once():
         for name, _ in ext.mail_params:
             assert name not in owners, (name, owners.get(name), ext.keyword)
             owners[name] = ext.keyword
-    assert owners == {"SIZE": "SIZE", "BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8"}
+    assert owners == {"SIZE": "SIZE", "BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8", "AUTH": "AUTH"}  # AUTH=: RFC 4954 5
 
 
 def test_an_unknown_extension_is_refused_when_configured():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from simulator.protocols.smtp import states as S
@@ -733,7 +735,22 @@ def corpus_runs(smtp):
     runs.append(smtp.run_server(smtp.transaction(b"x\r\n.\r\n"), policy=smtp.Policy(verdict=R.LOCAL_ERROR)))
     tls = smtp.run_server(b"EHLO client.example.org\r\nSTARTTLS\r\n", extensions=(*SmtpServerConfig("x").extensions, "STARTTLS"))
     runs.append(tls.call("tls_established").feed(b"EHLO client.example.org\r\nSTARTTLS\r\nQUIT\r\n"))
+    # SMTP AUTH (RFC 4954): PLAIN before TLS (538), then with plaintext allowed every outcome.
+    auth = {"extensions": (*SmtpServerConfig("x").extensions, "AUTH"), "auth_mechanisms": ("PLAIN", "LOGIN")}
+    runs.append(smtp.run_server(b"EHLO c.example\r\nAUTH PLAIN AGEAYg==\r\n", auth=_Users(), **auth))
+    good, wrong = (base64.b64encode(b"\0a@example.org\0" + p).decode().encode() for p in (b"pw", b"no"))
+    runs.append(smtp.run_server(
+        b"EHLO c.example\r\nAUTH PLAIN %%\r\nAUTH PLAIN " + wrong + b"\r\nAUTH LOGIN\r\n*\r\nAUTH LOGIN\r\n"
+        + b"A" * 13000 + b"\r\nAUTH X\r\nAUTH PLAIN " + good + b"\r\n", auth=_Users(), plaintext_auth=True, **auth))
     return runs
+
+
+class _Users:
+    def check_password(self, user: str, password: str) -> bool:
+        return (user, password) == ("a@example.org", "pw")
+
+    def shared_secret(self, user: str) -> str | None:
+        return None
 
 
 def test_corpus_covers_every_reply_class_and_most_of_the_registry(smtp):
@@ -760,8 +777,8 @@ def test_every_reply_carries_an_enhanced_code_of_its_class_except_greeting_and_e
             # The greeting is a 220; so is the go-ahead for STARTTLS, which has its code.
             if (event.code == "220" and last_verb != "STARTTLS") or (last_verb in ("EHLO", "HELO") and first_answer):
                 assert event.enhanced == "", event
-            elif event.code.startswith("3"):
-                assert event.code == "354" and event.enhanced == "", event
+            elif event.code.startswith("3"):  # 354, and AUTH's 334 challenges (RFC 4954 4)
+                assert event.code in ("354", "334") and event.enhanced == "", event
             else:
                 assert event.enhanced, event
                 assert event.enhanced[0] == event.code[0], event

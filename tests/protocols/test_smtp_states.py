@@ -56,8 +56,8 @@ def test_every_row_cites_an_rfc(table):
 
 def test_server_verbs():
     assert S.KNOWN_VERBS == {"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT",
-                             "STARTTLS"}
-    assert EXTENSION_COMMANDS == {"STARTTLS": "STARTTLS"}  # known, but only when offered
+                             "STARTTLS", "AUTH"}
+    assert EXTENSION_COMMANDS == {"STARTTLS": "STARTTLS", "AUTH": "AUTH"}  # known, but only when offered
     assert not S.KNOWN_VERBS & S.NOT_IMPLEMENTED_VERBS
     assert {"EXPN", "TURN"} <= S.NOT_IMPLEMENTED_VERBS
 

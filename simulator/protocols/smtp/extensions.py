@@ -5,7 +5,9 @@ FROM parameters it defines (with their checks) and the commands it adds. The
 server accepts a parameter or command only if an extension it offers
 declares it, so ``extensions=("PIPELINING",)`` refuses ``SIZE=``,
 ``BODY=8BITMIME`` and ``SMTPUTF8`` with 555 (RFC 5321 4.1.1.11) and
-``STARTTLS`` with 502.
+``STARTTLS`` with 502. A line may depend on whether TLS is up: STARTTLS is
+never offered over TLS (RFC 3207 4.2), and AUTH offers its plaintext
+mechanisms only over TLS (RFC 4954 4, RFC 8314 5.1) unless the server allows them.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ class Extension:
     rfc: str
     mail_params: tuple[tuple[str, ParamCheck], ...] = ()  # MAIL FROM parameters it defines
     commands: tuple[str, ...] = ()  # verbs it adds
-    line: Callable[[SmtpServerConfig], str] | None = None  # the EHLO line, when not the bare keyword
+    # The EHLO line, when not the bare keyword: (config, TLS is up) -> the line, or None to leave it out.
+    line: Callable[[SmtpServerConfig, bool], str | None] | None = None
 
-    def ehlo_line(self, config: SmtpServerConfig) -> str:
-        return self.line(config) if self.line else self.keyword
+    def ehlo_line(self, config: SmtpServerConfig, *, tls: bool = False) -> str | None:
+        return self.line(config, tls) if self.line else self.keyword
 
 
 def _size(value: str | None, config: SmtpServerConfig) -> Reply | None:
@@ -51,6 +54,18 @@ def _body(value: str | None, config: SmtpServerConfig) -> Reply | None:
     return None
 
 
+def _auth_param(value: str | None, config: SmtpServerConfig) -> Reply | None:
+    """RFC 4954 5: ``AUTH=<mailbox>`` or ``AUTH=<>``, an xtext the server may ignore (and this one does)."""
+    if value is None or not value:
+        return R.BAD_SYNTAX.format("AUTH=<mailbox> or AUTH=<> (RFC 4954 section 5)")
+    return None
+
+
+def _auth_line(config: SmtpServerConfig, tls: bool) -> str | None:
+    offered = config.auth_offered(tls=tls)
+    return "AUTH " + " ".join(offered) if offered else None
+
+
 def _smtputf8(value: str | None, config: SmtpServerConfig) -> Reply | None:
     if value is not None:
         return R.BAD_SYNTAX.format("SMTPUTF8 takes no value")  # RFC 6531 3.4
@@ -60,11 +75,13 @@ def _smtputf8(value: str | None, config: SmtpServerConfig) -> Reply | None:
 EXTENSIONS: dict[str, Extension] = {ext.keyword: ext for ext in (
     Extension("PIPELINING", "RFC 2920"),
     Extension("SIZE", "RFC 1870", mail_params=(("SIZE", _size),),
-              line=lambda config: f"SIZE {config.max_message_size}"),
+              line=lambda config, tls: f"SIZE {config.max_message_size}"),
     Extension("8BITMIME", "RFC 6152", mail_params=(("BODY", _body),)),
     Extension("ENHANCEDSTATUSCODES", "RFC 2034"),
     Extension("SMTPUTF8", "RFC 6531", mail_params=(("SMTPUTF8", _smtputf8),)),
-    Extension("STARTTLS", "RFC 3207", commands=("STARTTLS",)),
+    Extension("STARTTLS", "RFC 3207", commands=("STARTTLS",),
+              line=lambda config, tls: None if tls else "STARTTLS"),  # RFC 3207 4.2: not over TLS
+    Extension("AUTH", "RFC 4954", mail_params=(("AUTH", _auth_param),), commands=("AUTH",), line=_auth_line),
 )}
 
 # Verbs that exist only as part of an extension: 502 unless that extension is offered.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.protocols import sasl
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.client import ReplyReader, SmtpClient
 from simulator.protocols.smtp.framing import SmtpFramer
@@ -16,17 +17,23 @@ FAULT_STAGES = ("MAIL", "RCPT", "DATA")
 
 
 def new_server(*, hostname: str, policy: SmtpPolicy, peer_host: str = "", peer_addr: str = "",
-               conn: str = "", starttls: bool = False, tls: bool = False, **limits: Any) -> SmtpServer:
+               conn: str = "", starttls: bool = False, tls: bool = False,
+               auth: sasl.SecretKeeper | None = None, sasl_context: sasl.ServerContext | None = None,
+               **limits: Any) -> SmtpServer:
     """A server machine for ``hostname`` on connection ``conn``; ``limits`` are :class:`SmtpServerConfig` fields.
 
-    ``starttls`` adds STARTTLS (RFC 3207) to what EHLO offers; ``tls``: the
-    connection runs TLS from its first byte (submissions, RFC 8314 3.3), so
-    STARTTLS is not offered and the session counts as protected.
+    ``starttls`` adds STARTTLS (RFC 3207) to what EHLO offers; ``auth_mechanisms`` (with
+    ``auth``, the host that checks credentials) adds AUTH (RFC 4954). ``tls``: the
+    connection runs TLS from its first byte (submissions, RFC 8314 3.3), so STARTTLS
+    is not offered and the session counts as protected.
     """
     config = SmtpServerConfig(hostname=hostname, **limits)
-    if starttls and "STARTTLS" not in config.extensions:
+    if starttls and not tls and "STARTTLS" not in config.extensions:
         config.extensions = (*config.extensions, "STARTTLS")
-    return SmtpServer(config, policy, Session(peer_host=peer_host, peer_addr=peer_addr, tls=tls), conn=conn)
+    if config.auth_mechanisms and auth is not None and "AUTH" not in config.extensions:
+        config.extensions = (*config.extensions, "AUTH")
+    return SmtpServer(config, policy, Session(peer_host=peer_host, peer_addr=peer_addr, tls=tls), conn=conn,
+                      auth=auth, sasl_context=sasl_context)
 
 
 def new_client(*, helo_name: str, messages: list | None = None, use_pipelining: bool = True) -> SmtpClient:

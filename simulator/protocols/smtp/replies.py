@@ -65,7 +65,9 @@ class Reply:
         for n, line in enumerate(lines):
             sep = " " if n == len(lines) - 1 else "-"
             text = f"{self.enhanced} {line}" if self.enhanced else line
-            out.append(f"{self.code}{sep}{text}".rstrip(" ") + "\r\n")
+            wire = f"{self.code}{sep}{text}"
+            # RFC 4954 4: continue-req = "334" SP [base64]: the space stays before an empty challenge.
+            out.append((wire if self.code == 334 else wire.rstrip(" ")) + "\r\n")
         return "".join(out).encode("utf-8")
 
     def __str__(self) -> str:
@@ -143,6 +145,17 @@ class R:
     TLS_ACTIVE = r(503, "5.5.1", "Bad sequence of commands: TLS is already active (RFC 3207 section 4)")
     # Submission without login (RFC 6409 4.3, RFC 4954 6)
     AUTH_REQUIRED = r(530, "5.7.0", "Authentication required")
+    # SMTP AUTH (RFC 4954 4 and 6): each code with the enhanced code the RFC gives it.
+    AUTH_CHALLENGE = r(334, "", "{}")  # the base64 challenge is the whole text ("" for an empty one)
+    AUTH_OK = r(235, "2.7.0", "Authentication successful")
+    AUTH_FAILED = r(535, "5.7.8", "Authentication credentials invalid: {}")
+    AUTH_BAD_BASE64 = r(501, "5.5.2", "Cannot decode response: not base64 (RFC 4954 section 4)")
+    AUTH_CANCELLED = r(501, "5.7.0", "Authentication cancelled by the client (RFC 4954 section 4)")
+    AUTH_LINE_TOO_LONG = r(500, "5.5.6", "Authentication exchange line is too long (RFC 4954 section 4)")
+    AUTH_UNKNOWN_MECHANISM = r(504, "5.5.4", "Unrecognized authentication type {}; offered: {}")
+    AUTH_ENCRYPTION_REQUIRED = r(538, "5.7.11", "Encryption required for requested authentication mechanism {}: use STARTTLS first")
+    AUTH_ALREADY = r(503, "5.5.1", "Bad sequence of commands: already authenticated (RFC 4954 section 4)")
+    AUTH_SYNTAX = r(501, "5.5.4", "Syntax: AUTH mechanism [initial-response] (RFC 4954 section 4)")
     # RFC 6409 6.1 "Enforce Submission Rights": an MSA MAY refuse a MAIL FROM whose address
     # "appears to have insufficient submission rights or is not authorized with the
     # authentication used", with 550 and an enhanced code such as 5.7.1.

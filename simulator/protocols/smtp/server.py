@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from simulator.protocols import sasl
 from simulator.protocols.lines import TOO_LONG, LineBuffer
 from simulator.protocols.machine import (
     Close,
@@ -45,10 +46,11 @@ from simulator.protocols.smtp.extensions import (
     check_offered,
 )
 from simulator.protocols.smtp.replies import R, Reply
-from simulator.trace import CommandReceived, Event, ReplySent, StateChanged
+from simulator.trace import CheckStep, CommandReceived, Event, ReplySent, StateChanged
 
 COMMAND_LINE_LIMIT = 512  # RFC 5321 4.5.3.1.4, counting CRLF
 TEXT_LINE_LIMIT = 1000  # RFC 5321 4.5.3.1.6, counting CRLF but not a stuffed dot
+SASL_LINE_LIMIT = 12288  # RFC 4954 4: an AUTH exchange line of at least 12288 octets must be accepted
 DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_RECIPIENTS = 100  # RFC 5321 4.5.3.1.8 asks for at least 100
 # Every 4xx/5xx reply to a command counts, refused RCPTs included, so address probing
@@ -126,18 +128,45 @@ class SmtpServerConfig:
 
     def __post_init__(self) -> None:
         check_offered(self.extensions)
+        unknown = [m for m in self.auth_mechanisms if m not in sasl.MECHANISMS]
+        if unknown:
+            raise ValueError(f"unknown SASL mechanism(s) {', '.join(unknown)}; known: {', '.join(sasl.ALL)}")
+
+    # SASL mechanisms AUTH offers (RFC 4954), when "AUTH" is among the extensions.
+    auth_mechanisms: tuple[str, ...] = ()
+    # Offer PLAIN and LOGIN (the password readable on the wire) before TLS too. RFC 4954 4
+    # and RFC 8314 5.1 say not to; a world may allow it to show the eavesdropper why.
+    plaintext_auth: bool = False
 
     def ehlo_keywords(self, *, tls: bool = False) -> list[str]:
         """The EHLO lines; never STARTTLS once TLS is up (RFC 3207 4.2)."""
-        return [EXTENSIONS[k].ehlo_line(self) for k in self.extensions if not (tls and k == "STARTTLS")]
+        lines = (EXTENSIONS[k].ehlo_line(self, tls=tls) for k in self.extensions)
+        return [line for line in lines if line is not None]
+
+    def auth_offered(self, *, tls: bool) -> tuple[str, ...]:
+        """The mechanisms AUTH offers now: plaintext ones only over TLS unless allowed (RFC 4954 4)."""
+        if "AUTH" not in self.extensions:
+            return ()
+        return tuple(m for m in self.auth_mechanisms
+                     if tls or self.plaintext_auth or not sasl.MECHANISMS[m].plaintext)
 
 
 class SmtpServer:
     table = S.SERVER_TABLE
 
     def __init__(self, config: SmtpServerConfig, policy: SmtpPolicy, session: Session | None = None,
-                 *, conn: str = "") -> None:
+                 *, conn: str = "", auth: sasl.SecretKeeper | None = None,
+                 sasl_context: sasl.ServerContext | None = None) -> None:
         self.config = config
+        # Who checks AUTH's credentials (the host), and what CRAM-MD5 and SCRAM make challenges from.
+        self.auth = auth
+        self.sasl_context = sasl_context
+        self._mechanism: sasl.ServerMechanism | None = None
+        self._sasl_user = ""
+        self._sasl_error: Reply | None = None
+        self._sasl_final = False  # the server's final data was sent; an empty line must answer it
+        self._follow = ""  # an automatic input a handler asked to run next (the SASL verdict)
+        self._last_mechanism: sasl.ServerMechanism | None = None
         self.conn = conn  # the connection id its events carry (stamped once, where they are made)
         self.policy = policy
         self.session = session or Session()
@@ -170,7 +199,8 @@ class SmtpServer:
             "tls_failed": self._tls_failed, "reset": self._reset, "noop": self._noop, "vrfy": self._vrfy,
             "help": self._help, "quit": self._quit, "close_errors": self._close_errors,
             "close_timeout": self._close_timeout, "close_shutdown": self._close_shutdown,
-            "abandon": self._abandon,
+            "abandon": self._abandon, "start_auth": self._start_auth, "sasl_step": self._sasl_step,
+            "sasl_cancel": self._sasl_cancel, "sasl_ok": self._sasl_ok, "sasl_failed": self._sasl_failed,
         }
 
     # --- public API -------------------------------------------------------
@@ -192,7 +222,12 @@ class SmtpServer:
                                      "then call tls_established() or tls_failed()")
         self._buffer.feed(data)
         while self.state != S.CLOSED and self.state != S.EXPECT_TLS:
-            if self.state == S.IN_DATA:
+            if self.state == S.EXPECT_SASL_RESPONSE:
+                line = self._buffer.next_line(SASL_LINE_LIMIT, bare_lf_ends=True)
+                if line is None:
+                    break
+                self._sasl_line(line)
+            elif self.state == S.IN_DATA:
                 if self._data_lines():
                     continue
                 # Only an overlong line is left for the line reader (the rest went in bulk).
@@ -249,6 +284,11 @@ class SmtpServer:
     def valid_inputs(self) -> list[str]:
         return S.SERVER_TABLE.inputs_in(self.state, InputKind.COMMAND)
 
+    @property
+    def sasl_steps(self) -> list[sasl.DerivationStep]:
+        """The derivation of the last SCRAM exchange (RFC 5802 3), empty for other mechanisms."""
+        return list(getattr(self._last_mechanism, "steps", []))
+
     # --- the table --------------------------------------------------------
 
     def _input(self, trigger: str, arg: str = "") -> None:
@@ -267,6 +307,9 @@ class SmtpServer:
         elif tr.refused != self.state:
             self._move(tr.refused, f"{trigger} refused")
         self._settle_errors()
+        follow, self._follow = self._follow, ""
+        if follow and self.state == tr.target:
+            self._input(follow)
 
     def _move(self, target: str, trigger: str) -> None:
         self._events.append(
@@ -520,11 +563,121 @@ class SmtpServer:
     def _tls_up(self, trigger: str, arg: str) -> bool:
         # RFC 3207 4.2: discard all knowledge obtained from the client before TLS.
         self.session.tls = True
-        self.session.helo, self.session.esmtp = "", False
+        self.session.helo, self.session.esmtp, self.session.authenticated = "", False, ""
         self.envelope = Envelope()
         return True
 
     def _tls_failed(self, trigger: str, arg: str) -> bool:
+        return True
+
+    # --- AUTH (RFC 4954) ----------------------------------------------------
+
+    def _start_auth(self, verb: str, arg: str) -> bool:
+        parts = arg.strip(" ").split(" ")
+        if not parts[0] or len(parts) > 2:
+            return self._refuse(R.AUTH_SYNTAX)
+        if self.session.authenticated:
+            return self._refuse(R.AUTH_ALREADY)  # RFC 4954 4: "MUST reject any further AUTH commands with a 503"
+        name = parts[0].upper()
+        offered = self.config.auth_offered(tls=True)
+        if name not in offered or self.auth is None:
+            shown = name if name.isprintable() and len(name) <= 20 else "(unprintable)"
+            now = self.config.auth_offered(tls=self.session.tls)
+            return self._refuse(R.AUTH_UNKNOWN_MECHANISM.format(shown, " ".join(now) or "none"))
+        if name not in self.config.auth_offered(tls=self.session.tls):
+            return self._refuse(R.AUTH_ENCRYPTION_REQUIRED.format(name))  # RFC 4954 4 (538 5.7.11)
+        initial: bytes | None = None
+        if len(parts) == 2:
+            try:
+                initial = sasl.decode_response(parts[1], initial=True)  # "=": an empty initial response
+            except sasl.SaslCancelled:
+                return self._refuse(R.AUTH_CANCELLED)
+            except sasl.MalformedResponse:
+                return self._refuse(R.AUTH_BAD_BASE64)
+        self._mechanism = sasl.server_mechanism(name, self.auth, self.sasl_context, offered=offered)
+        self._last_mechanism = self._mechanism
+        self._sasl_step_with(initial)
+        return True
+
+    def _sasl_line(self, raw: bytes | object) -> None:
+        """A line inside the exchange: the client's answer, or ``*`` to cancel (RFC 4954 4)."""
+        if raw is TOO_LONG:
+            self._events.append(CommandReceived(conn=self.conn, machine=MACHINE, verb=S.SASL_RESPONSE,
+                                                argument="(line too long)"))
+            self._sasl_error = R.AUTH_LINE_TOO_LONG
+            self._input(S.SASL_RESPONSE)
+            return
+        assert isinstance(raw, bytes)
+        text = raw.rstrip(b"\r\n").decode("ascii", "replace")
+        trigger = S.SASL_CANCEL if text == sasl.CANCEL else S.SASL_RESPONSE
+        self._events.append(CommandReceived(conn=self.conn, machine=MACHINE, verb=trigger,
+                                            argument="" if trigger == S.SASL_CANCEL else text))
+        if not raw.endswith(b"\r\n"):
+            self._sasl_error = R.BARE_LF_COMMAND
+        self._input(trigger, text)
+
+    def _sasl_step_with(self, data: bytes | None) -> None:
+        """Feed the mechanism: a challenge is sent (334), a verdict becomes the next, automatic input."""
+        assert self._mechanism is not None
+        try:
+            result = self._mechanism.step(data)
+        except sasl.SaslFailure as exc:
+            self._sasl_error = R.AUTH_FAILED.format(exc)
+            self._follow = S.SASL_FAILED
+            return
+        if isinstance(result, sasl.SaslSuccess):
+            self._sasl_user = result.user
+            if result.server_final is not None:
+                # RFC 4954 4: the server's additional data with success goes in a 334 the
+                # client answers with an empty line; only then 235.
+                self._sasl_final = True
+                self._reply(R.AUTH_CHALLENGE.format(sasl.encode(result.server_final)))
+                return
+            self._follow = S.SASL_OK
+            return
+        self._reply(R.AUTH_CHALLENGE.format(sasl.encode(result)))
+
+    def _sasl_step(self, trigger: str, text: str) -> bool:
+        if self._sasl_error is not None:
+            self._follow = S.SASL_FAILED
+            return True
+        try:
+            data = sasl.decode_response(text)
+        except sasl.MalformedResponse:
+            self._sasl_error = R.AUTH_BAD_BASE64  # RFC 4954 4: "MUST reject the AUTH command ... 501"
+            self._follow = S.SASL_FAILED
+            return True
+        if self._sasl_final:
+            if data:
+                self._sasl_error = R.AUTH_FAILED.format("the answer to the server's final data must be empty")
+            self._follow = S.SASL_FAILED if data else S.SASL_OK
+            return True
+        self._sasl_step_with(data)
+        return True
+
+    def _end_sasl(self) -> None:
+        self._mechanism = None
+        self._sasl_final = False
+        self._events.extend(CheckStep(host=self.config.hostname, check="scram", text=step.text())
+                            for step in self.sasl_steps)
+        self._last_mechanism = None
+
+    def _sasl_cancel(self, trigger: str, arg: str) -> bool:
+        self._end_sasl()
+        self._sasl_error = None
+        self._refuse(R.AUTH_CANCELLED)  # RFC 4954 4: "*" MUST be answered 501
+        return True
+
+    def _sasl_ok(self, trigger: str, arg: str) -> bool:
+        self._end_sasl()
+        self.session.authenticated = self._sasl_user
+        self._reply(R.AUTH_OK)
+        return True
+
+    def _sasl_failed(self, trigger: str, arg: str) -> bool:
+        self._end_sasl()
+        error, self._sasl_error = self._sasl_error, None
+        self._refuse(error or R.AUTH_FAILED.format("refused"))
         return True
 
     def _junk_command(self) -> None:

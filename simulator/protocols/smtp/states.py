@@ -27,6 +27,7 @@ EXPECT_RCPT = "EXPECT_RCPT"
 EXPECT_RCPT_OR_DATA = "EXPECT_RCPT_OR_DATA"
 IN_DATA = "IN_DATA"
 EXPECT_TLS = "EXPECT_TLS"
+EXPECT_SASL_RESPONSE = "EXPECT_SASL_RESPONSE"
 CLOSED = "CLOSED"
 
 END_OF_DATA = "<CRLF>.<CRLF>"
@@ -36,6 +37,12 @@ TOO_MANY_ERRORS = "too many errors"
 PEER_CLOSED = "peer closed"
 TLS_UP = "TLS established"
 TLS_FAILED = "TLS handshake failed"
+# Inside an AUTH exchange (RFC 4954 4) a client line is no command: its answer to a 334
+# challenge, or "*" to cancel; the mechanism's verdict then moves the machine by itself.
+SASL_RESPONSE = "SASL response line"
+SASL_CANCEL = "*"
+SASL_OK = "authentication succeeded"
+SASL_FAILED = "authentication failed"
 
 _SERVER_STATES = [
     StateInfo(EXPECT_EHLO, "220 greeting sent; the client must say EHLO or HELO", "RFC 5321 3.1, 4.1.4"),
@@ -44,6 +51,8 @@ _SERVER_STATES = [
     StateInfo(EXPECT_RCPT_OR_DATA, "At least one recipient accepted; more RCPT or DATA", "RFC 5321 3.3"),
     StateInfo(IN_DATA, "354 sent; reading the message up to CRLF.CRLF", "RFC 5321 4.1.1.4, 4.5.2"),
     StateInfo(EXPECT_TLS, "220 sent to STARTTLS; the TLS handshake comes next", "RFC 3207 4"),
+    StateInfo(EXPECT_SASL_RESPONSE, "AUTH started; the client answers each 334 challenge with a base64 line "
+                                    "(or * to cancel)", "RFC 4954 4"),
     StateInfo(CLOSED, "221 or 421 sent, or the peer went away", "RFC 5321 4.1.1.10, 3.8"),
 ]
 
@@ -73,6 +82,13 @@ def _server_transitions() -> list[Transition]:
         Transition(EXPECT_MAIL, "STARTTLS", EXPECT_TLS, "start_tls", "RFC 3207 4", refused=EXPECT_MAIL),
         Transition(EXPECT_TLS, TLS_UP, EXPECT_EHLO, "tls_up", "RFC 3207 4.2"),
         Transition(EXPECT_TLS, TLS_FAILED, CLOSED, "tls_failed", "RFC 3207 4.1"),
+        # RFC 4954 4: AUTH after EHLO and outside a transaction (a refusal: 501, 503, 504, 538);
+        # each response line feeds the mechanism; its verdict is 235 or 535 (501 for bad base64).
+        Transition(EXPECT_MAIL, "AUTH", EXPECT_SASL_RESPONSE, "start_auth", "RFC 4954 4", refused=EXPECT_MAIL),
+        Transition(EXPECT_SASL_RESPONSE, SASL_RESPONSE, EXPECT_SASL_RESPONSE, "sasl_step", "RFC 4954 4"),
+        Transition(EXPECT_SASL_RESPONSE, SASL_CANCEL, EXPECT_MAIL, "sasl_cancel", "RFC 4954 4"),
+        Transition(EXPECT_SASL_RESPONSE, SASL_OK, EXPECT_MAIL, "sasl_ok", "RFC 4954 4, 6"),
+        Transition(EXPECT_SASL_RESPONSE, SASL_FAILED, EXPECT_MAIL, "sasl_failed", "RFC 4954 4, 6"),
     ]
     for s in _OPEN:
         rows += [
@@ -84,7 +100,7 @@ def _server_transitions() -> list[Transition]:
             Transition(s, "QUIT", CLOSED, "quit", "RFC 5321 4.1.1.10", refused=s),
             Transition(s, TOO_MANY_ERRORS, CLOSED, "close_errors", "RFC 5321 4.2.2 (421)"),
         ]
-    for s in [*_OPEN, IN_DATA, EXPECT_TLS]:
+    for s in [*_OPEN, IN_DATA, EXPECT_TLS, EXPECT_SASL_RESPONSE]:
         rows += [
             Transition(s, TIMEOUT, CLOSED, "close_timeout", "RFC 5321 4.5.3.2"),
             Transition(s, SHUTDOWN, CLOSED, "close_shutdown", "RFC 5321 3.8"),
@@ -93,9 +109,13 @@ def _server_transitions() -> list[Transition]:
     return rows
 
 
-_VERBS = ["EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT", "STARTTLS"]
+_VERBS = ["EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "HELP", "QUIT", "STARTTLS", "AUTH"]
 _SERVER_INPUTS = [
     *(InputInfo(v, InputKind.COMMAND, "a command line (RFC 5321 4.1)") for v in _VERBS),
+    InputInfo(SASL_RESPONSE, InputKind.COMMAND, "a base64 line answering a 334 challenge (RFC 4954 4)"),
+    InputInfo(SASL_CANCEL, InputKind.COMMAND, "a line holding only * cancels AUTH (RFC 4954 4)"),
+    InputInfo(SASL_OK, InputKind.AUTOMATIC, "the mechanism accepted the client's proof (RFC 4954 4)"),
+    InputInfo(SASL_FAILED, InputKind.AUTOMATIC, "the mechanism refused it, or a line was not base64 (RFC 4954 4)"),
     InputInfo(END_OF_DATA, InputKind.DATA_END, "the final dot of the message (RFC 5321 4.1.1.4)"),
     InputInfo(TIMEOUT, InputKind.TIMER, "no command within the server's timeout (RFC 5321 4.5.3.2)"),
     InputInfo(SHUTDOWN, InputKind.OPERATOR, "the service is stopping (RFC 5321 3.8)"),
@@ -111,9 +131,9 @@ SERVER_TABLE = register(
 
 # Verbs the server knows (RFC 5321 4.1) but does not offer: answered 502.
 NOT_IMPLEMENTED_VERBS = frozenset(
-    {"EXPN", "TURN", "ETRN", "ATRN", "BDAT", "SEND", "SOML", "SAML", "AUTH"}
+    {"EXPN", "TURN", "ETRN", "ATRN", "BDAT", "SEND", "SOML", "SAML"}
 )
-KNOWN_VERBS = frozenset(SERVER_TABLE.inputs(InputKind.COMMAND))
+KNOWN_VERBS = frozenset(SERVER_TABLE.inputs(InputKind.COMMAND)) - {SASL_RESPONSE, SASL_CANCEL}
 
 # --- client -------------------------------------------------------------------
 
