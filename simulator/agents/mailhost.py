@@ -15,6 +15,7 @@ from simulator.mail.queue import OutboundQueue
 from simulator.mail.store import INBOX, MailStore
 from simulator.mail.trace_headers import received_header, return_path_header
 from simulator.net.world import Host, Peer, ServerMachine, Service, World
+from simulator.protocols import sasl
 from simulator.protocols.registry import protocol
 from simulator.protocols.smtp.address import domain_of
 from simulator.protocols.smtp.replies import R, Reply
@@ -42,6 +43,9 @@ class MailHostConfig:
     trusted_networks: list[str] = field(default_factory=list)
     vrfy: str = "verify"  # one of VRFY_MODES
     starttls: bool = False  # offer STARTTLS (RFC 3207) besides smtp_extensions (or the default set)
+    # SMTP AUTH on submission (RFC 4954): the SASL mechanisms offered there (empty: no AUTH).
+    submission_auth: tuple[str, ...] = ()
+    plaintext_auth: bool = False  # offer PLAIN and LOGIN before TLS too (RFC 4954 4 says not to)
     pop3_login_delay: int = 0  # seconds between two POP3 logins of a user (RFC 2449 6.5); 0: none
     # DKIM signers by the author domain they sign for (the submission server signs, RFC 6376 5)
     dkim_signers: dict[str, DkimSigner] = field(default_factory=dict)
@@ -122,13 +126,23 @@ class MailHost:
         return service
 
     def smtp_server(self, role: str, peer: Peer) -> ServerMachine:
+        auth = {}
+        if role == SUBMISSION and self.config.submission_auth:
+            auth = {"auth": self, "sasl_context": self.sasl_context(),
+                    "auth_mechanisms": self.config.submission_auth, "plaintext_auth": self.config.plaintext_auth}
         return protocol("smtp").new_server(
             hostname=self.host.fqdn, policy=SmtpHostPolicy(self, role),
             peer_host=peer.fqdn, peer_addr=peer.addr, conn=peer.conn,
             max_message_size=self.config.max_message_size,
             max_recipients=self.config.max_recipients, starttls=self.config.starttls, tls=peer.tls,
             **({} if self.config.smtp_extensions is None else {"extensions": self.config.smtp_extensions}),
+            **auth,
         )
+
+    def sasl_context(self) -> sasl.ServerContext:
+        """What CRAM-MD5's challenge (RFC 2195) and SCRAM's nonce and salt (RFC 5802) are made from here."""
+        return sasl.ServerContext(hostname=self.host.fqdn, rng=self.world.rng, clock=self.world.clock.timestamp,
+                                  scram_seed=f"scram:{self.host.fqdn}".encode())
 
     def pop3_server(self, role: str, peer: Peer) -> ServerMachine:
         """POP3 on the maildrops of this host; the greeting's APOP timestamp is <pid.clock@host> (RFC 1939 7)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from simulator.mail.message import Attachment, build_message
 from simulator.net.world import World
+from simulator.protocols import sasl
 from simulator.protocols.pop3.client import ActionResult, Download, Login, RetrievedMessage
 from simulator.protocols.pop3.client import Quit as Pop3Quit
 from simulator.protocols.pop3.replies import Pop3Reply
@@ -13,10 +14,19 @@ from simulator.protocols.registry import protocol
 from simulator.protocols.smtp.client import MessageResult, OutgoingMessage, Quit, SendMessage
 from simulator.protocols.smtp.replies import Reply
 
-__all__ = ["MailClient", "MessageResult", "OutgoingMessage", "Retrieval", "Submission"]
+__all__ = ["Credentials", "MailClient", "MessageResult", "OutgoingMessage", "Retrieval", "Submission"]
 
 SUBMISSION_PORT = 587  # RFC 6409
 POP3_PORT = 110  # RFC 1939 3
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """How the user's client logs in to submission (RFC 4954): who, the password, the SASL mechanism."""
+
+    user: str
+    password: str
+    mechanism: str = "PLAIN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +34,9 @@ class Submission:
     connected: bool
     results: list[MessageResult]
     last_reply: Reply | None = None
+    tls: bool = False  # the session ran over TLS (STARTTLS or implicit)
+    authenticated: bool = False
+    error: str = ""  # why the client itself gave up, if it did
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,22 +69,34 @@ class MailClient:
         )
 
     def submit(self, server: str, messages: list[OutgoingMessage], port: int = SUBMISSION_PORT, *,
-               use_pipelining: bool = True) -> Submission:
+               use_pipelining: bool = True, tls: str = "none", auth: Credentials | None = None) -> Submission:
+        """Submit ``messages`` in one session; ``tls`` is the STARTTLS policy (RFC 3207), ``auth`` the login.
+
+        As a user's client does: STARTTLS when the policy asks, then AUTH with the chosen
+        mechanism (RFC 4954), then the mail. A SCRAM client nonce comes from the world's rng.
+        """
         conn = self.world.connect(self.host.name, server, port)
         if conn is None:
             return Submission(False, [])
-        client = protocol("smtp").new_client(helo_name=self.host.fqdn, use_pipelining=use_pipelining)
+        mechanism = None
+        if auth is not None:
+            nonce = self.world.rng.hex(24) if auth.mechanism.upper() == "SCRAM-SHA-256" else ""
+            mechanism = sasl.client_mechanism(auth.mechanism, auth.user, auth.password, nonce=nonce)
+        client = protocol("smtp").new_client(helo_name=self.host.fqdn, use_pipelining=use_pipelining,
+                                             tls=tls, auth=mechanism)
+        client.tls_active = conn.tls  # implicit TLS (RFC 8314): up before the greeting
         for message in messages:  # asked before the greeting: nothing is sent until it comes
             client.send(SendMessage(message))
         client.send(Quit())
         conn.run_client(client)
-        return Submission(True, client.results, client.last_reply)
+        return Submission(True, client.results, client.last_reply, tls=client.tls_active,
+                          authenticated=client.authenticated, error=client.error)
 
     def send(self, server: str, port: int, mail_from: str, rcpt_to: list[str], data: bytes, *,
-             use_pipelining: bool = True) -> Submission:
+             use_pipelining: bool = True, tls: str = "none", auth: Credentials | None = None) -> Submission:
         """Submit one message with envelope ``mail_from`` -> ``rcpt_to``."""
         return self.submit(server, [OutgoingMessage(mail_from, rcpt_to, data)], port,
-                           use_pipelining=use_pipelining)
+                           use_pipelining=use_pipelining, tls=tls, auth=auth)
 
     def download(self, server: str, user: str, password: str, *, port: int = POP3_PORT, delete: bool = False,
                  method: str = "USER", skip_uids: frozenset[str] = frozenset()) -> Retrieval:

@@ -76,6 +76,16 @@ class WorldSpec:
     starttls: bool = False  # the mail servers offer STARTTLS (RFC 3207)
     certificate_faults: dict[str, str] = field(default_factory=dict)  # server host -> pki.CertFault value
     without_8bitmime: list[str] = field(default_factory=list)  # server hosts offering no 8BITMIME/SMTPUTF8
+    # SMTP AUTH on submission (RFC 4954, RFC 6409 4.3): the mechanisms offered (empty: no AUTH).
+    submission_auth: tuple[str, ...] = ()
+    plaintext_auth: bool = False  # PLAIN and LOGIN offered before TLS too
+    # RFC 6409 4.3's "protected subnetwork": clients here may submit without AUTH. None: the
+    # provider's own network while submission offers no AUTH, and no network once it does.
+    trusted_networks: list[str] | None = None
+
+    def credentials(self, user: str) -> str | None:
+        """The password of ``user`` in this world (what the user's client is set up with)."""
+        return next((u.password for u in self.users() if u.address == user.lower()), None)
 
     def copy(self) -> WorldSpec:
         return copy.deepcopy(self)
@@ -162,11 +172,15 @@ class MailWorld:
             server = net.host(d.mail_host)
             mh = self.mailhosts.get(server.name)
             if mh is None:
+                trusted = spec.trusted_networks
+                if trusted is None:  # RFC 6409 4.3: the provider's own network, until AUTH is offered
+                    trusted = [] if spec.submission_auth else [_home_network(a) for a in server.addresses]
                 mh = MailHost(net, server, MailHostConfig(
                     max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
-                    trusted_networks=[_home_network(a) for a in server.addresses], vrfy=spec.vrfy,
+                    trusted_networks=list(trusted), vrfy=spec.vrfy,
                     starttls=spec.starttls, pop3_login_delay=spec.pop3_login_delay,
-                    smtp_extensions=SEVEN_BIT_EXTENSIONS if _named(server, spec.without_8bitmime) else None),
+                    smtp_extensions=SEVEN_BIT_EXTENSIONS if _named(server, spec.without_8bitmime) else None,
+                    submission_auth=spec.submission_auth, plaintext_auth=spec.plaintext_auth),
                     self.faults, self.sent_bodies)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)

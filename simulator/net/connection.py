@@ -26,6 +26,12 @@ records, to write to the socket. The handshake is the real client's: it runs
 over as many reads as the client takes, and the machine hears of it
 (``tls_established``, or for implicit TLS its greeting) when the server end
 has finished it.
+
+A client machine may ask for TLS too (its ``take_controls``): its
+``StartTls`` comes once it has read the server's 220, by which time the
+server's own ``StartTls`` has run the handshake of both ends in the slot. The
+connection then tells the client how it went: ``tls_established()``, or
+``tls_failed(reason)`` with the client end's reason (the connection is closed).
 """
 
 from __future__ import annotations
@@ -348,6 +354,7 @@ class Connection:
             data = self.read()
             if data:
                 self._record_events(client.receive_data(data))
+                self._client_controls(client)
             if self.closed:
                 self._record_events(client.receive_data(b""))
                 return
@@ -357,6 +364,19 @@ class Connection:
                     self.close("client")
                 return
             self.send(out)
+
+    def _client_controls(self, client: ClientMachine) -> None:
+        """Answer a client's StartTls from the slot: the handshake ran when the server asked for it."""
+        if not hasattr(client, "take_controls"):
+            return
+        for control in client.take_controls():
+            if not isinstance(control, StartTls):
+                continue
+            if self.tls:
+                self._record_events(client.tls_established())
+            else:
+                failure = self._layer.client.failure if self._layer is not None else ""
+                self._record_events(client.tls_failed(failure or "the server did not start TLS"))
 
     def _record_events(self, events: Iterable[Event]) -> None:
         """Record machine events; they carry this connection's id from the machine itself."""

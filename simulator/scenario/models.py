@@ -8,6 +8,7 @@ script of steps. Each step has an ``id``, an ``action``, optional Markdown
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -150,6 +151,43 @@ class TlsModel(Model):
                         "for refusing it appears in the trace")
 
 
+SaslName = Literal["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"]
+
+
+class SubmissionModel(Model):
+    """SMTP AUTH on the providers' submission servers (RFC 4954, RFC 6409 4.3)."""
+
+    auth: bool = Field(False, description="Submission offers SMTP AUTH and requires it (RFC 6409 4.3) of every "
+                                          "client outside trusted_networks; the clients then log in by default")
+    mechanisms: list[SaslName] = Field(
+        ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"],
+        description="What AUTH offers: PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677)")
+    plaintext_auth: bool = Field(
+        False, description="Offer PLAIN and LOGIN before TLS too (RFC 4954 4 and RFC 8314 say not to): "
+                           "the password crosses the wire in base64 for an eavesdropper to read")
+    trusted_networks: list[str] | None = Field(
+        None, description="RFC 6409 4.3's protected subnetwork: networks (CIDR) whose clients may submit without "
+                          "AUTH. Default: the provider's own /24 without auth, none with it")
+
+    @field_validator("trusted_networks")
+    @classmethod
+    def _networks(cls, value: list[str] | None) -> list[str] | None:
+        for net in value or []:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{net!r} is not a network (e.g. 192.0.2.0/24)") from None
+        return value
+
+
+class AuthModel(Model):
+    """How the client logs in with AUTH (RFC 4954); what is left out comes from the world's users."""
+
+    user: str | None = Field(None, description="The login; default: the sender address")
+    password: str | None = Field(None, description="Default: the user's password in the world")
+    mechanism: SaslName = "PLAIN"
+
+
 class WorldModel(Model):
     """Overrides of the default world; every list adds to (or replaces by name) the default."""
 
@@ -165,6 +203,7 @@ class WorldModel(Model):
         [], description="Mail hosts whose SMTP servers offer neither 8BITMIME (RFC 6152) nor SMTPUTF8 "
                         "(which needs it, RFC 6531 3.1): a client then converts 8-bit messages to 7-bit "
                         "MIME before sending them there (RFC 6152 3)")
+    submission: SubmissionModel = SubmissionModel()
     pop3_login_delay: int = Field(
         0, ge=0, le=86400,
         description="Seconds a user must wait after one POP3 login before the next (RFC 2449 6.5, "
@@ -494,6 +533,12 @@ class SendMessageStep(StepBase):
     server: str | None = Field(None, description="Submission server; default: the sender's provider")
     port: int = 587
     use_pipelining: bool = True
+    tls: Literal["none", "opportunistic", "required"] | None = Field(
+        None, description="STARTTLS policy (RFC 3207): opportunistic uses TLS when offered, required gives up "
+                          "with QUIT when it is not. Default: opportunistic where submission requires AUTH, else none")
+    auth: AuthModel | bool | None = Field(
+        None, description="Log in with AUTH (RFC 4954): true (the sender's own credentials, PLAIN), false (no "
+                          "login), or {user, password, mechanism}. Default: log in where submission offers AUTH")
 
     @field_validator("envelope_from")
     @classmethod

@@ -162,6 +162,13 @@ def check_send_message(refs: References, at: DocPath, step: m.SendMessageStep) -
         guess = nearest(domain, refs.domains)
         refs.problem((*at, "sender"), f"the sender's domain {domain!r} has no provider in this world"
                      + (f": did you mean {guess!r}?" if guess else "; name a server"))
+    login = step.auth if step.auth is not None else bool(refs.spec.submission_auth)
+    if login is not False:
+        given = login if isinstance(login, m.AuthModel) else m.AuthModel()
+        user = given.user or step.sender
+        if given.password is None and refs.spec.credentials(user) is None:
+            refs.problem((*at, "auth"), f"no password for {user!r}: the world has no such user; "
+                                        "give auth.password or add the user")
 
 
 def check_run_queue(refs: References, at: DocPath, step: m.RunQueueStep) -> None:

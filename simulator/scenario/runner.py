@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.agents.faults import ReplyFault
-from simulator.agents.mua import MessageResult
+from simulator.agents.mua import Credentials, MessageResult
 from simulator.agents.world import MailWorld
 from simulator.mail.mime import Attachment, generated
 from simulator.net.connection import Connection
@@ -137,10 +137,23 @@ class Runner:
             assert provider is not None  # checked by references
             server = provider.name
         envelope_from = step.envelope_from if step.envelope_from is not None else step.sender
+        login = self.world.spec.submission_auth  # where submission offers AUTH, clients log in by default
+        tls = step.tls or ("opportunistic" if login else "none")
         sent = client.send(server, step.port, envelope_from, [*step.to, *step.cc], data,
-                           use_pipelining=step.use_pipelining)
+                           use_pipelining=step.use_pipelining, tls=tls, auth=self._credentials(step, bool(login)))
         self.last_results = sent.results
         self.last_replies = [sent.last_reply] if sent.last_reply else []
+
+    def _credentials(self, step: m.SendMessageStep, login: bool) -> Credentials | None:
+        """The AUTH login of a send_message step: its own, or the sender's from the world's users."""
+        wanted = step.auth if step.auth is not None else login
+        if wanted is False:
+            return None
+        given = wanted if isinstance(wanted, m.AuthModel) else m.AuthModel()
+        user = given.user or step.sender
+        password = given.password if given.password is not None else self.world.spec.credentials(user)
+        assert password is not None  # checked by references
+        return Credentials(user, password, given.mechanism)
 
     def _do_run_queue(self, step: m.RunQueueStep) -> None:
         if step.host is None:

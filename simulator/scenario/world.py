@@ -31,6 +31,9 @@ def world_spec(model: WorldModel) -> WorldSpec:
     spec.starttls = model.tls.starttls
     spec.certificate_faults = {host: str(fault) for host, fault in model.tls.certificates.items()}
     spec.without_8bitmime = list(model.without_8bitmime)
+    spec.submission_auth = tuple(model.submission.mechanisms) if model.submission.auth else ()
+    spec.plaintext_auth = model.submission.plaintext_auth
+    spec.trusted_networks = model.submission.trusted_networks
     if model.limits is not None:
         spec.max_message_size = model.limits.max_message_size
         spec.max_recipients = model.limits.max_recipients

@@ -1,4 +1,13 @@
-"""The sans-IO SMTP client machine: EHLO (HELO fallback), MAIL, RCPT, DATA, QUIT.
+"""The sans-IO SMTP client machine: EHLO (HELO fallback), STARTTLS, AUTH, MAIL, RCPT, DATA, QUIT.
+
+With a TLS policy (RFC 3207) the client sends STARTTLS when EHLO offers it
+("opportunistic", or "required", which gives up with QUIT when it is not
+offered or refused); after 220 it asks its connection to run the handshake
+(a :class:`~simulator.protocols.machine.StartTls` control from
+:meth:`SmtpClient.take_controls`; the connection answers with
+:meth:`SmtpClient.tls_established` or :meth:`SmtpClient.tls_failed`) and says
+EHLO again. With a SASL mechanism (RFC 4954) it logs in with AUTH once the
+transport is what its policy asks for.
 
 Driven with ``send(SendMessage(...))`` and ``send(Quit())`` (or given its
 messages up front), it sends :class:`OutgoingMessage` over one session, pipelining
@@ -12,14 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simulator.protocols import sasl
 from simulator.protocols.lines import TOO_LONG, LineBuffer
-from simulator.protocols.machine import LocalProtocolError, RemoteProtocolError
+from simulator.protocols.machine import Control, LocalProtocolError, RemoteProtocolError, StartTls
 from simulator.protocols.smtp import states as S
 from simulator.protocols.smtp.replies import Reply
 from simulator.trace import Event, StateChanged
 
 MACHINE = "smtp.client"
 REPLY_LINE_LIMIT = 512  # RFC 5321 4.5.3.1.5
+TLS_POLICIES = ("none", "opportunistic", "required")  # RFC 3207 4; "required": RFC 8314 5.1's advice
 
 
 class ReplyFormatError(RemoteProtocolError, ValueError):
@@ -169,12 +180,21 @@ class SmtpClient:
     table = S.CLIENT_TABLE
 
     def __init__(self, helo_name: str, messages: list[OutgoingMessage] | None = None, *,
-                 use_pipelining: bool = True, downgrade: Callable[[bytes], bytes] = seven_bit) -> None:
+                 use_pipelining: bool = True, downgrade: Callable[[bytes], bytes] = seven_bit,
+                 tls: str = "none", auth: sasl.ClientMechanism | None = None) -> None:
+        if tls not in TLS_POLICIES:
+            raise ValueError(f"TLS policy {tls!r}: one of {', '.join(TLS_POLICIES)}")
         self.helo_name = helo_name
         # RFC 6152 3: 8-bit octets never go to a server that did not offer 8BITMIME; the
         # client converts the message to 7-bit MIME first (the RFC's "gateway transformation").
         self.downgrade = downgrade
         self._data = b""  # the current message's data as sent (converted if it had to be)
+        self.tls_policy = tls
+        self.tls_active = False
+        self.auth = auth
+        self.authenticated = False
+        self._tls_refused = False  # the server refused STARTTLS: an opportunistic client goes on without
+        self._controls: list[Control] = []
         self.conn = ""  # the connection id its events carry; the connection that runs it sets it
         self.pending = list(messages or [])
         self.results: list[MessageResult] = []
@@ -203,6 +223,9 @@ class SmtpClient:
             S.C_EXPECT_DATA_END_REPLY: self._after_dot,
             S.C_EXPECT_RSET_REPLY: self._after_rset,
             S.C_EXPECT_QUIT_REPLY: self._ok_or_fail,
+            S.C_EXPECT_STARTTLS_REPLY: self._after_starttls,
+            S.C_EXPECT_AUTH_REPLY: self._after_auth,
+            S.C_EXPECT_TLS: self._ok_or_fail,  # nothing should come while the handshake runs
             S.C_READY: self._ok_or_fail,  # an unsolicited reply; 421 is handled before
         }
         # The table of effects: every effect a row names (checked below the class).
@@ -212,6 +235,10 @@ class SmtpClient:
             "send_data": self._send_data, "await_data_reply": self._nothing, "send_message": self._send_message,
             "fail_message": self._fail_message, "deliver": self._deliver, "fail_pending": self._fail_pending,
             "give_up": self._give_up, "close": self._nothing, "idle": self._nothing,
+            "send_starttls": self._send_starttls, "start_tls": self._start_tls, "send_auth": self._send_auth,
+            "send_sasl_response": self._send_sasl_response, "authenticated": self._authenticated,
+            "refuse_plaintext": self._refuse_plaintext, "refuse_unauthenticated": self._refuse_unauthenticated,
+            "refuse_unverified": self._refuse_unverified,
         }
 
     # --- public API -------------------------------------------------------
@@ -260,6 +287,24 @@ class SmtpClient:
         self._out.clear()
         return out
 
+    def take_controls(self) -> list[Control]:
+        """What the client asks of its connection: StartTls, once the server said 220 to STARTTLS."""
+        controls, self._controls = self._controls, []
+        return controls
+
+    def tls_established(self) -> list[Event]:
+        """The handshake StartTls asked for is done (RFC 3207 4.2): EHLO again, over TLS."""
+        self.tls_active = True
+        self.extensions = {}  # RFC 3207 4.2: "discard any knowledge obtained from the server"
+        self._fire(S.TLS_UP, None)
+        return self._take()
+
+    def tls_failed(self, reason: str = "") -> list[Event]:
+        """The handshake failed and the connection is gone (RFC 3207 4.1); ``reason`` is the TLS layer's."""
+        self.error = f"TLS handshake failed: {reason}" if reason else "TLS handshake failed"
+        self._fire(S.TLS_FAILED, None)
+        return self._take()
+
     @property
     def closed(self) -> bool:
         return self.state in (S.C_CLOSED, S.C_ERROR)
@@ -301,11 +346,44 @@ class SmtpClient:
     def _after_ehlo(self, reply: Reply) -> str:
         if reply.klass == "2xx":
             self._parse_extensions(reply)
-            return self._next(True)
+            return self._session_ready()
         return S.EHLO_UNSUPPORTED if reply.code in (500, 502) else S.ANY_FAIL  # RFC 5321 3.2: try HELO
 
     def _after_helo(self, reply: Reply) -> str:
-        return self._next(True) if reply.klass == "2xx" else S.ANY_FAIL
+        if reply.klass != "2xx":
+            return S.ANY_FAIL
+        self.extensions = {}  # HELO: no extensions, so neither STARTTLS nor AUTH
+        return self._session_ready()
+
+    def _session_ready(self) -> str:
+        """After a 2xx to EHLO/HELO: TLS first if the policy wants it, then AUTH, then the mail."""
+        if self.tls_policy != "none" and not self.tls_active and not self._tls_refused:
+            if "STARTTLS" in self.extensions:
+                return S.STARTTLS_OFFERED
+            if self.tls_policy == "required":
+                return S.TLS_NOT_OFFERED
+        if self.auth is not None and not self.authenticated:
+            offered = self.extensions.get("AUTH", "").upper().split()
+            return S.AUTH_DUE if self.auth.name in offered else S.AUTH_NOT_OFFERED
+        return self._next(True)
+
+    def _after_starttls(self, reply: Reply) -> str:
+        if reply.klass == "2xx":
+            return "2xx"
+        if self.tls_policy == "opportunistic":
+            self._tls_refused = True
+            return S.TLS_REFUSED_OPTIONAL
+        return S.ANY_FAIL
+
+    def _after_auth(self, reply: Reply) -> str:
+        if reply.code == 334:
+            return S.CHALLENGE
+        if reply.klass != "2xx":
+            return S.ANY_FAIL
+        assert self.auth is not None
+        if not self.auth.server_verified:
+            return S.AUTH_UNVERIFIED
+        return self._next(True)
 
     def _after_mail(self, reply: Reply) -> str:
         if reply.klass == "2xx":
@@ -362,6 +440,51 @@ class SmtpClient:
 
     def _send_quit(self, reply: Reply | None) -> None:
         self._write("QUIT")
+
+    def _send_starttls(self, reply: Reply | None) -> None:
+        self._write("STARTTLS")
+
+    def _start_tls(self, reply: Reply | None) -> None:
+        self._controls.append(StartTls())
+
+    def _send_auth(self, reply: Reply | None) -> None:
+        assert self.auth is not None
+        initial = self.auth.initial_response()
+        if initial is None:
+            self._write(f"AUTH {self.auth.name}")
+        else:  # RFC 4954 4: the initial response on the command line saves a round trip
+            self._write(f"AUTH {self.auth.name} {sasl.encode(initial, initial=True)}")
+
+    def _send_sasl_response(self, reply: Reply | None) -> None:
+        assert self.auth is not None and reply is not None
+        try:
+            challenge = sasl.decode_response(reply.lines[0] if reply.lines else "")
+            self._write(sasl.encode(self.auth.respond(challenge)))
+        except sasl.SaslFailure as exc:
+            # RFC 4954 4: the client cancels with "*" (a challenge it cannot or will not answer).
+            self.error = str(exc)
+            self._write(sasl.CANCEL)
+
+    def _authenticated(self, reply: Reply | None) -> None:
+        self.authenticated = True
+
+    def _local_refusal(self, why: str, reply: Reply | None) -> None:
+        """The client itself will not go on: every message gets ``why`` as its verdict."""
+        self.error = why
+        self._give_up(Reply(554, (why,), "5.7.0"))
+
+    def _refuse_plaintext(self, reply: Reply | None) -> None:
+        self._local_refusal("not sent: TLS is required and the server offers no STARTTLS (RFC 3207 4)", reply)
+
+    def _refuse_unauthenticated(self, reply: Reply | None) -> None:
+        assert self.auth is not None
+        offered = self.extensions.get("AUTH", "") or "no AUTH at all"
+        self._local_refusal(f"not sent: the server does not offer AUTH {self.auth.name} (it offers {offered})",
+                            reply)
+
+    def _refuse_unverified(self, reply: Reply | None) -> None:
+        self._local_refusal("not sent: the server accepted the login without proving it knows the password "
+                            "(RFC 5802 9)", reply)
 
     def _send_rset(self, reply: Reply | None) -> None:
         self._write("RSET")

@@ -36,9 +36,14 @@ def new_server(*, hostname: str, policy: SmtpPolicy, peer_host: str = "", peer_a
                       auth=auth, sasl_context=sasl_context)
 
 
-def new_client(*, helo_name: str, messages: list | None = None, use_pipelining: bool = True) -> SmtpClient:
-    """A client; with ``messages`` it sends them and quits, else it is driven with ``send()``."""
-    return SmtpClient(helo_name, messages, use_pipelining=use_pipelining)
+def new_client(*, helo_name: str, messages: list | None = None, use_pipelining: bool = True,
+               tls: str = "none", auth: sasl.ClientMechanism | None = None) -> SmtpClient:
+    """A client; with ``messages`` it sends them and quits, else it is driven with ``send()``.
+
+    ``tls``: "none", "opportunistic" or "required" (RFC 3207); ``auth``: the SASL client
+    mechanism AUTH logs in with (RFC 4954), None for no login.
+    """
+    return SmtpClient(helo_name, messages, use_pipelining=use_pipelining, tls=tls, auth=auth)
 
 
 def make_reply(code: int, text: str, enhanced: str = "") -> Reply:

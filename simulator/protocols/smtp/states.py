@@ -146,6 +146,9 @@ C_EXPECT_DATA_REPLY = "EXPECT_DATA_REPLY"
 C_EXPECT_DATA_END_REPLY = "EXPECT_DATA_END_REPLY"
 C_EXPECT_RSET_REPLY = "EXPECT_RSET_REPLY"
 C_EXPECT_QUIT_REPLY = "EXPECT_QUIT_REPLY"
+C_EXPECT_STARTTLS_REPLY = "EXPECT_STARTTLS_REPLY"
+C_EXPECT_TLS = "EXPECT_TLS"
+C_EXPECT_AUTH_REPLY = "EXPECT_AUTH_REPLY"
 C_READY = "READY"
 C_CLOSED = "CLOSED"
 C_ERROR = "ERROR"
@@ -168,6 +171,14 @@ OK_IDLE, FAIL_IDLE = "2xx, nothing queued", "4xx/5xx, nothing queued"
 SEND_MESSAGE = "message to send"  # send(SendMessage(...))
 SEND_QUIT = "QUIT asked"  # send(Quit())
 BAD_REPLY = "reply syntax broken"  # RemoteProtocolError: not an RFC 5321 4.2 reply
+# STARTTLS and AUTH (RFC 3207, RFC 4954): what the EHLO reply means for a client that wants them.
+STARTTLS_OFFERED = "2xx, STARTTLS offered"
+TLS_NOT_OFFERED = "2xx, no STARTTLS, TLS required"  # RFC 3207 4: a required-TLS client gives up
+AUTH_DUE = "2xx, AUTH due"
+AUTH_NOT_OFFERED = "2xx, mechanism not offered"
+TLS_REFUSED_OPTIONAL = "4xx/5xx, TLS optional"  # opportunistic TLS goes on in plaintext
+CHALLENGE = "334"
+AUTH_UNVERIFIED = "235, server not verified"  # SCRAM: the server never proved it knows the password
 
 _CLIENT_STATES = [
     StateInfo(C_EXPECT_GREETING, "Connected; waiting for the 220 greeting", "RFC 5321 3.1"),
@@ -179,6 +190,9 @@ _CLIENT_STATES = [
     StateInfo(C_EXPECT_DATA_END_REPLY, "Message and final dot sent; waiting for the verdict", "RFC 5321 4.1.1.4"),
     StateInfo(C_EXPECT_RSET_REPLY, "Transaction abandoned; RSET sent", "RFC 5321 4.1.1.5"),
     StateInfo(C_EXPECT_QUIT_REPLY, "QUIT sent; waiting for 221", "RFC 5321 4.1.1.10"),
+    StateInfo(C_EXPECT_STARTTLS_REPLY, "STARTTLS sent; waiting for 220", "RFC 3207 4"),
+    StateInfo(C_EXPECT_TLS, "220 to STARTTLS; the connection runs the TLS handshake", "RFC 3207 4.1"),
+    StateInfo(C_EXPECT_AUTH_REPLY, "AUTH sent; answering each 334 until 235 or a refusal", "RFC 4954 4"),
     StateInfo(C_READY, "Session open, nothing to send; waiting for a message or QUIT", "RFC 5321 3.3"),
     StateInfo(C_CLOSED, "Session over", "RFC 5321 3.8"),
     StateInfo(C_ERROR, "The server broke the reply syntax; the session is abandoned", "RFC 5321 4.2"),
@@ -192,6 +206,26 @@ def _client_transitions() -> list[Transition]:
     rows = [
         Transition(G, "2xx", E, "send_ehlo", "RFC 5321 3.1"),
         Transition(G, ANY_FAIL, Q, "give_up+send_quit", "RFC 5321 3.1"),
+        Transition(E, STARTTLS_OFFERED, C_EXPECT_STARTTLS_REPLY, "send_starttls", "RFC 3207 4"),
+        Transition(E, TLS_NOT_OFFERED, Q, "refuse_plaintext+send_quit", "RFC 3207 4"),
+        Transition(E, AUTH_DUE, C_EXPECT_AUTH_REPLY, "send_auth", "RFC 4954 4"),
+        Transition(E, AUTH_NOT_OFFERED, Q, "refuse_unauthenticated+send_quit", "RFC 4954 4"),
+        Transition(H, TLS_NOT_OFFERED, Q, "refuse_plaintext+send_quit", "RFC 3207 4"),
+        Transition(H, AUTH_NOT_OFFERED, Q, "refuse_unauthenticated+send_quit", "RFC 4954 4"),
+        Transition(C_EXPECT_STARTTLS_REPLY, "2xx", C_EXPECT_TLS, "start_tls", "RFC 3207 4"),
+        Transition(C_EXPECT_STARTTLS_REPLY, ANY_FAIL, Q, "give_up+send_quit", "RFC 3207 4"),
+        # RFC 3207 4: "If the client receives the 454 response, the client must decide whether
+        # or not to continue": opportunistic TLS goes on, after a fresh EHLO, in plaintext.
+        Transition(C_EXPECT_STARTTLS_REPLY, TLS_REFUSED_OPTIONAL, E, "send_ehlo", "RFC 3207 4"),
+        # RFC 3207 4.2: the client MUST discard what it knew and send EHLO again.
+        Transition(C_EXPECT_TLS, TLS_UP, E, "send_ehlo", "RFC 3207 4.2"),
+        Transition(C_EXPECT_TLS, TLS_FAILED, C_CLOSED, "fail_pending", "RFC 3207 4.1"),
+        Transition(C_EXPECT_AUTH_REPLY, CHALLENGE, C_EXPECT_AUTH_REPLY, "send_sasl_response", "RFC 4954 4"),
+        Transition(C_EXPECT_AUTH_REPLY, OK_NEXT, M, "authenticated+send_mail", "RFC 4954 4"),
+        Transition(C_EXPECT_AUTH_REPLY, OK_DONE, Q, "authenticated+send_quit", "RFC 4954 4"),
+        Transition(C_EXPECT_AUTH_REPLY, OK_IDLE, C_READY, "authenticated", "RFC 4954 4"),
+        Transition(C_EXPECT_AUTH_REPLY, AUTH_UNVERIFIED, Q, "refuse_unverified+send_quit", "RFC 5802 9"),
+        Transition(C_EXPECT_AUTH_REPLY, ANY_FAIL, Q, "give_up+send_quit", "RFC 4954 4"),
         Transition(E, OK_NEXT, M, "send_mail", "RFC 5321 4.1.1.1"),
         Transition(E, OK_DONE, Q, "send_quit", "RFC 5321 4.1.1.1"),
         Transition(E, EHLO_UNSUPPORTED, H, "send_helo", "RFC 5321 3.2"),
@@ -230,7 +264,7 @@ def _client_transitions() -> list[Transition]:
         Transition(RD, SEND_MESSAGE, M, "send_mail", "RFC 5321 3.3"),
         Transition(RD, SEND_QUIT, Q, "send_quit", "RFC 5321 4.1.1.10"),
     ]
-    for s in [G, E, H, M, RC, D, DE, RS, Q, RD]:
+    for s in [G, E, H, M, RC, D, DE, RS, Q, RD, C_EXPECT_STARTTLS_REPLY, C_EXPECT_TLS, C_EXPECT_AUTH_REPLY]:
         rows.append(Transition(s, CONN_LOST, C_CLOSED, "fail_pending", "RFC 5321 3.8"))
         rows.append(Transition(s, BAD_REPLY, C_ERROR, "fail_pending", "RFC 5321 4.2"))
         if s != Q:
@@ -242,7 +276,10 @@ _CLIENT_INPUTS = [
     *(InputInfo(i, InputKind.REPLY, "a reply of the server (RFC 5321 4.2)") for i in (
         "2xx", ANY_FAIL, OK_NEXT, OK_DONE, FAIL_NEXT, FAIL_DONE, EHLO_UNSUPPORTED, RCPT_MORE,
         RCPT_LAST_OK, RCPT_LAST_NONE, RCPT_LAST_NONE_PIPELINED, MAIL_FAIL_PIPELINED, GO_AHEAD, "421",
-        OK_IDLE, FAIL_IDLE)),
+        OK_IDLE, FAIL_IDLE, STARTTLS_OFFERED, TLS_NOT_OFFERED, AUTH_DUE, AUTH_NOT_OFFERED, TLS_REFUSED_OPTIONAL,
+        CHALLENGE, AUTH_UNVERIFIED)),
+    InputInfo(TLS_UP, InputKind.TLS, "the connection finished the TLS handshake (RFC 3207 4.2)"),
+    InputInfo(TLS_FAILED, InputKind.TLS, "the TLS handshake failed; the connection is gone (RFC 3207 4.1)"),
     InputInfo(SEND_MESSAGE, InputKind.SEND, "the user hands over a message: send(SendMessage(...))"),
     InputInfo(SEND_QUIT, InputKind.SEND, "the user ends the session: send(Quit())"),
     InputInfo(CONN_LOST, InputKind.PEER, "the connection closed"),
