@@ -274,7 +274,8 @@ class Bridge:
         self.out = out
         # The mailbox front reads a login's domain and opens that mail host's store.
         self.front = MailboxFront(world.net, world.mailhost_for, tls=True,
-                                  append_limit=world.spec.max_message_size)
+                                  append_limit=world.spec.max_message_size,
+                                  login_delay=world.spec.pop3_login_delay)
         self.targets: dict[str, Host] = {}
         for li in LISTENERS:
             if not li.domain:

@@ -192,16 +192,19 @@ class MailboxFront:
 
     ``find(address)`` gives the mail host of an address's domain (the mail
     world's ``mailhost_for``); ``tls`` says the connection can start TLS, so
-    IMAP offers STARTTLS and POP3 STLS (RFC 9051 6.2.1, RFC 2595 4).
+    IMAP offers STARTTLS and POP3 STLS (RFC 9051 6.2.1, RFC 2595 4). A
+    scenario's IMAP fault applies once the login has named its mail host
+    (the LOGIN stage itself is asked before that, so it is the front's: none).
     """
 
     def __init__(self, world: World, find: Callable[[str], MailHost | None], *, tls: bool = True,
-                 append_limit: int = 10 * 1024 * 1024, name: str = FRONT_HOST, fqdn: str = FRONT_FQDN,
-                 address: str = FRONT_ADDRESS) -> None:
+                 append_limit: int = 10 * 1024 * 1024, login_delay: int = 0, name: str = FRONT_HOST,
+                 fqdn: str = FRONT_FQDN, address: str = FRONT_ADDRESS) -> None:
         self.world = world
         self.find = find
         self.tls = tls
         self.append_limit = append_limit
+        self.login_delay = login_delay  # the world's POP3 LOGIN-DELAY (RFC 2449 6.5), kept per mail host
         self.host = world.hosts.get(name) or world.add_host(Host(name, [address], fqdn, "server"))
         self._builders: dict[str, Callable[[Peer], ServerMachine]] = {
             "imap": self._imap, "pop3": self._pop3}
@@ -229,4 +232,4 @@ class MailboxFront:
         stamp = f"<{pid}.{int(self.world.clock.timestamp())}@{self.host.fqdn}>"
         return protocol("pop3").new_server(
             hostname=self.host.fqdn, store=directory, auth=directory, apop_timestamp=stamp, conn=peer.conn,
-            stls=self.tls, tls=peer.tls, logins=directory)
+            stls=self.tls, tls=peer.tls, login_delay=self.login_delay, logins=directory)

@@ -203,3 +203,33 @@ def test_swaks_over_starttls_and_implicit_tls(served, os_client, how, listener):
     assert "TLS started with cipher TLSv1.3" in proc.stdout
     sw.wait_until(lambda: sw.world.mailbox_count("bob@example.net") == 1, "bob has the swaks message")
     assert started(sw) == [("starttls" if how == "--tls" else "implicit", "TLSv1.3")]
+
+
+def test_clients_that_leave_mid_handshake_free_their_sessions(served):
+    import socket
+
+    sw = served()
+    implicit = socket.create_connection(("127.0.0.1", sw.port("imaps")), timeout=WAIT)
+    implicit.close()  # not a byte of TLS
+    plain = socket.create_connection(("127.0.0.1", sw.port("pop3")), timeout=WAIT)
+    plain.settimeout(WAIT)
+    assert plain.recv(4096).startswith(b"+OK")
+    plain.sendall(b"STLS\r\n")
+    assert plain.recv(4096).startswith(b"+OK")
+    plain.close()  # the handshake never starts
+    sw.wait_until(lambda: sw.bridge.open_sessions == 0, "both sessions are gone")
+    assert not any("internal error" in line for line in sw.lines), "\n".join(sw.lines)
+    assert sw.call(lambda: sw.world.trace.of_type(TlsStarted)) == []
+
+
+def test_stopping_closes_a_session_in_its_handshake(served):
+    import socket
+
+    sw = served()
+    sock = socket.create_connection(("127.0.0.1", sw.port("pop3s")), timeout=WAIT)
+    sw.wait_until(lambda: sw.bridge.open_sessions == 1, "the session is open")
+    sw.stop()
+    sock.settimeout(WAIT)
+    assert sock.recv(4096) == b""  # closed, and no plaintext written to a client expecting TLS
+    sock.close()
+    assert not any("internal error" in line for line in sw.lines), "\n".join(sw.lines)
