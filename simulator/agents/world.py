@@ -79,8 +79,8 @@ class WorldSpec:
     # SMTP AUTH on submission (RFC 4954, RFC 6409 4.3): the mechanisms offered (empty: no AUTH).
     submission_auth: tuple[str, ...] = ()
     plaintext_auth: bool = False  # PLAIN and LOGIN offered before TLS too
-    # RFC 6409 4.3's "protected subnetwork": clients here may submit without AUTH. None: the
-    # provider's own network while submission offers no AUTH, and no network once it does.
+    # RFC 6409 4.3's "protected subnetwork": clients here may submit without AUTH ("provider":
+    # the mail host's own /24 or /64). None: "provider" while submission offers no AUTH, none once it does.
     trusted_networks: list[str] | None = None
 
     def credentials(self, user: str) -> str | None:
@@ -172,9 +172,11 @@ class MailWorld:
             server = net.host(d.mail_host)
             mh = self.mailhosts.get(server.name)
             if mh is None:
+                home = [_home_network(a) for a in server.addresses]
                 trusted = spec.trusted_networks
                 if trusted is None:  # RFC 6409 4.3: the provider's own network, until AUTH is offered
-                    trusted = [] if spec.submission_auth else [_home_network(a) for a in server.addresses]
+                    trusted = [] if spec.submission_auth else ["provider"]
+                trusted = [n for net in trusted for n in (home if net == "provider" else [net])]
                 mh = MailHost(net, server, MailHostConfig(
                     max_message_size=spec.max_message_size, max_recipients=spec.max_recipients,
                     trusted_networks=list(trusted), vrfy=spec.vrfy,

@@ -167,12 +167,14 @@ class SubmissionModel(Model):
                            "the password crosses the wire in base64 for an eavesdropper to read")
     trusted_networks: list[str] | None = Field(
         None, description="RFC 6409 4.3's protected subnetwork: networks (CIDR) whose clients may submit without "
-                          "AUTH. Default: the provider's own /24 without auth, none with it")
+                          "AUTH; 'provider' is the mail host's own /24. Default: [provider] without auth, none with it")
 
     @field_validator("trusted_networks")
     @classmethod
     def _networks(cls, value: list[str] | None) -> list[str] | None:
         for net in value or []:
+            if net == "provider":
+                continue
             try:
                 ipaddress.ip_network(net, strict=False)
             except ValueError:

@@ -57,8 +57,9 @@ def test_auth_false_on_submission_with_auth_is_refused_530(tmp_path: Path) -> No
     assert b"530 5.7.0" in b"".join(e.plaintext for e in result.trace.of_type(BytesSent))
 
 
-def test_protected_subnetwork_as_a_world_option(tmp_path: Path) -> None:
-    world = "submission: {auth: true, trusted_networks: [192.0.2.0/24]}"
+@pytest.mark.parametrize("networks", ["[192.0.2.0/24]", "[provider]"])
+def test_protected_subnetwork_as_a_world_option(tmp_path: Path, networks: str) -> None:
+    world = f"submission: {{auth: true, trusted_networks: {networks}}}"
     result = run_scenario(load_scenario(_scenario(tmp_path, world, "auth: false")))
     assert result.ok, result.failures
 
