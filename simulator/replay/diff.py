@@ -55,7 +55,9 @@ class Answer:
         if self.refused:
             return f"no answer on port {self.port} ({self.refused})"
         first = self.text[0] if self.text else ""
-        text = " ".join(x for x in (self.code, self.enhanced, first) if x)
+        # An SMTP enhanced code (RFC 3463) reads as is; a POP3 response code is bracketed on the wire (RFC 2449 8).
+        enhanced = self.enhanced if not self.enhanced or self.enhanced[0].isdigit() else f"[{self.enhanced}]"
+        text = " ".join(x for x in (self.code, enhanced, first) if x)
         if len(self.text) > 1:
             text += f" (+{plural(len(self.text) - 1, 'more line')})"
         return text

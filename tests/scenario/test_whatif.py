@@ -107,13 +107,13 @@ def test_options_have_readable_titles_and_descriptions(relay: m.Scenario) -> Non
 
 def test_later_faults_are_catalogued_but_never_offered(relay: m.Scenario, basics: m.Scenario) -> None:
     waiting = {spec.id for spec in CATALOGUE if not spec.available}
-    assert {"wrong-password", "certificate-expired", "starttls-stripped", "body-changed",
+    assert {"smtp-wrong-password", "certificate-expired", "starttls-stripped", "body-changed",
             "spoofed-from"} <= waiting
     for scenario in (relay, basics):
         for n in range(len(scenario.steps)):
             assert not waiting & set(ids(fault_options(scenario, n)))
     with pytest.raises(FaultDoesNotFit, match="AUTH"):
-        fork(relay, 0, "wrong-password")
+        fork(relay, 0, "smtp-wrong-password")
 
 
 def test_a_fault_that_changes_nothing_is_not_offered() -> None:
@@ -128,7 +128,8 @@ def test_where_no_fault_fits_it_says_why(basics: m.Scenario) -> None:
     ehlo = nothing_fits(basics, at["ehlo"])
     # What the step holds, what the faults act on, and why the connection fault misses.
     assert ehlo.startswith("This step sends EHLO; the faults act on a connection being opened, "
-                           "a MAIL FROM, a RCPT TO, the final dot of DATA or a message relayed to an MX.")
+                           "a MAIL FROM, a RCPT TO, the final dot of DATA, a message relayed to an MX, "
+                           "a login (IMAP LOGIN, POP3 PASS), a POP3 QUIT or a message an IMAP session reads.")
     assert "connection opened earlier" in ehlo
     assert "No command is sent in this step" in nothing_fits(load_scenario("r.yaml", text=RELAY), 2)
 

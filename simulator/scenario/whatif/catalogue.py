@@ -18,7 +18,14 @@ from simulator.protocols.smtp.replies import R, Reply
 from simulator.scenario import models as m
 from simulator.scenario.runner import run_scenario
 from simulator.scenario.world import scenario_spec
-from simulator.trace import CheckStep, CommandReceived, ConnectionOpened, QueueChanged, TlsRecord
+from simulator.trace import (
+    CheckStep,
+    CommandReceived,
+    ConnectionOpened,
+    MailboxView,
+    QueueChanged,
+    TlsRecord,
+)
 
 from . import prose
 from .edit import WHAT_IF_PREFIX, edit_scenario, insert_after
@@ -191,6 +198,220 @@ def host_down_fault(spec_id: str, title: str, *, mx: bool, blurb: str) -> FaultS
     return FaultSpec(spec_id, title, option, edit, wants, why_not)
 
 
+# --- mailbox access: IMAP and POP3 sessions ---------------------------------------------
+
+# The commands that log a session in, by protocol, and the protocol of each service.
+LOGIN_VERBS = {"imap": ("LOGIN", "AUTHENTICATE"), "pop3": ("PASS", "APOP", "AUTH")}
+LOGIN_STAGE = {"imap": "LOGIN", "pop3": "PASS"}  # the fault stage that stands for the login verdict
+MAIL_SERVICES = {"imap": "imap", "imaps": "imap", "pop3": "pop3", "pop3s": "pop3"}
+
+
+@dataclass(frozen=True)
+class LoginRefusal:
+    """How a refused login is answered (a fault step's code, response code and text)."""
+
+    code: int
+    enhanced: str
+    text: str
+
+
+def _login_target(r: Reach, protocols: tuple[str, ...]) -> tuple[CommandReceived, ConnectionOpened, str] | None:
+    """The first login in the step's own events on a session of one of ``protocols``, if a fault on the
+    login stage inserted before the step fires on it."""
+    for e in r.own():
+        if not isinstance(e, CommandReceived) or e.conn not in r.conns:
+            continue
+        conn = r.conns[e.conn]
+        protocol = MAIL_SERVICES.get(conn.service, "")
+        if protocol in protocols and e.verb.upper() in LOGIN_VERBS[protocol]:
+            first = next((c for c in r.events[r.start:] if isinstance(c, CommandReceived) and c.conn in r.conns
+                          and r.conns[c.conn].server_host == conn.server_host
+                          and MAIL_SERVICES.get(r.conns[c.conn].service) == protocol
+                          and c.verb.upper() in LOGIN_VERBS[protocol]), None)
+            return (e, conn, protocol) if first is e else None
+    return None
+
+
+def _refused_already(r: Reach, command: CommandReceived) -> bool:
+    heard = r.reply_to(command)
+    return heard is not None and heard.code.split()[-1] in ("NO", "BAD", "-ERR")
+
+
+def login_fault(spec_id: str, title: str, protocols: tuple[str, ...],
+                refusal: Callable[[str], LoginRefusal], blurb: str) -> FaultSpec:
+    """A mail server refuses one login (IMAP LOGIN/AUTHENTICATE, POP3 PASS/APOP/AUTH) as ``refusal`` says."""
+
+    def found(r: Reach) -> tuple[CommandReceived, ConnectionOpened, str] | None:
+        target = _login_target(r, protocols)
+        return None if target is None or _refused_already(r, target[0]) else target
+
+    def option(r: Reach) -> FaultOption | None:
+        target = found(r)
+        if target is None:
+            return None
+        command, conn, protocol = target
+        answer = refusal(protocol)
+        return FaultOption(spec_id, title, prose.login_refused_text(blurb, command, conn, protocol, answer.enhanced,
+                                                                    answer.text), conn.server_host)
+
+    def why_not(r: Reach) -> str:
+        target = _login_target(r, protocols)
+        if target is not None and _refused_already(r, target[0]):
+            return f"The login ({target[0].verb}) is refused here already: {title.lower()} would change nothing."
+        return ""
+
+    def edit(r: Reach) -> m.Scenario:
+        target = found(r)
+        assert target is not None
+        command, conn, protocol = target
+        answer = refusal(protocol)
+        fault = {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "fault", "title": f"What if: {title}",
+                 "explain": prose.login_refused_text(blurb, command, conn, protocol, answer.enhanced, answer.text),
+                 "host": conn.server_host, "protocol": protocol, "stage": LOGIN_STAGE[protocol],
+                 "code": answer.code, "enhanced": answer.enhanced, "text": answer.text, "times": 1}
+        return edit_scenario(r.scenario, r.step_index, [fault])
+
+    return FaultSpec(spec_id, title, option, edit, "a login (IMAP LOGIN, POP3 PASS)", why_not)
+
+
+def _wrong_password(protocol: str) -> LoginRefusal:
+    if protocol == "imap":  # RFC 9051 7.1, RFC 5530 3: NO [AUTHENTICATIONFAILED]
+        return LoginRefusal(535, "AUTHENTICATIONFAILED", "Authentication failed")
+    return LoginRefusal(535, "AUTH", "Authentication failed")  # RFC 3206 5: -ERR [AUTH]
+
+
+def _locked(protocol: str) -> LoginRefusal:
+    # RFC 2449 8.1.2: [IN-USE], the maildrop is locked by another session (RFC 1939 8).
+    return LoginRefusal(450, "IN-USE", "Maildrop already locked by another session")
+
+
+def _session_conn(step: m.StepBase) -> str:
+    """The scenario's name of the session a step acts on ("" for a step that opens none)."""
+    if isinstance(step, m.SendStep | m.SessionStep | m.CloseStep):
+        return step.conn
+    return ""
+
+
+def _quit_on_pop3(r: Reach) -> CommandReceived | None:
+    for e in r.own():
+        if (isinstance(e, CommandReceived) and e.verb.upper() == "QUIT" and e.conn in r.conns
+                and MAIL_SERVICES.get(r.conns[e.conn].service) == "pop3"):
+            return e
+    return None
+
+
+def drop_fault(spec_id: str, title: str) -> FaultSpec:
+    """The POP3 connection drops just before QUIT: the session never reaches UPDATE (RFC 1939 6),
+    so the messages it marked deleted stay in the maildrop."""
+
+    def target(r: Reach) -> tuple[str, CommandReceived] | None:
+        name = _session_conn(r.scenario.steps[r.step_index])
+        quit_ = _quit_on_pop3(r)
+        return (name, quit_) if name and quit_ is not None else None
+
+    def option(r: Reach) -> FaultOption | None:
+        found = target(r)
+        if found is None:
+            return None
+        _, quit_ = found
+        conn = r.conns[quit_.conn]
+        return FaultOption(spec_id, title, prose.dropped_text(r, conn), conn.server_host)
+
+    def why_not(r: Reach) -> str:
+        if _quit_on_pop3(r) is not None and target(r) is None:
+            return ("The QUIT is sent inside this step, with the download: a connection can only be "
+                    "dropped between steps (use check_mail with quit: false, then logout).")
+        return ""
+
+    def edit(r: Reach) -> m.Scenario:
+        found = target(r)
+        assert found is not None
+        name, quit_ = found
+        drop = {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "drop", "conn": name, "title": f"What if: {title}",
+                "explain": prose.dropped_text(r, r.conns[quit_.conn])}
+        branched = edit_scenario(r.scenario, r.step_index, [drop])
+        # The session is gone: the steps that would still use it go too.
+        fork_at = r.step_index + 1
+        kept = [s for n, s in enumerate(branched.steps) if n < fork_at or _session_conn(s) != name]
+        return branched.model_copy(update={"steps": kept})
+
+    return FaultSpec(spec_id, title, option, edit, "a POP3 QUIT", why_not)
+
+
+# The IMAP commands that act on one message a session names (RFC 9051 6.4.5, 6.4.6, 6.4.7, RFC 6851).
+ON_MESSAGE = frozenset({"FETCH", "STORE", "COPY", "MOVE"})
+OTHER_SESSION = "what-if-other-device"
+
+
+def _told_before(r: Reach, conn: str) -> MailboxView | None:
+    """What the session on ``conn`` had been told when the step starts (None: no mailbox selected)."""
+    told = None
+    for e in r.events[:r.start]:
+        if isinstance(e, MailboxView) and e.conn == conn:
+            told = e if e.folder else None
+    return told
+
+
+def _message_hit(r: Reach) -> tuple[CommandReceived, MailboxView, int] | None:
+    """The first command of the step on one message of a selected mailbox, the session's view, the UID."""
+    for e in r.own():
+        if not isinstance(e, CommandReceived) or e.conn not in r.conns:
+            continue
+        uid_form = e.verb.upper().startswith("UID ")
+        if e.verb.upper().removeprefix("UID ") not in ON_MESSAGE:
+            continue
+        view = _told_before(r, e.conn)
+        words = e.argument.split()
+        if view is None or len(words) < 2 or not words[1].isdigit():
+            continue
+        n = int(words[1])
+        if uid_form and n in view.uids:
+            return e, view, n
+        if not uid_form and 1 <= n <= len(view.uids):
+            return e, view, view.uids[n - 1]
+    return None
+
+
+def _other_device(r: Reach, view: MailboxView, conn: str) -> str:
+    """Another device of the user that reads this mailbox in the base run, else the same one."""
+    mine = r.conns[conn].client_host
+    for c in r.conns.values():
+        if c.client_host != mine and c.server_host == r.conns[conn].server_host and MAIL_SERVICES.get(c.service):
+            return c.client_host
+    return mine
+
+
+def expunge_fault(spec_id: str, title: str) -> FaultSpec:
+    """Another device deletes and expunges the message a session is about to act on (RFC 9051 7.5.1)."""
+
+    def option(r: Reach) -> FaultOption | None:
+        hit = _message_hit(r)
+        if hit is None:
+            return None
+        command, view, uid = hit
+        other = _other_device(r, view, command.conn)
+        return FaultOption(spec_id, title, prose.expunged_text(r.conns[command.conn], other, view, uid, command),
+                           r.conns[command.conn].server_host)
+
+    def edit(r: Reach) -> m.Scenario:
+        hit = _message_hit(r)
+        assert hit is not None
+        command, view, uid = hit
+        other = _other_device(r, view, command.conn)
+        explain = prose.expunged_text(r.conns[command.conn], other, view, uid, command)
+        steps = [
+            {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "open_mailbox", "from": other, "user": view.user,
+             "server": view.host, "folder": view.folder, "conn": OTHER_SESSION,
+             "title": f"What if: {title}", "explain": explain},
+            {"id": f"{WHAT_IF_PREFIX}-{spec_id}-delete", "action": "delete", "conn": OTHER_SESSION, "uid": uid,
+             "title": f"What if: {other} deletes UID {uid}"},
+            {"id": f"{WHAT_IF_PREFIX}-{spec_id}-logout", "action": "logout", "conn": OTHER_SESSION},
+        ]
+        return edit_scenario(r.scenario, r.step_index, steps)
+
+    return FaultSpec(spec_id, title, option, edit, "a message an IMAP session reads", lambda r: "")
+
+
 def later_fault(spec_id: str, title: str, needs: str,
                 evidence: Callable[[Reach], bool]) -> FaultSpec:
     """A row waiting for a later issue: never offered until that issue implements it.
@@ -251,8 +472,15 @@ CATALOGUE: tuple[FaultSpec, ...] = (
         hop="first", blurb="The server's policy refuses this sender:",
     ),
     host_down_fault("server-down", "Server down", mx=False, blurb="The server does not answer:"),
+    login_fault("wrong-password", "Wrong password", ("imap", "pop3"), _wrong_password,
+                blurb="Bob mistypes his password:"),
+    login_fault("mailbox-locked", "Mailbox locked", ("pop3",), _locked,
+                blurb="Another POP3 session (Bob's other device, still downloading) holds the maildrop:"),
+    drop_fault("dropped-before-quit", "Connection dropped before QUIT"),
+    expunge_fault("expunged-elsewhere", "Message expunged by another device"),
     # Rows that wait for later issues (never offered while available=False).
-    later_fault("wrong-password", "Wrong password", "SMTP AUTH (the AUTH issue)", _has_command("AUTH")),
+    later_fault("smtp-wrong-password", "Wrong password (SMTP AUTH)", "SMTP AUTH (the AUTH issue)",
+                _has_command("AUTH")),
     later_fault("certificate-expired", "Certificate expired", "TLS (the TLS issue)", _has_tls),
     later_fault("starttls-stripped", "STARTTLS stripped by a man in the middle", "TLS (the TLS issue)",
                 _has_command("STARTTLS")),
@@ -265,7 +493,8 @@ CATALOGUE: tuple[FaultSpec, ...] = (
 BY_ID = {spec.id: spec for spec in CATALOGUE}
 # The order "why no fault fits" names what the faults act on: the order of a session.
 WANTS_ORDER = ("a connection being opened", "a MAIL FROM", "a RCPT TO", "the final dot of DATA",
-               "a message relayed to an MX")
+               "a message relayed to an MX", "a login (IMAP LOGIN, POP3 PASS)", "a POP3 QUIT",
+               "a message an IMAP session reads")
 
 
 def fault_options(scenario: m.Scenario, step_index: int) -> list[FaultOption]:

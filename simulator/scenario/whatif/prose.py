@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from simulator.protocols.smtp.replies import Reply
-from simulator.trace import ConnectionOpened
+from simulator.trace import CommandReceived, ConnectionOpened, MailboxView
 
 from .reach import Reach, Target
 
@@ -38,6 +38,35 @@ def host_down_text(r: Reach, blurb: str, conn: ConnectionOpened, *, mx: bool) ->
                 "cannot connect, keeps the message in its queue and tries again later.")
     return (f"{blurb} {conn.server_host} is down from here on: {conn.client_host} "
             f"cannot connect to port {conn.port} ({conn.service}).")
+
+
+def login_refused_text(blurb: str, command: CommandReceived, conn: ConnectionOpened, protocol: str,
+                       enhanced: str, text: str) -> str:
+    """What a refused login does: the answer on the wire, and what the session can do next."""
+    if protocol == "imap":
+        tag = command.argument.split(" ", 1)[0]
+        answer = f"{tag} NO [{enhanced}] {text}"
+        after = ("The session stays in the Not Authenticated state (RFC 9051 6.2.3): the commands that "
+                 "follow get BAD or NO, and nothing in the mailbox changes.")
+    else:
+        answer = f"-ERR [{enhanced}] {text}"
+        after = ("The session stays in the AUTHORIZATION state (RFC 1939 7): no STAT, RETR or DELE "
+                 "works, nothing is downloaded and nothing deleted.")
+    return f"{blurb} {conn.server_host} answers {command.verb} from {conn.client_host} with `{answer}`. {after}"
+
+
+def dropped_text(r: Reach, conn: ConnectionOpened) -> str:
+    return (f"The connection from {conn.client_host} to {conn.server_host} drops just before QUIT (Wi-Fi "
+            "lost, say). The session never enters the UPDATE state (RFC 1939 6), so the messages it marked "
+            "with DELE are not removed: they are still in the maildrop next time.")
+
+
+def expunged_text(conn: ConnectionOpened, other: str, view: MailboxView, uid: int, command: CommandReceived) -> str:
+    verb = command.verb.upper()
+    return (f"Just before {conn.client_host} sends {verb}, {other} deletes and expunges UID {uid} of "
+            f"{view.user} {view.folder}. Every other session on that mailbox is told `* n EXPUNGE`, but only "
+            "when the server may say so (RFC 9051 7.5.1: not during FETCH, STORE or SEARCH, which can still "
+            f"name the message by its old number): watch what {conn.client_host} hears and when.")
 
 
 def retry_text(wait: float) -> str:
