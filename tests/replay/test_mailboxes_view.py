@@ -19,7 +19,7 @@ HOST = "mx.example.net"
 
 @cache
 def two_devices() -> Replay:
-    return Replay(run_scenario(load_scenario("scenarios/imap-two-devices.yaml")).trace)
+    return Replay(run_scenario(load_scenario("scenarios/imap-commands.yaml")).trace)
 
 
 def at(replay: Replay, step_id: str) -> MailboxesView:

@@ -19,7 +19,7 @@ def pop3() -> m.Scenario:
 
 @pytest.fixture(scope="module")
 def imap() -> m.Scenario:
-    return load_scenario(scenarios_dir() / "imap-two-devices.yaml")
+    return load_scenario(scenarios_dir() / "imap-commands.yaml")
 
 
 def at(scenario: m.Scenario, step_id: str) -> int:
@@ -99,11 +99,35 @@ def test_expunged_by_another_device_tells_the_idling_phone(imap: m.Scenario) -> 
 @pytest.mark.parametrize(("scenario", "step_id", "fault"), [
     ("pop3-download.yaml", "pass", "wrong-password"), ("pop3-download.yaml", "pass", "mailbox-locked"),
     ("pop3-download.yaml", "phone-quits", "dropped-before-quit"),
-    ("imap-two-devices.yaml", "phone-login", "wrong-password"),
-    ("imap-two-devices.yaml", "laptop-reads", "expunged-elsewhere"),
+    ("imap-commands.yaml", "phone-login", "wrong-password"),
+    ("imap-commands.yaml", "laptop-reads", "expunged-elsewhere"),
 ])
 def test_forks_replay_the_same(scenario: str, step_id: str, fault: str) -> None:
     sc = load_scenario(scenarios_dir() / scenario)
     one, two = fork(sc, at(sc, step_id), fault), fork(sc, at(sc, step_id), fault)
     assert one.trace.events == two.trace.events
     assert diff(one.trace, two.trace).identical
+
+
+def test_a_mail_program_whose_login_fails_does_nothing_more() -> None:
+    two = load_scenario(scenarios_dir() / "imap-two-devices.yaml")
+    index = at(two, "laptop-opens")
+    assert "wrong-password" in [o.id for o in fault_options(two, index)]
+    branch = fork(two, index, "wrong-password")
+    assert branch.result.ok  # the laptop's later steps (idle, flag, move) are gone with its session
+    ids = [s.id for s in branch.scenario.steps]
+    assert "laptop-idles" not in ids and "laptop-files" not in ids and "phone-reads" in ids
+    assert any("a1 NO [AUTHENTICATIONFAILED]" in r for r in replies(branch.trace, "laptop-opens"))
+
+
+def test_a_download_dropped_before_quit_keeps_the_mail() -> None:
+    # check_mail downloads and sends DELE, then QUIT in one step: the branch keeps the session open
+    # (quit: false) and drops it right after, so the DELEs never take effect (RFC 1939 6).
+    sc = load_scenario(scenarios_dir() / "pop3-download-delete.yaml")
+    index = at(sc, "laptop-checks")
+    branch = fork(sc, index, "dropped-before-quit")
+    assert branch.result.ok
+    assert [s.id for s in branch.scenario.steps][index:index + 2] == ["laptop-checks", "what-if-dropped-before-quit"]
+    assert branch.scenario.steps[index].quit is False
+    assert not any("signing off" in r for r in replies(branch.trace, "laptop-checks"))
+    assert any("1 message" in r for r in replies(branch.trace, "phone-checks"))  # still there for the phone

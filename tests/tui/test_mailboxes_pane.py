@@ -9,7 +9,7 @@ from textual.widgets import TabbedContent
 
 from simulator.tui.widgets.panes import MailboxesPane
 
-SCENARIO = Path(__file__).parents[2] / "scenarios" / "imap-two-devices.yaml"
+SCENARIO = Path(__file__).parents[2] / "scenarios" / "imap-commands.yaml"
 
 
 async def _pane_at(pilot, screen, step_id: str) -> MailboxesPane:

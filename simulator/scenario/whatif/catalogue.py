@@ -269,7 +269,12 @@ def login_fault(spec_id: str, title: str, protocols: tuple[str, ...],
                  "explain": prose.login_refused_text(blurb, command, conn, protocol, answer.enhanced, answer.text),
                  "host": conn.server_host, "protocol": protocol, "stage": LOGIN_STAGE[protocol],
                  "code": answer.code, "enhanced": answer.enhanced, "text": answer.text, "times": 1}
-        return edit_scenario(r.scenario, r.step_index, [fault])
+        branched = edit_scenario(r.scenario, r.step_index, [fault])
+        step = r.scenario.steps[r.step_index]
+        if isinstance(step, m.OpenMailboxStep | m.CheckMailStep):
+            # A mail program whose login fails opens no session: what it would do next does not happen.
+            return _without_session(branched, r.step_index + 1, step.name)
+        return branched
 
     return FaultSpec(spec_id, title, option, edit, "a login (IMAP LOGIN, POP3 PASS)", why_not)
 
@@ -287,9 +292,16 @@ def _locked(protocol: str) -> LoginRefusal:
 
 def _session_conn(step: m.StepBase) -> str:
     """The scenario's name of the session a step acts on ("" for a step that opens none)."""
-    if isinstance(step, m.SendStep | m.SessionStep | m.CloseStep):
+    if isinstance(step, m.SendStep | m.SessionStep | m.CloseStep | m.ReadStep | m.FlagStep | m.MoveStep
+                  | m.DeleteStep):
         return step.conn
     return ""
+
+
+def _without_session(branched: m.Scenario, fork_at: int, name: str) -> m.Scenario:
+    """The branch without the steps after ``fork_at`` that act on session ``name`` (it is gone)."""
+    kept = [s for n, s in enumerate(branched.steps) if n <= fork_at or _session_conn(s) != name]
+    return branched.model_copy(update={"steps": kept})
 
 
 def _quit_on_pop3(r: Reach) -> CommandReceived | None:
@@ -302,10 +314,15 @@ def _quit_on_pop3(r: Reach) -> CommandReceived | None:
 
 def drop_fault(spec_id: str, title: str) -> FaultSpec:
     """The POP3 connection drops just before QUIT: the session never reaches UPDATE (RFC 1939 6),
-    so the messages it marked deleted stay in the maildrop."""
+    so the messages it marked deleted stay in the maildrop.
+
+    A step that sends QUIT on a session (a typed line, a logout) gets a drop before it instead; a
+    download (check_mail) keeps its session open (quit: false) and the drop follows it.
+    """
 
     def target(r: Reach) -> tuple[str, CommandReceived] | None:
-        name = _session_conn(r.scenario.steps[r.step_index])
+        step = r.scenario.steps[r.step_index]
+        name = step.name if isinstance(step, m.CheckMailStep) else _session_conn(step)
         quit_ = _quit_on_pop3(r)
         return (name, quit_) if name and quit_ is not None else None
 
@@ -317,25 +334,22 @@ def drop_fault(spec_id: str, title: str) -> FaultSpec:
         conn = r.conns[quit_.conn]
         return FaultOption(spec_id, title, prose.dropped_text(r, conn), conn.server_host)
 
-    def why_not(r: Reach) -> str:
-        if _quit_on_pop3(r) is not None and target(r) is None:
-            return ("The QUIT is sent inside this step, with the download: a connection can only be "
-                    "dropped between steps (use check_mail with quit: false, then logout).")
-        return ""
-
     def edit(r: Reach) -> m.Scenario:
         found = target(r)
         assert found is not None
         name, quit_ = found
         drop = {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "drop", "conn": name, "title": f"What if: {title}",
                 "explain": prose.dropped_text(r, r.conns[quit_.conn])}
-        branched = edit_scenario(r.scenario, r.step_index, [drop])
-        # The session is gone: the steps that would still use it go too.
-        fork_at = r.step_index + 1
-        kept = [s for n, s in enumerate(branched.steps) if n < fork_at or _session_conn(s) != name]
-        return branched.model_copy(update={"steps": kept})
+        step = r.scenario.steps[r.step_index]
+        if isinstance(step, m.CheckMailStep):
+            branched = edit_scenario(r.scenario, r.step_index, [], after={step.id: [drop]})
+            steps = list(branched.steps)
+            steps[r.step_index] = steps[r.step_index].model_copy(update={"quit": False})
+            return branched.model_copy(update={"steps": steps})
+        # The session is gone: the step that would QUIT, and the later ones on it, go too.
+        return _without_session(edit_scenario(r.scenario, r.step_index, [drop]), r.step_index, name)
 
-    return FaultSpec(spec_id, title, option, edit, "a POP3 QUIT", why_not)
+    return FaultSpec(spec_id, title, option, edit, "a POP3 QUIT", lambda r: "")
 
 
 # The IMAP commands that act on one message a session names (RFC 9051 6.4.5, 6.4.6, 6.4.7, RFC 6851).
