@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -77,15 +78,17 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from simulator.lesson.catalog import load_catalog
+    from simulator.lesson.library import load_library
 
-    catalog = load_catalog()
-    for entry in catalog.entries:
-        lesson = entry.lesson
-        print(f"{lesson.topic:<10} {lesson.id:<24} {lesson.level:<13} {lesson.minutes:>3} min  {lesson.title}")
-    for err in catalog.errors:
+    library = load_library(sandboxes=[])
+    bundled = [e for e in library.entries if e.kind == "lesson" and not e.group]
+    own = [e for e in library.entries if e.kind == "lesson" and e.group]
+    for e in bundled + own:  # the bundled lessons in teaching order, then the teachers' folders
+        where = f"  ({e.path})" if e.group else ""
+        print(f"{e.topic:<10} {e.key:<24} {e.level:<13} {e.minutes:>3} min  {e.title}{where}")
+    for err in library.errors:
         print(err, file=sys.stderr)
-    return 1 if catalog.errors else 0
+    return 1 if library.errors else 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -117,6 +120,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailsim", description="Step through how e-mail really works.")
     parser.add_argument("--version", action="version", version=f"mailsim {_version()}")
+    parser.add_argument("--lessons", action="append", default=[], metavar="DIR",
+                        help="add a folder of your own lessons and scenarios to the picker, play, run and "
+                             "web (repeatable; also MAILSIM_LESSONS, folders separated by "
+                             f"'{os.pathsep}')")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("run", help="run a scenario or lesson headless and print its transcript")
@@ -134,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", nargs="?", choices=["scenario", "lesson"], default="scenario")
     p.set_defaults(func=cmd_schema)
 
-    p = sub.add_parser("lessons", help="list the bundled lessons")
+    p = sub.add_parser("lessons", help="list the lessons (bundled, then those of --lessons folders)")
     p.set_defaults(func=cmd_lessons)
 
     from simulator.tui.launch import add_tui_commands  # play, sandbox, web (Textual loads lazily)
@@ -185,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if not _add_lesson_folders(args.lessons):
+            return 2
         if args.command is None:
             from simulator.tui.launch import open_picker
 
@@ -194,6 +203,19 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _closed_pipe()
+
+
+def _add_lesson_folders(folders: list[str]) -> bool:
+    """Add ``--lessons`` folders; False (after saying why) if one is not a folder."""
+    from simulator import content
+
+    for folder in folders:
+        if not Path(folder).expanduser().is_dir():
+            why = "is a file; name the folder it is in" if Path(folder).is_file() else "no such folder"
+            print(f"mailsim: --lessons {folder}: {why}", file=sys.stderr)
+            return False
+    content.add_folders(folders)
+    return True
 
 
 def _closed_pipe() -> int:

@@ -24,3 +24,12 @@ def find_os_client(name: str) -> str:
 def os_client() -> Callable[[str], str]:
     """``os_client("swaks")``: the program's path, or the test is skipped with the reason."""
     return find_os_client
+
+
+@pytest.fixture(autouse=True)
+def _no_teacher_folders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No teacher's folder from the environment, and none left behind by a test that added one."""
+    from simulator import content
+
+    monkeypatch.setattr(content, "_added", [])
+    monkeypatch.delenv(content.ENV_FOLDERS, raising=False)

@@ -1,7 +1,10 @@
-"""What the lesson picker offers: the lessons in teaching order, then bare scenarios.
+"""What the lesson picker offers: a teacher's own folders, the lessons in teaching order,
+then bare scenarios.
 
 A scenario that no lesson uses is still worth stepping through, so the picker
-lists it after the lessons. Files that fail to load are reported, not shown.
+lists it after the lessons. Each teacher's folder (``mailsim --lessons DIR``,
+``MAILSIM_LESSONS``) is a group of its own, under the folder's name, with its
+lessons and then its other scenarios. Files that fail to load are reported, not shown.
 """
 
 from __future__ import annotations
@@ -9,8 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulator.lesson.catalog import load_catalog
-from simulator.scenario.loader import ContentError, ContentErrors, load_scenario
+from simulator.lesson.catalog import CatalogEntry, load_catalog
+from simulator.scenario.loader import (
+    ContentError,
+    ContentErrors,
+    kind_of,
+    load_lesson,
+    load_scenario,
+    parse_yaml,
+    read_text,
+    validate_file,
+)
+from simulator.scenario.models import Scenario
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,7 @@ class Entry:
     intro: str = ""
     objectives: tuple[str, ...] = ()
     rfcs: tuple[str, ...] = ()
+    group: str = ""  # the heading it is listed under, when not its topic (a teacher's folder)
 
     def matches(self, query: str) -> bool:
         hay = " ".join([self.title, self.topic, self.key, self.level, self.kind]).casefold()
@@ -41,27 +55,81 @@ class Library:
     def topics(self) -> dict[str, list[Entry]]:
         out: dict[str, list[Entry]] = {}
         for e in self.entries:
-            out.setdefault(e.topic, []).append(e)
+            out.setdefault(e.group or e.topic, []).append(e)
         return out
 
 
+def _lesson_entry(item: CatalogEntry, group: str = "") -> Entry:
+    lesson, scenario = item.lesson, item.scenario
+    return Entry(
+        "lesson", lesson.id, lesson.title, lesson.topic, item.path, lesson.level, lesson.minutes,
+        len(scenario.steps), sum(1 for s in scenario.steps if s.ask is not None), lesson.intro.strip(),
+        tuple(lesson.objectives),
+        tuple(f"RFC {r.rfc}" + (f" §{r.section}" if r.section else "") + (f" {r.title}" if r.title else "")
+              for r in lesson.rfcs), group)
+
+
+def _scenario_entry(scenario: Scenario, path: Path, topic: str = "Scenarios", group: str = "") -> Entry:
+    return Entry("scenario", scenario.id, scenario.title, topic, path, "", 0, len(scenario.steps),
+                 sum(1 for s in scenario.steps if s.ask is not None), scenario.summary.strip(), group=group)
+
+
+def _teacher_folder(folder: Path, taken: dict[str, Path]) -> tuple[list[Entry], list[ContentError]]:
+    """The entries of one teacher's folder (all its YAML, subfolders included), grouped under its name."""
+    from simulator.content import yaml_files
+
+    if not folder.is_dir():
+        return [], [ContentError(str(folder), 0, 0, "no such folder of lessons (given with --lessons or "
+                                 "MAILSIM_LESSONS)")]
+    group = folder.name or str(folder)
+    lessons: list[CatalogEntry] = []
+    scenarios: list[tuple[Path, Scenario]] = []
+    errors: list[ContentError] = []
+    for path in yaml_files(folder):
+        kind = kind_of(path)
+        try:
+            if kind == "lesson":
+                lessons.append(CatalogEntry(path, *load_lesson(path)))
+            elif kind == "scenario":
+                scenarios.append((path, load_scenario(path)))
+            else:
+                errors += validate_file(path)
+        except ContentErrors as exc:
+            errors += exc.errors
+    lessons.sort(key=lambda e: (e.lesson.order, e.lesson.id))
+    entries: list[Entry] = []
+
+    def take(entry: Entry) -> bool:
+        key, path = f"{entry.kind}:{entry.key}", entry.path or folder
+        if key in taken:
+            doc = parse_yaml(read_text(path), str(path))
+            errors.append(doc.error(("id",), f"{entry.kind} id {entry.key!r} is already used by "
+                                    f"{taken[key]}; give this one an id of its own"))
+            return False
+        taken[key] = path
+        entries.append(entry)
+        return True
+
+    used = {item.scenario.id for item in lessons if take(_lesson_entry(item, group))}
+    for path, scenario in scenarios:
+        if scenario.id not in used:
+            take(_scenario_entry(scenario, path, group=group))
+    return entries, errors
+
+
 def load_library(lessons: Path | None = None, scenarios: Path | None = None, *,
-                 sandboxes: list[str] | None = None) -> Library:
-    from simulator.content import lessons_dir, scenarios_dir
+                 sandboxes: list[str] | None = None, folders: list[Path] | None = None) -> Library:
+    """The picker's entries; ``folders`` are teachers' folders (default: content.teacher_folders())."""
+    from simulator.content import lessons_dir, scenarios_dir, teacher_folders
 
     lib = Library()
     catalog = load_catalog(lessons or lessons_dir())
     lib.errors += catalog.errors
     used: set[str] = set()
+    bundled: list[Entry] = []
     for item in catalog.entries:
-        lesson, scenario = item.lesson, item.scenario
-        used.add(scenario.id)
-        lib.entries.append(Entry(
-            "lesson", lesson.id, lesson.title, lesson.topic, item.path, lesson.level, lesson.minutes,
-            len(scenario.steps), sum(1 for s in scenario.steps if s.ask is not None), lesson.intro.strip(),
-            tuple(lesson.objectives),
-            tuple(f"RFC {r.rfc}" + (f" §{r.section}" if r.section else "") + (f" {r.title}" if r.title else "")
-                  for r in lesson.rfcs)))
+        used.add(item.scenario.id)
+        bundled.append(_lesson_entry(item))
     folder = scenarios or scenarios_dir()
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
@@ -71,9 +139,14 @@ def load_library(lessons: Path | None = None, scenarios: Path | None = None, *,
             continue
         if scenario.id in used:
             continue
-        lib.entries.append(Entry(
-            "scenario", scenario.id, scenario.title, "Scenarios", path, "", 0, len(scenario.steps),
-            sum(1 for s in scenario.steps if s.ask is not None), scenario.summary.strip()))
+        bundled.append(_scenario_entry(scenario, path))
+    taken = {f"{e.kind}:{e.key}": e.path for e in bundled if e.path is not None}
+    # A teacher's own folders come first: on a class machine they are what the class is for.
+    for teacher in teacher_folders() if folders is None else folders:
+        entries, errors = _teacher_folder(teacher, taken)
+        lib.entries += entries
+        lib.errors += errors
+    lib.entries += bundled
     for protocol in sandboxes if sandboxes is not None else ["smtp"]:
         lib.entries.append(Entry(
             "sandbox", protocol, f"{protocol.upper()} sandbox: type commands yourself", "Practice",

@@ -60,7 +60,11 @@ def cmd_play(args: argparse.Namespace) -> int:
     path = _resolve(args.file, "play")
     if path is None:
         return 2
+    from simulator import content
     from simulator.tui.app import create_app
+
+    # Escape from a teacher's own file goes back to a picker that lists its folder.
+    content.add_folders([path.resolve().parent])
 
     # The first frame comes at once; the scenario loads behind it. A mistake in
     # the file ends the app and is printed as file:line:column, as `mailsim run` does.
@@ -94,9 +98,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def web_command(file: str | None, present: bool) -> str:
-    """The command each browser visit starts (textual-serve runs one process per visit)."""
+def web_command(file: str | None, present: bool, folders: list[Path] | None = None) -> str:
+    """The command each browser visit starts (textual-serve runs one process per visit),
+    with the teacher's lesson folders, so every visitor's picker lists them."""
     parts = [sys.executable, "-m", "simulator.cli"]
+    for folder in folders or []:
+        parts += ["--lessons", str(folder)]
     if file:
         parts += ["play", file]
         if present:
@@ -121,5 +128,7 @@ def cmd_web(args: argparse.Namespace) -> int:
         print("mailsim web needs textual-serve: pip install 'mailsim[web]'", file=sys.stderr)
         return 2
     print(f"Serving mailsim on http://{args.host}:{args.port}  (ctrl+c stops)")
-    Server(web_command(file, args.present), host=args.host, port=args.port, title="mailsim").serve()
+    from simulator import content
+
+    Server(web_command(file, args.present, content.teacher_folders()), host=args.host, port=args.port, title="mailsim").serve()
     return 0
