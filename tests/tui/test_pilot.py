@@ -108,8 +108,12 @@ async def test_autoplay_advances_and_stops_at_a_question(make_app, fixtures: Pat
             await pilot.press("plus")
         await pilot.press("p")
         assert screen.playing
-        await pilot.pause(1.0)
-        # Step 1 (connect) plays, then the EHLO question stops the play.
+        # Step 1 (connect) plays, then the EHLO question stops the play. The play runs
+        # on timers, so wait for the question (bounded) rather than a fixed time.
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if isinstance(app.screen, QuizScreen):
+                break
         assert isinstance(app.screen, QuizScreen)
         assert screen.player.index == 1
         ehlo = next(n for n, s in enumerate(screen.player.steps) if s.step_id == "ehlo")
