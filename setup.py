@@ -1,4 +1,5 @@
-"""Copies the top-level scenarios/ and lessons/ into the wheel as simulator/content/."""
+"""Copies the top-level scenarios/, lessons/ and schema/ into the wheel as simulator/content/
+(schema/ beside the others, so the files' "$schema=../schema/..." lines hold there too)."""
 
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ ROOT = Path(__file__).parent
 class BuildPyWithContent(build_py):
     def run(self) -> None:
         super().run()
-        for folder in ("scenarios", "lessons"):
+        for folder in ("scenarios", "lessons", "schema"):
             source = ROOT / folder
             target = Path(self.build_lib) / "simulator" / "content" / folder
             if target.exists():
