@@ -101,6 +101,7 @@ DEFAULT_MAX_CONNECTIONS = 200  # a class of students, each with a client or two
 DEFAULT_IDLE_TIMEOUT = 300.0  # RFC 5321 4.5.3.2.7 asks a server to wait 5 minutes for a command
 DEFAULT_IMAP_IDLE_TIMEOUT = 1800.0  # RFC 9051 5.4: an autologout timer of at least 30 minutes
 DEFAULT_POP3_IDLE_TIMEOUT = 600.0  # RFC 1939 3: an autologout timer of at least 10 minutes
+SUBMISSION_MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256")  # SMTP AUTH (RFC 4954) offered here
 TLS_NAMES = ("localhost", "127.0.0.1", "::1")  # what a client on this computer checks the certificate for
 PUSH_BUFFER_LIMIT = 1024 * 1024  # pushed output (IDLE) a client may leave unread before it is dropped
 # Deadlines for a whole record, as Postfix's smtpd_per_record_deadline: the idle
@@ -191,9 +192,14 @@ def loopback_host(host: str) -> str:
 
 def serve_spec(spec: WorldSpec | None = None) -> WorldSpec:
     """``spec`` (default: the default world) with the virtual host for real clients added,
-    and STARTTLS offered by the mail servers (real clients are to be able to use it)."""
+    STARTTLS offered by the mail servers (real clients are to be able to use it), and
+    SMTP AUTH on submission unless the world chose its mechanisms: submission then
+    requires a login (RFC 6409 4.3), unless the world keeps a protected subnetwork
+    (``trusted_networks``) the real client's address is in."""
     spec = (spec or DEFAULT_SPEC).copy()
     spec.starttls = True
+    if not spec.submission_auth:
+        spec.submission_auth = SUBMISSION_MECHANISMS
     if spec.host(REAL_CLIENT) is None:
         taken = {a for h in spec.hosts for a in h.addresses}
         if taken & set(REAL_CLIENT_SPEC.addresses):
@@ -420,7 +426,8 @@ class Bridge:
             + (f"; its certificate is in {self.ca_out}" if self.ca_out is not None
                else " (--ca-out FILE writes the CA certificate to trust)"),
             "Try:",
-            f"  swaks --server {_fmt(self.host, sub)} --from alice@example.org --to bob@example.net",
+            f"  swaks --server {_fmt(self.host, sub)} --from alice@example.org --to bob@example.net --tls "
+            "--auth PLAIN --auth-user alice@example.org --auth-password wonderland",
             f"  curl smtp://{host}:{mx}/client.example --mail-from alice@example.org "
             "--mail-rcpt bob@example.net -T message.txt --crlf",
             f"  curl imap://{host}:{self.ports['imap']}/INBOX -u {reader}        (then .../INBOX;UID=1)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import smtplib
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -107,8 +108,12 @@ class ServedWorld:
         before = self.count(to)
         data = (f"From: Alice <alice@example.org>\r\nTo: {to}\r\nSubject: {subject}\r\n"
                 f"Message-ID: <{abs(hash(subject))}@example.org>\r\n\r\n{body}\r\n").encode()
-        port = self.port("smtp" if to.endswith("@example.net") else "submission")
-        with smtplib.SMTP("127.0.0.1", port, local_hostname=HELO, timeout=WAIT) as client:
+        mx = to.endswith("@example.net")
+        with smtplib.SMTP("127.0.0.1", self.port("smtp" if mx else "submission"), local_hostname=HELO,
+                          timeout=WAIT) as client:
+            if not mx:  # submission requires AUTH (RFC 6409 4.3), offered over TLS (RFC 4954 4)
+                client.starttls(context=ssl.create_default_context(cafile=str(self.bridge.ca_out)))
+                client.login("alice@example.org", "wonderland")
             assert client.sendmail("alice@example.org", [to], data) == {}
         self.wait_until(lambda: self.world.mailbox_count(to) == before + 1, f"{to} has {subject!r}")
 

@@ -95,17 +95,25 @@ def test_smtplib_smtp_ssl_on_2465_and_starttls_on_2587(served):
                           timeout=WAIT) as client:
         client.ehlo()
         assert not client.has_extn("starttls")
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:  # RFC 6409 4.3: submission requires AUTH
+            client.sendmail("alice@example.org", ["bob@example.net"], message % b"no login")
+        assert refused.value.smtp_code == 530
+        client.login("alice@example.org", "wonderland")
         assert client.sendmail("alice@example.org", ["bob@example.net"], message % b"implicit") == {}
     with smtplib.SMTP("127.0.0.1", sw.port("submission"), local_hostname=HELO, timeout=WAIT) as client:
         client.ehlo()
         assert client.has_extn("starttls")
+        assert "PLAIN" not in client.esmtp_features.get("auth", "")  # RFC 4954 4: not before TLS
         code, _ = client.starttls(context=trusting(sw))
         assert code == 220
+        client.ehlo()
+        assert "PLAIN" in client.esmtp_features["auth"]
+        client.login("alice@example.org", "wonderland")
         assert client.sendmail("alice@example.org", ["bob@example.net"], message % b"starttls") == {}
     sw.wait_until(lambda: sw.world.mailbox_count("bob@example.net") == 2, "bob has both")
     data = sw.call(lambda: [m.data for m in sw.world.mailhost_for("bob@example.net").store.folder(
         "bob@example.net").messages])
-    assert all(b"with ESMTPS" in d for d in data)  # RFC 3848: the submission hop ran over TLS
+    assert all(b"with ESMTPSA" in d for d in data)  # RFC 3848: the submission hop ran over TLS, logged in
     assert started(sw) == [("implicit", "TLSv1.3"), ("starttls", "TLSv1.3")]
 
 
@@ -180,6 +188,7 @@ def test_curl_submits_over_starttls(served, os_client, tmp_path):
     proc = subprocess.run(
         [os_client("curl"), "--silent", "--show-error", "--max-time", "20", "--ssl-reqd",
          "--cacert", str(sw.bridge.ca_out), f"smtp://localhost:{sw.port('submission')}/curl.example",
+         "-u", "alice@example.org:wonderland",
          "--mail-from", "alice@example.org", "--mail-rcpt", "bob@example.net", "-T", str(upload)],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )
@@ -188,11 +197,13 @@ def test_curl_submits_over_starttls(served, os_client, tmp_path):
     assert started(sw)[0] == ("starttls", "TLSv1.3")
 
 
-@pytest.mark.parametrize("how, listener", [("--tls", "submission"), ("--tlsc", "submissions")])
-def test_swaks_over_starttls_and_implicit_tls(served, os_client, how, listener):
+@pytest.mark.parametrize("how, listener, mechanism", [("--tls", "submission", "PLAIN"),
+                                                     ("--tlsc", "submissions", "LOGIN")])
+def test_swaks_over_starttls_and_implicit_tls(served, os_client, how, listener, mechanism):
     sw = served()
     proc = subprocess.run(
         [os_client("swaks"), "--to", "bob@example.net", "--from", "alice@example.org",
+         "--auth", mechanism, "--auth-user", "alice@example.org", "--auth-password", "wonderland",
          "--server", f"127.0.0.1:{sw.port(listener)}", how, "--tls-verify", "--tls-ca-path", str(sw.bridge.ca_out),
          "--tls-sni", "localhost", "--helo", "swaks.example", "--timeout", "10"],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
@@ -201,6 +212,7 @@ def test_swaks_over_starttls_and_implicit_tls(served, os_client, how, listener):
         pytest.skip("swaks has no TLS here; it needs Net::SSLeay (apt-get install libnet-ssleay-perl)")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "TLS started with cipher TLSv1.3" in proc.stdout
+    assert "235 2.7.0" in proc.stdout  # RFC 4954 6: authenticated
     sw.wait_until(lambda: sw.world.mailbox_count("bob@example.net") == 1, "bob has the swaks message")
     assert started(sw) == [("starttls" if how == "--tls" else "implicit", "TLSv1.3")]
 
