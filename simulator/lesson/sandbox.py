@@ -28,6 +28,7 @@ class Target:
     port: int
     machine: str
     blurb: str
+    mail: bool = False  # Alice has sent Bob a message before the session starts (something to read)
 
 
 TARGETS = {
@@ -36,11 +37,13 @@ TARGETS = {
                    "like `telnet mx.example.net 25`. Try EHLO, MAIL FROM:<alice@example.org>, "
                    "RCPT TO:<bob@example.net>, DATA, a few lines, a lone `.`, then QUIT."),
     "imap": Target("imap", "bob-laptop", "mx.example.net", 143, "imap.server",
-                   "You are bob-laptop, connected to Bob's IMAP server on port 143. "
-                   "Try: a1 LOGIN bob@example.net builder, a2 SELECT INBOX, a3 FETCH 1 BODY[], a4 LOGOUT."),
+                   "You are bob-laptop, connected to Bob's IMAP server on port 143; Alice's message waits "
+                   "in his INBOX. Try: a1 LOGIN bob@example.net builder, a2 SELECT INBOX, "
+                   "a3 FETCH 1 (FLAGS BODY[]), a4 STORE 1 +FLAGS (\\Flagged), a5 LOGOUT.", mail=True),
     "pop3": Target("pop3", "bob-phone", "mx.example.net", 110, "pop3.server",
-                   "You are bob-phone, connected to Bob's POP3 server on port 110. "
-                   "Try: USER bob@example.net, PASS builder, STAT, LIST, RETR 1, QUIT."),
+                   "You are bob-phone, connected to Bob's POP3 server on port 110; Alice's message waits "
+                   "in his maildrop. Try: USER bob@example.net, PASS builder, STAT, LIST, RETR 1, DELE 1, QUIT.",
+                   mail=True),
 }
 
 
@@ -85,7 +88,25 @@ class Sandbox:
         self.commands = 0
         self.last_events: list = []
         self._absorb()  # world setup: mailboxes created
+        if self.target.mail:
+            self._alice_writes()
         self.connect()
+
+    def _alice_writes(self) -> None:
+        """Alice's message, submitted and relayed by SMTP before the session: the transcript
+        keeps only a remark about it (the Mailboxes and Message tabs show the rest)."""
+        from simulator.agents.mua import SUBMISSION_PORT
+
+        client = self.world.client("alice-laptop")
+        data = client.compose(sender="alice@example.org", to=["bob@example.net"], subject="Lunch?",
+                              body="Hi Bob,\nlunch at noon?\nAlice\n")
+        provider = self.world.provider_of("alice@example.org")
+        assert provider is not None
+        client.send(provider.name, SUBMISSION_PORT, "alice@example.org", ["bob@example.net"], data)
+        self.world.run_queues()
+        self._absorb()
+        self.output = [TranscriptLine(0, "", "*", "Alice has sent Bob a message (\"Lunch?\"): "
+                                                  "it waits in his INBOX on mx.example.net.")]
 
     # --- the connection ---------------------------------------------------------
 

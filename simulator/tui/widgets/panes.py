@@ -191,9 +191,9 @@ class MailboxesPane(RichPane):
     def user_parts(self, user: UserBoxes) -> list[RenderableType]:
         head = Text(user.user, self.s("key"))
         head.append(f"  on {user.host}", self.s("muted"))
-        if user.locked:
-            head.append("  maildrop locked by a POP3 session", self.s("warn"))
         parts: list[RenderableType] = [Text(""), head]
+        if user.locked:  # RFC 1939 8: one session at a time; its DELEs take effect at QUIT (6)
+            parts.append(Text(" maildrop locked by a POP3 session: what it deletes goes at QUIT", self.s("warn")))
         for folder in user.folders:
             line = Text(f" {folder.name}", self.s("title"))
             line.append(f"  {plural(len(folder.messages), 'message')}", self.s("muted"))
