@@ -40,7 +40,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(line)
         print()
     if result.failures:
-        for failure in result.failures:
+        from simulator.scenario.launch import located_failures
+
+        for failure in located_failures(loaded, result.failures):
             print(f"FAILED {failure}", file=sys.stderr)
         return 1
     print(f"OK: {_count(len(scenario.steps), 'step')}, every expectation met", file=out)

@@ -18,9 +18,11 @@ from simulator.scenario.loader import (
     kind_of,
     load_lesson,
     load_scenario,
+    parse_yaml,
+    read_text,
 )
 from simulator.scenario.models import Lesson, Scenario
-from simulator.scenario.runner import RunResult, run_scenario
+from simulator.scenario.runner import Failure, RunResult, run_scenario
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class Loaded:
     @property
     def lesson_id(self) -> str:
         return self.lesson.id if self.lesson else ""
+
+    @property
+    def scenario_path(self) -> Path:
+        """The scenario file: this file, or the one the lesson names (relative to the lesson)."""
+        return self.path.parent / self.lesson.scenario if self.lesson else self.path
 
 
 @dataclass(frozen=True)
@@ -77,3 +84,28 @@ def load_run(source: str | Path) -> LoadedRun:
     """:func:`load`, then run the scenario headless."""
     loaded = load(source)
     return LoadedRun(loaded.path, loaded.scenario, loaded.lesson, run_scenario(loaded.scenario))
+
+
+def located_failures(loaded: Loaded, failures: list[Failure]) -> list[ContentError]:
+    """Each failed expectation at the key it is about in the scenario file
+    (``steps[3].expect.reply``; the step itself when its action failed), as file:line:column."""
+    path = loaded.scenario_path
+    try:
+        doc = parse_yaml(read_text(path), str(path))
+    except ContentErrors:  # the file changed since it was run: say where it was, without a line
+        return [ContentError(str(path), 0, 0, str(f)) for f in failures]
+    steps = doc.data.get("steps") if isinstance(doc.data, dict) else None
+    index = {}
+    for n, step in enumerate(steps if isinstance(steps, list) else []):
+        if isinstance(step, dict) and isinstance(step.get("id"), str):
+            index.setdefault(step["id"], n)
+    out = []
+    for f in failures:
+        at: tuple = ("steps", index[f.step_id]) if f.step_id in index else ()
+        expect = doc.data["steps"][at[1]].get("expect") if at else None
+        if isinstance(expect, dict) and f.what in expect:
+            at = (*at, "expect", f.what)
+        elif isinstance(expect, dict) and f.what not in (loaded.scenario.steps[at[1]].action, ""):
+            at = (*at, "expect")
+        out.append(doc.error(at, str(f), at_key=True))
+    return out

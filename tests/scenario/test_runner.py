@@ -92,7 +92,8 @@ def test_cli_run_exit_code_names_the_failed_step(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(bad)], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 1
-    assert "FAILED step 'quit': reply: code 221, expected 250" in out.stderr
+    # at the expectation's key: file:line:column of "reply" in the step's expect
+    assert f"FAILED {bad}:27:14: step 'quit': reply: code 221, expected 250" in out.stderr
     assert "S: 221 2.0.0 mx.example.net closing connection" in out.stdout
 
 
