@@ -49,12 +49,13 @@ def flag_marks(flags: Iterable[str]) -> str:
 @dataclass(frozen=True, slots=True)
 class FolderBox:
     """One folder shown with its messages; ``lit`` are the UIDs the step added or changed,
-    ``gone`` those it took away (expunged or moved out), ``changed`` if the step touched it at all."""
+    ``gone`` says what it took away ("UID 1 expunged", "UID 1 moved to Lunch"), ``changed`` if the step
+    touched it at all."""
 
     name: str
     messages: tuple[MessageRow, ...]
     lit: frozenset[int] = frozenset()
-    gone: tuple[int, ...] = ()
+    gone: tuple[str, ...] = ()
     changed: bool = False
 
 
@@ -137,7 +138,7 @@ def _protocol(world: World, conn: str) -> str:
 def mailboxes_view(world: World, events: Iterable[Event] = ()) -> MailboxesView:
     """The pane's model for the world after a step whose events are ``events``."""
     lit: dict[tuple[str, str, str], set[int]] = {}
-    gone: dict[tuple[str, str, str], list[int]] = {}
+    gone: dict[tuple[str, str, str], list[str]] = {}
     touched_now: set[tuple[str, str, str]] = set()
     told_now: set[str] = set()
     for e in events:
@@ -149,7 +150,8 @@ def mailboxes_view(world: World, events: Iterable[Event] = ()) -> MailboxesView:
             if e.action in _NEW:
                 lit.setdefault(key, set()).add(e.uid)
             if e.action in _GONE:
-                gone.setdefault(key, []).append(e.uid)
+                went = f"moved to {e.dest}" if e.action == "moved" else "expunged"
+                gone.setdefault(key, []).append(f"UID {e.uid} {went}")
             if e.action in ("copied", "moved"):
                 dest = (e.host, e.user, e.dest)
                 touched_now.add(dest)

@@ -71,7 +71,7 @@ def test_a_session_not_idling_is_behind_until_its_next_command() -> None:
 
 def test_an_expunge_shows_what_went() -> None:
     view = bob(at(two_devices(), "laptop-deletes"))
-    assert view.folders[0].gone == (1,) and [m.uid for m in view.folders[0].messages] == [2]
+    assert view.folders[0].gone == ("UID 1 expunged",) and [m.uid for m in view.folders[0].messages] == [2]
     assert [s.told for s in view.sessions] == [((2, ""),), ((2, ""),)]  # both told * 1 EXPUNGE
 
 
@@ -104,7 +104,7 @@ def test_touched_folders_show_even_when_empty() -> None:
     moved = bob(at(replay, "archive"))
     # The move empties INBOX: it stays listed (it held mail), the new folder sits before the special-use ones.
     assert [f.name for f in moved.folders] == ["INBOX", "Work", "Sent"]
-    assert moved.folders[0].gone == (1,) and moved.folders[1].lit == {1}
+    assert moved.folders[0].gone == ("UID 1 moved to Work",) and moved.folders[1].lit == {1}
 
 
 def test_arrivals_follow_a_copy_back_to_its_bytes() -> None:

@@ -47,7 +47,7 @@ async def test_two_devices_side_by_side_at_80_columns(make_app) -> None:
 
         pane = await _pane_at(pilot, screen, "laptop-deletes")
         text = pane.plain_text(width=78)
-        assert "UID 1 removed in this step" in text and "sees INBOX: 1 message, UID 2" in text
+        assert "UID 1 expunged in this step" in text and "sees INBOX: 1 message, UID 2" in text
         assert max(len(line) for line in text.splitlines()) <= 78
 
 

@@ -198,7 +198,7 @@ class MailboxesPane(RichPane):
             line = Text(f" {folder.name}", self.s("title"))
             line.append(f"  {plural(len(folder.messages), 'message')}", self.s("muted"))
             if folder.gone:
-                line.append(f"  UID {', '.join(map(str, folder.gone))} removed in this step", self.s("bad"))
+                line.append(f"  {'; '.join(folder.gone)} in this step", self.s("bad"))
             parts.append(line)
             if folder.messages:
                 t = Table(box=None, show_edge=False, pad_edge=False, header_style=self.s("muted"), padding=(0, 1))
