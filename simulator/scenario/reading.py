@@ -268,7 +268,7 @@ def drop(runner: Runner, step: m.SessionStep) -> None:
         return
     goodbye = "LOGOUT" if session is not None and session.protocol == "imap" else "QUIT"
     runner.world.net.record(FaultInjected(
-        fault="drop", detail=f"the connection {conn.client.name} -> {conn.server.name} drops, no {goodbye} sent"))
+        fault="drop", detail=f"the connection {conn.client.name} → {conn.server.name} drops, no {goodbye} sent"))
     conn.close("fault", f"dropped before {goodbye}")
     if session is not None:
         exchange(runner, session)

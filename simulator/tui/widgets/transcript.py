@@ -54,7 +54,7 @@ class TranscriptView(LinesView):
             self._rows_width = width
             avail = max(8, width - self._prefix()) if width > 0 else 0
             self._rows = [(i, part, n == 0) for i in range(self.shown_count)
-                          for n, part in enumerate(wrap_text(self.items[i].text, avail))]
+                          for n, part in enumerate(wrap_text(self.items[i].text.expandtabs(4), avail))]
             first = next((r for r, row in enumerate(self._rows) if row[0] >= self.current_from), len(self._rows))
             self.set_height(max(1, len(self._rows)))
             self.show_range(first, max(first, len(self._rows) - 1))
@@ -74,6 +74,7 @@ class TranscriptView(LinesView):
         else:
             index, part, first = y, self.items[y].text, True
         line = self.items[index]
+        part = part.expandtabs(4)  # a folded header's TAB: the terminal would jump over stale cells
         text = Text()
         if self.multi_conn:
             text.append(f"{line.conn or '':>3} " if first else "    ", self.style_of("muted"))
