@@ -183,12 +183,29 @@ def check_fault(refs: References, at: DocPath, step: m.FaultStep) -> None:
                                                 listed="protocols"))
     elif step.stage not in (stages := registry.fault_stages(step.protocol)):
         guess = nearest(step.stage, stages)
-        refs.problem((*at, "stage"), f"{step.protocol} has no fault stage {step.stage!r}"
-                     + (f": did you mean {guess!r}?" if guess else f"; its stages: {', '.join(stages)}"))
+        owners = [p for p in registry.protocols() if step.stage in registry.fault_stages(p)]
+        if owners and not guess:  # a stage of another protocol: the fault could never meet it
+            said = "" if "protocol" in step.model_fields_set else " (the default)"
+            refs.problem((*at, "stage"), f"{step.protocol}{said} has no fault stage {step.stage!r}: it is "
+                         f"{owners[0]}'s; add protocol: {owners[0]}")
+        else:
+            refs.problem((*at, "stage"), f"{step.protocol} has no fault stage {step.stage!r}"
+                         + (f": did you mean {guess!r}?" if guess else f"; its stages: {', '.join(stages)}"))
+    _no_reply_here(refs, at, step, "a fault step only arms the fault")
+
+
+def _no_reply_here(refs: References, at: DocPath, step: m.StepBase, why: str) -> None:
+    """A reply expectation on a step that sends nothing can never be met."""
+    ex = step.expect
+    for key in ("reply", "replies"):
+        if ex is not None and getattr(ex, key) is not None:
+            refs.problem((*at, "expect", key), f"{why} and sends nothing, so no reply can be checked "
+                         "here; put this expectation on the step that meets it")
 
 
 def check_host(refs: References, at: DocPath, step: m.HostDownStep) -> None:
     refs.need_host((*at, "host"), step.host)
+    _no_reply_here(refs, at, step, f"a {step.action} step only changes the host")
 
 
 def check_nothing(refs: References, at: DocPath, step: m.StepBase) -> None:

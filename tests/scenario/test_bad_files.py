@@ -116,6 +116,9 @@ EXPECTED = {
     "typo-machine.yaml": "9:31: unknown machine 'smtp.sever': did you mean 'smtp.server'?",
     "machine-protocol.yaml": "9:31: connection 'main' is to port 25 (smtp), so it has no imap.server to check; use smtp.server",
     "typo-sender-domain.yaml": "7:13: the sender's domain 'exmaple.org' has no provider in this world: did you mean 'example.org'?",
+    "fault-other-protocol.yaml": "7:12: smtp (the default) has no fault stage 'RETR': it is pop3's; add protocol: pop3",
+    "fault-reply.yaml": "9:21: a fault step only arms the fault and sends nothing, so no reply can be checked "
+                        "here; put this expectation on the step that meets it",
     "lesson-no-scenario.yaml": f"9:11: scenario file not found: {BAD / '../scenarios/tiny.yaml'}",
 }
 
