@@ -148,28 +148,30 @@ class Connection:
         end = self._server_tls if self._awaiting is None else self._awaiting[2]
         assert end is not None, "receive_wire() without TLS: use send()"
         plain = end.receive_wire(data)
+        awaiting, finished = self._awaiting, False
+        if awaiting is not None and end.established and not end.failure:
+            # The flight that finished the handshake: TLS is up before the plaintext that came with it.
+            finished, self._awaiting, self._server_tls = True, None, end
+            self._record(TlsStarted(conn=self.id, mode=awaiting[0], layer=end.name, discarded=awaiting[1]))
         self._record(BytesSent(conn=self.id, direction=C2S, plaintext=plain, wire=data))
         self._observe(C2S, data)
         self._flush_tls(end)
-        if self._awaiting is not None:
-            mode, discarded, _ = self._awaiting
+        if finished:
+            assert awaiting is not None
+            if awaiting[0] == "implicit":
+                self._after(self.machine.start())
+            else:
+                self._record_events(self.machine.tls_established())
+                self._flush_server()
+        elif awaiting is not None:
             if end.failure:
                 self._awaiting = None
-                self._record(TlsFailed(conn=self.id, mode=mode, server_reason=end.failure))
-                if mode == "starttls":
+                self._record(TlsFailed(conn=self.id, mode=awaiting[0], server_reason=end.failure))
+                if awaiting[0] == "starttls":
                     self._record_events(self.machine.tls_failed())  # RFC 3207 4.1: no channel left
                     self.machine.take_controls()
                 self._close("server", f"TLS handshake failed: {end.failure}")
                 return b""
-            if end.established:
-                self._awaiting = None
-                self._server_tls = end
-                self._record(TlsStarted(conn=self.id, mode=mode, layer=end.name, discarded=discarded))
-                if mode == "implicit":
-                    self._after(self.machine.start())
-                else:
-                    self._record_events(self.machine.tls_established())
-                    self._flush_server()
         elif end.failure and not self.closed:  # a broken record: the session is over
             self._record_events(self.machine.receive_data(b""))
             self.machine.take_controls()

@@ -94,3 +94,21 @@ def test_a_real_client_that_refuses_the_certificate_closes_the_connection():
     [failed] = world.trace.of_type(TlsFailed)
     assert failed.mode == "starttls" and failed.server_reason  # the client's alert, as the server end read it
     assert conn.closed
+
+
+def test_plaintext_in_the_flight_that_ends_the_handshake_comes_after_tls_started():
+    """A client may send its first command with its Finished: the trace says TLS is up before that command."""
+    world, conn = external(995)
+    client = TlsEndpoint(client_context(world.tls.ca), server_side=False, server_hostname="localhost")
+    client.start()
+    conn.receive_wire(client.take_wire())  # ClientHello
+    client.receive_wire(conn.read())  # the server's flight: the client is done
+    assert client.established
+    client.send_plain(b"CAPA\r\n")
+    assert conn.receive_wire(client.take_wire()) == b"CAPA\r\n"  # Finished and the command, one write
+    events = world.trace.events
+    started = next(i for i, e in enumerate(events) if isinstance(e, TlsStarted))
+    carried = next(i for i, e in enumerate(events) if isinstance(e, BytesSent) and e.plaintext == b"CAPA\r\n")
+    assert started < carried
+    conn.deliver(b"CAPA\r\n")
+    assert b"+OK capability list follows" in client.receive_wire(conn.read())
