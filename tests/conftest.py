@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 # The OS package that provides each client the interop tests run (Debian/Ubuntu names).
-OS_PACKAGES = {"swaks": "swaks", "curl": "curl", "openssl": "openssl"}
+OS_PACKAGES = {"swaks": "swaks", "curl": "curl", "openssl": "openssl", "fetchmail": "fetchmail"}
 
 
 def find_os_client(name: str) -> str:
