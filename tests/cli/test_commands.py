@@ -111,7 +111,10 @@ def test_serve_stops_quietly_when_its_log_reader_goes_away() -> None:
     import re
     import smtplib
 
-    server = subprocess.Popen([*MAILSIM, "serve", "--smtp-port", "0", "--submission-port", "0"],
+    from simulator.serve import LISTENERS
+
+    free = [arg for li in LISTENERS for arg in (f"--{li.name}-port", "0")]  # never the defaults: others may serve
+    server = subprocess.Popen([*MAILSIM, "serve", *free],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         port = None
