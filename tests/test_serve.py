@@ -160,9 +160,15 @@ def serve():
         tb.stop()
 
 
-def message(subject: str, to: str = "bob@example.net") -> bytes:
+# Straight to the MX port a real client is a stranger's server: mail as alice@example.org would
+# fail SPF there and example.org's DMARC policy (p=reject) refuses it, so those tests send as
+# Mallory, whose evil.example publishes no DMARC policy and allows the client's address range.
+MALLORY = "mallory@evil.example"
+
+
+def message(subject: str, to: str = "bob@example.net", sender: str = "alice@example.org") -> bytes:
     return (
-        f"From: Alice <alice@example.org>\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n"
+        f"From: {sender.partition('@')[0].title()} <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n"
         "Hello from a real client.\r\n.A line that starts with a dot.\r\n"
     ).encode()
 
@@ -252,7 +258,8 @@ def test_smtplib_send_message_to_the_mx(serve):
     with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
         assert client.send_message(msg) == {}
     [data] = tb.inbox("bob@example.net")  # the MX delivers before it answers the dot
-    assert data.startswith(b"Return-Path: <mallory@evil.example>\r\nReceived-SPF: softfail (mx.example.net: ")
+    assert data.startswith(b"Return-Path: <mallory@evil.example>\r\nAuthentication-Results: mx.example.net;\r\n")
+    assert b"\r\nReceived-SPF: softfail (mx.example.net: " in data
     assert b"\r\nReceived: from smtplib.example" in data  # under the check results (RFC 7208 9.1)
     assert data.count(b"\r\nReceived: ") == 1
     assert b"by mx.example.net" in data and b"by mail.example.org" not in data
@@ -270,8 +277,8 @@ def test_the_mx_is_no_open_relay(serve):
 def test_the_mx_refuses_an_unknown_user(serve):
     tb = serve()
     with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
-        refused = client.sendmail("alice@example.org", ["nobody@example.net", "bob@example.net"],
-                                  message("Half refused"))
+        refused = client.sendmail(MALLORY, ["nobody@example.net", "bob@example.net"],
+                                  message("Half refused", sender=MALLORY))
     assert refused["nobody@example.net"][0] == 550
     assert refused["nobody@example.net"][1].startswith(b"5.1.1")
     assert tb.count("bob@example.net") == 1
@@ -327,11 +334,11 @@ def test_a_session_fed_one_byte_at_a_time(serve):
     tb = serve()
     sock = connect(tb.smtp)
     read_replies(sock)
-    session = (b"EHLO raw.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
+    session = (b"EHLO raw.example\r\nMAIL FROM:<mallory@evil.example>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
     for byte in session:
         sock.sendall(bytes([byte]))
     assert read_replies(sock, 4)[-1].startswith("354")
-    for byte in message("Byte by byte") + b".\r\n":
+    for byte in message("Byte by byte", sender=MALLORY) + b".\r\n":
         sock.sendall(bytes([byte]))
     assert read_replies(sock)[-1].startswith("250 2.0.0")
     sock.sendall(b"QUIT\r\n")
@@ -379,8 +386,9 @@ def test_a_bare_lf_gets_a_reply_that_explains_crlf(serve):
 def test_swaks_delivers(serve, listener, os_client):
     tb = serve()
     port = tb.submission if listener == "submission" else tb.smtp
+    sender = "alice@example.org" if listener == "submission" else MALLORY
     proc = subprocess.run(
-        [os_client("swaks"), "--to", "bob@example.net", "--from", "alice@example.org",
+        [os_client("swaks"), "--to", "bob@example.net", "--from", sender,
          "--server", f"127.0.0.1:{port}", "--pipeline", "--helo", "swaks.example",
          "--header", f"Subject: swaks via {listener}", "--timeout", "10"],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
@@ -399,11 +407,12 @@ def test_curl_delivers(serve, listener, tmp_path, os_client):
     tb = serve()
     port = tb.submission if listener == "submission" else tb.smtp
     upload = tmp_path / "message.txt"
-    upload.write_bytes(message(f"curl via {listener}"))
+    sender = "alice@example.org" if listener == "submission" else MALLORY
+    upload.write_bytes(message(f"curl via {listener}", sender=sender))
     proc = subprocess.run(
         [os_client("curl"), "--silent", "--show-error", "--max-time", "20",
          f"smtp://127.0.0.1:{port}/curl.example",
-         "--mail-from", "alice@example.org", "--mail-rcpt", "bob@example.net",
+         "--mail-from", sender, "--mail-rcpt", "bob@example.net",
          "--mail-rcpt", "carol@example.net", "-T", str(upload)],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )
@@ -720,7 +729,7 @@ def test_a_long_serve_keeps_a_window_in_memory_and_streams_the_rest(serve, tmp_p
     tb = serve(trace_window=2, trace_json=path)
     for n in range(6):
         with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
-            client.sendmail("alice@example.org", ["bob@example.net"], message(f"Number {n}"))
+            client.sendmail(MALLORY, ["bob@example.net"], message(f"Number {n}", sender=MALLORY))
     tb.wait_until(lambda: tb.bridge.open_sessions == 0, "every session is gone")
     tb.call(tb.bridge.trace_window.compact)
     in_memory = tb.call(lambda: [e.conn for e in tb.world.trace.of_type(ConnectionOpened)])
@@ -738,10 +747,10 @@ def test_memory_does_not_grow_with_the_bytes_received(serve):
     from simulator.serve import SESSION_TRACE_BYTES
 
     tb = serve(trace_window=2)
-    body = message("Big") + (b"z" * 998 + b"\r\n") * 300  # 300 kB a message
+    body = message("Big", sender=MALLORY) + (b"z" * 998 + b"\r\n") * 300  # 300 kB a message
     for _ in range(8):
         with smtplib.SMTP("127.0.0.1", tb.smtp, local_hostname=HELO, timeout=WAIT) as client:
-            client.sendmail("alice@example.org", ["bob@example.net"], body)
+            client.sendmail(MALLORY, ["bob@example.net"], body)
     tb.wait_until(lambda: tb.bridge.open_sessions == 0, "every session is gone")
     tb.call(tb.bridge.trace_window.compact)
     assert c2s_bytes(tb) <= 2 * SESSION_TRACE_BYTES  # 2.4 MB were sent

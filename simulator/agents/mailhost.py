@@ -21,6 +21,7 @@ from simulator.protocols.smtp.address import domain_of
 from simulator.protocols.smtp.replies import R, Reply
 from simulator.protocols.smtp.server import Envelope, Session
 from simulator.security.dkim import DkimSigner
+from simulator.trace import CheckStep
 
 SUBMISSION = "submission"  # RFC 6409: clients hand over new mail
 MX = "mx"  # RFC 5321: other servers relay mail to us
@@ -188,6 +189,11 @@ class MailHost:
             verdict = self._check_incoming(session, envelope, data)
             if verdict.refusal is not None:
                 return verdict.refusal
+            data, forged = senderauth.without_forged_results(data, self.host.fqdn)
+            if forged:
+                self.world.record(CheckStep(host=self.name, check="dmarc", text=(
+                    f"removed {forged} Authentication-Results field{'s' if forged > 1 else ''} that claimed "
+                    f"to come from {self.host.fqdn}: only this server may write those (RFC 8601 5)")))
         data = prepend_header(data, "Received", received_header(
             helo=session.helo, peer_host=session.peer_host, peer_addr=session.peer_addr,
             by=self.host.fqdn, protocol=session.protocol, queue_id=queue_id,
@@ -229,7 +235,7 @@ class MailHost:
             data, client_ip=session.peer_addr, helo=session.helo, mail_from=envelope.mail_from,
             receiver=self.host.fqdn, host=self.name, resolver=VirtualResolver(self.world.dns, self.name),
             now=self.world.clock.timestamp(), record=self.world.record, sent_bodies=self.sent_bodies)
-        return senderauth.verdict(checks, self.host.fqdn)
+        return senderauth.verdict(checks, self.host.fqdn, self.name, self.world.record)
 
     def mailbox_for(self, rcpt: str) -> str:
         """The mailbox a local recipient ends in (a bare "postmaster" or an unknown user: postmaster)."""

@@ -14,17 +14,28 @@ known, in this order, each step a ``CheckStep`` in the trace as it happens:
 1. SPF of the HELO identity, then of the MAIL FROM identity, with the address
    the connection came from (RFC 7208 2.3, 2.4; the DNS lookups fall between
    the steps that asked for them);
-2. DKIM: every signature (RFC 6376 6), the keys fetched through DNS.
+2. DKIM: every signature (RFC 6376 6), the keys fetched through DNS;
+3. DMARC (RFC 9989 5.3): the From field's domain, its policy found by the DNS
+   tree walk, SPF and DKIM aligned with it or not.
 
 Evaluating SPF at MAIL FROM would be possible (RFC 7208 2.4), but DMARC needs
 the From field, so everything waits for the final dot, as many MTAs do.
 
-**SPF fail alone does not refuse mail here.** RFC 7208 8.4 lets a receiver
-reject a "fail" with 550 5.7.1; but a message whose author domain publishes
-DMARC may still pass through an aligned DKIM signature, and rejecting on SPF
-before DMARC has been evaluated would defeat that (RFC 7489 10.1, kept by
-RFC 9989): so the verdict goes into the header fields and the decision is
-left to the domain's policy.
+**What follows** (:func:`verdict`): the MX removes Authentication-Results fields
+that claim its own name (RFC 8601 5), adds Received-SPF (RFC 7208 9.1) and
+Authentication-Results (RFC 8601) above its Received field, and carries out the
+DMARC disposition: none delivers to INBOX, quarantine to the user's Junk
+folder, reject refuses the message with 550 5.7.1 at the end of DATA (RFC 9989
+7.2, the example reply there).
+
+**SPF fail alone does not refuse mail whose author domain publishes DMARC.**
+RFC 7208 8.4 lets a receiver reject a "fail"; but such a message may still
+pass DMARC through an aligned DKIM signature (a forwarded message does), and
+rejecting on SPF before DMARC has been evaluated defeats that (RFC 9989 keeps
+RFC 7489 10.1's advice): the domain's policy decides. Only when no DMARC
+policy applies does an SPF fail of MAIL FROM refuse the message, with 550
+5.7.23 "SPF validation failed" (RFC 7208 8.4; the code is RFC 7372 3.2's),
+as an SPF policy daemon in front of Postfix does.
 """
 
 from __future__ import annotations
@@ -36,13 +47,16 @@ from dataclasses import dataclass
 from simulator.mail.message import header_values
 from simulator.mail.store import INBOX
 from simulator.protocols.smtp.replies import Reply
+from simulator.security import authresults, dmarc
 from simulator.security.dkim import DkimSigner, DkimVerdict, DkimVerifier
+from simulator.security.dmarc import DmarcResult
 from simulator.security.dns import Resolver
 from simulator.security.spf import SpfResult, check_helo, check_mail_from, received_spf, step_event
 from simulator.trace import CheckStep, Event
 
 Record = Callable[[Event], object]
 LINE_WIDTH = 78  # RFC 5322 2.1.1: lines SHOULD be no more than 78 characters
+JUNK = "Junk"  # where a quarantined message goes: the user's \\Junk folder (RFC 6154 2)
 
 
 def author_domain(data: bytes) -> str:
@@ -84,6 +98,7 @@ class Checks:
     helo: SpfResult
     mail_from: SpfResult
     dkim: DkimVerdict
+    dmarc: DmarcResult
 
 
 def check_incoming(
@@ -99,7 +114,7 @@ def check_incoming(
     record: Record,
     sent_bodies: Mapping[str, bytes] | None = None,
 ) -> Checks:
-    """SPF (HELO, then MAIL FROM) and DKIM of one message, every step recorded as it happens.
+    """SPF (HELO, then MAIL FROM), DKIM and DMARC of one message, every step recorded as it happens.
 
     ``sent_bodies`` maps a signature's b= value to the body its signer hashed, so a
     body hash mismatch names the line and byte that changed on the way.
@@ -118,7 +133,10 @@ def check_incoming(
     verdict = DkimVerifier(resolver).verify(
         data, now=now, sent_bodies=sent_bodies,
         on_step=lambda step: record(CheckStep(host=host, check="dkim", text=step.text, result=step.result)))
-    return Checks(helo_result, from_result, verdict)
+    policy = dmarc.check_message(data, from_result, verdict, resolver)
+    for event in policy.events(host):
+        record(event)
+    return Checks(helo_result, from_result, verdict, policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +148,51 @@ class Verdict:
     refusal: Reply | None = None
 
 
-def verdict(checks: Checks, receiver: str) -> Verdict:
-    """Received-SPF for the MAIL FROM identity (RFC 7208 9.1); the message is delivered."""
-    return Verdict(fields=(("Received-SPF", fold("Received-SPF", received_spf(checks.mail_from, receiver))),))
+def verdict(checks: Checks, receiver: str, host: str, record: Record) -> Verdict:
+    """The header fields the MX adds and what it does with the message (see the module docstring)."""
+    policy = checks.dmarc
+    helo = checks.helo if checks.helo is not checks.mail_from else None
+    results = authresults.method_results(spf=checks.mail_from, helo=helo, dkim=checks.dkim, dmarc=policy)
+    fields = (
+        ("Received-SPF", fold("Received-SPF", received_spf(checks.mail_from, receiver))),
+        (authresults.FIELD_NAME, authresults.field_value(receiver, results).lstrip(" ")),
+    )
+    if policy.disposition == "reject":
+        code, enhanced = dmarc.REJECT_REPLY
+        return Verdict(refusal=Reply(code, (policy.rejection_text(),), enhanced))
+    if policy.disposition == "quarantine":
+        return Verdict(fields, JUNK)
+    if checks.mail_from.result == "fail" and policy.record is None:
+        spf = checks.mail_from
+        record(CheckStep(host=host, check="spf", text=(
+            f"no DMARC policy covers {policy.author_domain or 'the From domain'}, so the SPF fail of "
+            f"{spf.sender} decides: refused at the end of DATA, 550 5.7.23 (RFC 7208 8.4, RFC 7372 3.2)")))
+        return Verdict(refusal=Reply(550, (f"SPF validation failed: {spf.explanation}",), "5.7.23"))
+    return Verdict(fields)
+
+
+def without_forged_results(data: bytes, authserv_id: str) -> tuple[bytes, int]:
+    """``data`` without the Authentication-Results fields that claim to come from ``authserv_id``.
+
+    RFC 8601 5: a receiver MUST remove (or rename) such fields arriving from outside,
+    or a sender could write its own "dkim=pass" under the receiver's name.
+    """
+    head, sep, body = data.partition(b"\r\n\r\n")
+    kept: list[bytes] = []
+    removed = 0
+    dropping = False
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        name, colon, value = line.partition(b":")
+        ours = value.split(b";")[0].split(b"(")[0].strip().lower() == authserv_id.lower().encode()
+        dropping = bool(colon) and name.strip().lower() == b"authentication-results" and ours
+        removed += dropping
+        if not dropping:
+            kept.append(line)
+    return b"\r\n".join(kept) + sep + body, removed
 
 
 def fold(name: str, value: str, width: int = LINE_WIDTH) -> str:

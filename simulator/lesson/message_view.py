@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from simulator.mail.mime_tree import MimeNode, mime_tree
+from simulator.security import authresults
 
 # RFC 6376 section 3.5: what each DKIM-Signature tag means.
 DKIM_TAGS = {
@@ -99,15 +100,25 @@ def dkim_tags(value: str) -> list[tuple[str, str, str]]:
 
 
 def auth_results(value: str) -> tuple[str, list[AuthResult]]:
-    """RFC 8601: ``authserv-id; method=result prop=value; ...``."""
-    items = [i.strip() for i in _unfold(value).split(";")]
-    serv = items[0] if items else ""
+    """RFC 8601: ``authserv-id; method=result prop=value; ...``, read as security.authresults reads it
+    (quoted strings and comments may hold ';'); a field it cannot read is split at each ';'."""
+    try:
+        parsed = authresults.parse(_unfold(value))
+    except authresults.AuthResultsSyntaxError:
+        items = [i.strip() for i in _unfold(value).split(";")]
+        out = []
+        for item in items[1:]:
+            m = re.match(r"([\w.-]+)\s*=\s*([\w-]+)\s*(.*)", item)
+            if m:
+                out.append(AuthResult(m.group(1), m.group(2), m.group(3).strip()))
+        return (items[0] if items else ""), out
     out = []
-    for item in items[1:]:
-        m = re.match(r"([\w.-]+)\s*=\s*([\w-]+)\s*(.*)", item)
-        if m:
-            out.append(AuthResult(m.group(1), m.group(2), m.group(3).strip()))
-    return serv, out
+    for r in parsed.results:
+        detail = [f"reason: {r.reason}"] if r.reason else []
+        detail += [f"({r.comment})"] if r.comment else []
+        detail += [f"{ptype}.{name}={value}" for ptype, name, value in r.properties]
+        out.append(AuthResult(r.method, r.result, " ".join(detail)))
+    return parsed.authserv_id, out
 
 
 def parse(raw: bytes, *, body_lines: int = 40) -> MessageView:

@@ -32,10 +32,13 @@ class Target:
 
 
 TARGETS = {
-    "smtp": Target("smtp", "alice-laptop", "mx.example.net", 25, "smtp.server",
-                   "You are alice-laptop, connected to Bob's MX (mx.example.net) on port 25, "
-                   "like `telnet mx.example.net 25`. Try EHLO, MAIL FROM:<alice@example.org>, "
-                   "RCPT TO:<bob@example.net>, DATA, a few lines, a lone `.`, then QUIT."),
+    # The relay's seat, not Alice's laptop: the MX checks SPF, and example.org's record lets
+    # only mail.example.org (192.0.2.25) send its mail.
+    "smtp": Target("smtp", "mail.example.org", "mx.example.net", 25, "smtp.server",
+                   "You are mail.example.org, Alice's provider, connected to Bob's MX (mx.example.net) "
+                   "on port 25, like `telnet mx.example.net 25`. Try EHLO mail.example.org, "
+                   "MAIL FROM:<alice@example.org>, RCPT TO:<bob@example.net>, DATA, a few lines, a lone `.`, "
+                   "then QUIT. The MX checks SPF, DKIM and DMARC at the final dot."),
     "imap": Target("imap", "bob-laptop", "mx.example.net", 143, "imap.server",
                    "You are bob-laptop, connected to Bob's IMAP server on port 143; Alice's message waits "
                    "in his INBOX. Try: a1 LOGIN bob@example.net builder, a2 SELECT INBOX, "

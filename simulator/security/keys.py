@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -234,8 +235,13 @@ _LOAD_PUBLIC: dict[str, Callable[[bytes], PublicKey]] = {"rsa": _load_rsa, "ed25
 # --- the virtual world's keys -------------------------------------------------------------------
 
 
+@functools.cache
 def demo_rsa_key(n: int) -> SigningKey:
-    """Bundled demonstration RSA-2048 key number ``n`` (0-based, wraps around after DEMO_RSA_KEYS)."""
+    """Bundled demonstration RSA-2048 key number ``n`` (0-based, wraps around after DEMO_RSA_KEYS).
+
+    Loaded once per process: loading checks the private key, about 0.15 s each, and every
+    world (each scenario run, each what-if branch) asks for the same few keys again.
+    """
     name = f"demo-rsa-{n % DEMO_RSA_KEYS + 1:02d}.pem"
     return key_from_pem(resources.files("simulator.security").joinpath("demo-keys", name).read_bytes(), RSA_SHA256)
 
