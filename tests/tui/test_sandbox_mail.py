@@ -58,3 +58,25 @@ async def test_the_imap_sandbox_screen_shows_the_mailbox_and_message(make_app) -
         await pilot.pause()
         message = screen.query_one(MessagePane).plain_text(width=78)
         assert "Delivered to bob@example.net/INBOX on mx.example.net (UID 1" in message
+
+
+def test_each_sandbox_has_its_own_help() -> None:
+    from simulator.tui.screens.sandbox import sandbox_help
+
+    imap = sandbox_help("imap", "mx.example.net", 143)
+    assert "telnet mx.example.net 143" in imap and "a1 LOGIN bob@example.net builder" in imap
+    assert "untagged" in imap and "EHLO" not in imap
+    pop3 = sandbox_help("pop3", "mx.example.net", 110)
+    assert "DELE" in pop3 and "UPDATE" in pop3 and "telnet mx.example.net 110" in pop3
+    assert "MAIL FROM:<alice@example.org>" in sandbox_help("smtp", "mx.example.net", 25)
+
+
+async def test_f1_in_the_pop3_sandbox_explains_pop3(make_app) -> None:
+    from simulator.tui.screens.modals import HelpScreen
+
+    app = make_app("sandbox", protocol="pop3")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)

@@ -157,7 +157,8 @@ class SandboxScreen(Screen):
     def action_help(self) -> None:
         from simulator.tui.screens.modals import HelpScreen
 
-        self.app.push_screen(HelpScreen(SANDBOX_HELP))
+        t = self.sandbox.target
+        self.app.push_screen(HelpScreen(sandbox_help(t.protocol, t.server, t.port)))
 
     def action_leave(self) -> None:
         leave = getattr(self.app, "leave_lesson", None)
@@ -167,10 +168,8 @@ class SandboxScreen(Screen):
             self.app.pop_screen()
 
 
-SANDBOX_HELP = """\
-# The sandbox
-
-You are typing straight into a connection, as with `telnet mx.example.net 25`.
+_HELP_KEYS = """\
+You are typing straight into a connection, as with `telnet {server} {port}`.
 Each line you type is sent with CRLF; the server's replies appear below it.
 
 | key | does |
@@ -183,12 +182,18 @@ Each line you type is sent with CRLF; the server's replies appear below it.
 | ctrl+q | quit |
 
 The hint line lists the commands the server's **state table** accepts in its
-current state. After `DATA` and the `354` reply every line is message text,
-until a line holding only a dot.
+current state.
+"""
 
-The **Message** tab shows the last message to reach a folder (delivered, appended, copied or moved), as the mailbox holds it:
-a line you typed as `..two dots` (dot-stuffed, RFC 5321 section 4.5.2) is
-stored as `.two dots`.
+# What each sandbox adds to the keys: how its protocol reads, and a session to try.
+_HELP_PROTOCOL = {
+    "smtp": """\
+After `DATA` and the `354` reply every line is message text, until a line
+holding only a dot.
+
+The **Message** tab shows the last message to reach a folder, as the mailbox
+holds it: a line you typed as `..two dots` (dot-stuffed, RFC 5321 section
+4.5.2) is stored as `.two dots`.
 
 A session to try:
 
@@ -203,4 +208,53 @@ Hi Bob!
 .
 QUIT
 ```
-"""
+""",
+    "imap": """\
+Every IMAP command starts with a **tag** you choose (`a1`, `a2`, ...). Lines
+starting with `*` are **untagged**: the server telling you about the mailbox
+(`* 1 EXISTS`, `* 1 FETCH (FLAGS (\\Seen))`); the line starting with your tag
+(`a2 OK ...`, `NO`, `BAD`) ends that command (RFC 9051 section 2.2.2). A line
+starting with `+` asks for more: the rest of a literal `{n}`; after `IDLE` it
+means the server is waiting to tell you news, and `DONE` ends it (RFC 2177).
+
+Alice's message waits in Bob's INBOX. The **Mailboxes** tab shows its UID and
+flags (✓ \\Seen, ⚑ \\Flagged, ✗ \\Deleted) and what your session has been
+told; the **Message** tab shows the message.
+
+A session to try:
+
+```
+a1 LOGIN bob@example.net builder
+a2 SELECT INBOX
+a3 FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])
+a4 FETCH 1 BODY[]
+a5 STORE 1 +FLAGS (\\Flagged)
+a6 LOGOUT
+```
+""",
+    "pop3": """\
+POP3 answers `+OK` or `-ERR` (RFC 1939 section 3); a multi-line answer (LIST,
+UIDL, RETR, TOP) ends with a line holding only a dot. `PASS` locks the
+maildrop for your session (the Mailboxes tab says so); `DELE` only marks a
+message, and it goes when `QUIT` takes the session to UPDATE (RFC 1939
+section 6). Close with ctrl+r instead and nothing is deleted.
+
+A session to try:
+
+```
+USER bob@example.net
+PASS builder
+STAT
+LIST
+RETR 1
+DELE 1
+QUIT
+```
+""",
+}
+
+
+def sandbox_help(protocol: str, server: str, port: int) -> str:
+    """The help screen of one sandbox: the keys, then its protocol's notes and a session to try."""
+    return ("# The sandbox\n\n" + _HELP_KEYS.format(server=server, port=port) + "\n"
+            + _HELP_PROTOCOL.get(protocol, ""))
