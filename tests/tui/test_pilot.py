@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input, OptionList, TabbedContent
 
+from simulator.protocols.registry import machine_tables
 from simulator.tui.screens.lesson import LessonScreen
 from simulator.tui.screens.picker import PickerScreen
 from simulator.tui.screens.quiz import QuizScreen
@@ -536,7 +537,8 @@ async def test_the_state_pane_lights_only_this_steps_transition(make_app) -> Non
         await pilot.pause()
         text = _pane_text(screen)
         assert "↺" not in text and "NOOP" not in text.split("from here:")[0]
-        assert "● EXPECT_MAIL          (stayed)" in text
+        width = max(map(len, machine_tables()["smtp.server"].states))  # state names are padded to the longest
+        assert f"● {'EXPECT_MAIL'.ljust(width)}  (stayed)" in text
 
 
 async def test_the_state_pane_does_not_answer_the_open_question(make_app) -> None:
