@@ -19,6 +19,11 @@ def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MAILSIM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     monkeypatch.delenv("MAILSIM_THEME", raising=False)
+    # No cursor blink: a screenshot must not depend on when, in the half-second
+    # cycle, it was taken (the cursor stays shown).
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
     return tmp_path / "data"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from textual.widgets import Input, OptionList, TabbedContent
@@ -122,7 +123,15 @@ async def test_autoplay_advances_and_stops_at_a_question(make_app, fixtures: Pat
         # The answer leaves the play at the question's step or, once its timer
         # has fired on a busy machine, past it; never before it.
         assert screen.player.index >= ehlo
-        assert screen.playing  # it picks up again after the answer
+        # It picks up again after the answer (and may already have reached the next
+        # question, which holds it until answered, then resumes).
+        if isinstance(app.screen, QuizScreen):
+            assert screen._resume_after_quiz and screen.player.index > ehlo
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not screen.playing
+            return
+        assert screen.playing
         await pilot.press("p")
         assert not screen.playing
 

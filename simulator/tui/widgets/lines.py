@@ -35,6 +35,7 @@ class LinesView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.line_count = 0
         self._base_style: Style | None = None
+        self._pending_range: tuple[int, int] | None = None
 
     @property
     def base_style(self) -> Style:
@@ -71,8 +72,11 @@ class LinesView(ScrollView, can_focus=True):
         """Scroll the least amount that shows ``last`` and, if it fits, ``first``."""
         height = self.scrollable_content_region.height
         if height <= 0:
-            self.call_after_refresh(self.show_range, first, last)
+            # Not laid out, or in a tab not shown: scroll once it has a size. (Retrying
+            # after every refresh would keep a hidden view busy for ever.)
+            self._pending_range = (first, last)
             return
+        self._pending_range = None
         top = int(self.scroll_y)
         if last >= top + height:
             top = last - height + 1
@@ -81,6 +85,10 @@ class LinesView(ScrollView, can_focus=True):
         top = max(0, min(top, max(0, self.line_count - height)))
         if top != int(self.scroll_y):
             self.scroll_y = top
+
+    def on_resize(self) -> None:  # Textual calls this besides a subclass's own on_resize
+        if self._pending_range is not None and self.scrollable_content_region.height > 0:
+            self.show_range(*self._pending_range)
 
     def build_line(self, y: int, width: int) -> Text:  # pragma: no cover - overridden
         return Text("")
