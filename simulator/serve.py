@@ -48,7 +48,11 @@ an idle timeout, and deadlines for a whole line and a whole message (``421
 4.5.3.1) and the world's message size. Of a line without CRLF at most
 :data:`MAX_HELD` bytes are held and fed to the machine (which refuses it);
 the rest of it is dropped as it is read and a Note in the trace says how
-much, so a line bomb costs no memory. A logged line is cut at
+much, so a line bomb costs at most ``MAX_HELD + READ_SIZE`` (8 KiB held and one
+read of 64 KiB before it is cut) per session: line bombs on every one of
+``max_connections`` sessions hold at most ``max_connections × (MAX_HELD +
+READ_SIZE)``, about 14 MiB at the default 200, not the cap times the 512-octet line
+limit (asyncio's own read buffer, :data:`STREAM_LIMIT`, comes on top). A logged line is cut at
 :data:`LOG_LINE_LIMIT` characters. A client that drops mid-DATA delivers
 nothing: the machine is told the peer closed.
 
@@ -121,7 +125,9 @@ STREAM_LIMIT = 64 * 1024  # asyncio stops reading the socket when this much is u
 # Bytes of one line held before the machine gets them anyway: more than any line
 # limit of the machines (SMTP 512 and 1000, RFC 5321 4.5.3.1.4-6; the 8192 octets
 # RFC 7162 section 4 asks IMAP servers to accept). Past it the rest of the line is
-# dropped as it is read, never held, so a line bomb costs at most this per session.
+# dropped as it is read, never held; a read of READ_SIZE may land on top before the
+# cut, so a line bomb holds at most MAX_HELD + READ_SIZE per session (the cap times
+# that in all: see the module docstring).
 MAX_HELD = 8 * 1024
 DATA_CHUNK = 1024 * 1024  # message text held back at most, so a message shows as one burst
 CLOSE_GRACE = 2.0  # seconds a closing socket may take to flush before it is aborted
