@@ -280,3 +280,47 @@ def test_cli_export_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     broken.write_text("id: x\ntitle: t\nsteps:\n  - id: a\n    action: fly\n", encoding="utf-8")
     assert main(["export", str(broken)]) == 2
     assert re.search(r"broken\.yaml:\d+:\d+: .*'fly'", capsys.readouterr().err)
+
+
+# --- the diagram fits the page (issue 7 item 12) ------------------------------------
+
+
+def _svg_texts(drawn: str) -> list[str]:
+    import html as _html
+
+    return [_html.unescape(t) for t in re.findall(r"<text [^>]*>(.*?)</text>", drawn)]
+
+
+def test_html_diagram_of_four_hosts_fits_the_page_and_wraps_long_labels() -> None:
+    from simulator.export import svg
+
+    result, title, summary = run("smtp-errors")
+    timeline = build(result.trace, title)
+    hosts = [p for p in timeline.participants if p != "DNS"]
+    assert len(hosts) == 4, hosts  # alice-laptop, mail.example.org, mx.example.net, mallory-box
+    drawn = svg.render(timeline)
+    width = float(re.search(r'<svg [^>]*width="(\d+)"', drawn).group(1))
+    assert width <= svg.PAGE  # four hosts and DNS within the page's text width: no sideways scroll
+    assert "max-width:100%" in drawn  # and narrower screens scale it down
+    page = html.render(result.trace, title=title, summary=summary)
+    assert drawn in page
+    texts = _svg_texts(drawn)
+    # A reply longer than the room between two lifelines wraps onto more lines, whole.
+    reply = "250 2.1.5 Recipient <nobody@example.net> OK"
+    assert reply not in texts
+    joined = " ".join(texts)
+    assert reply in joined
+    assert not any(t.endswith("…") and t.startswith("250 2.1.5") for t in texts)
+    # Every label line fits the room of its column pair: none is wider than a column.
+    column = svg.column_width(len(timeline.participants))
+    assert max(len(t) for t in texts) * svg.CHAR <= width
+    assert svg.MIN_COLUMN <= column <= svg.COLUMN
+
+
+def test_a_label_longer_than_max_lines_is_cut_on_its_last_line() -> None:
+    from simulator.export import svg
+
+    lines = svg._wrap("word " * 200, 100)
+    assert len(lines) == svg.MAX_LINES and lines[-1].endswith("…")
+    assert all(len(line) * svg.CHAR <= 100 for line in lines)
+    assert svg._wrap("x" * 40, 100) == ["x" * 15, "x" * 15, "x" * 10]  # a long word is broken
