@@ -325,3 +325,18 @@ def test_sync_fetches_flags_of_new_messages(tmp_path: Path) -> None:
     sent = [f"{e.verb} {e.argument}" for e in result.trace.events if isinstance(e, CommandReceived)
             and e.conn == phone]
     assert sent[-2:] == ["NOOP [a4]", "FETCH [a5] 2:* (UID FLAGS)"]  # RFC 9051 6.1.2, then only the new one
+
+
+def test_mailsim_schema_lists_the_reading_actions_and_expectations() -> None:
+    from simulator.scenario.schema import build
+
+    schema = build("scenario")
+    actions = {tuple(d["properties"]["action"].get("enum", [d["properties"]["action"].get("const")]))
+               for d in schema["$defs"].values() if "action" in d.get("properties", {})}
+    named = {a for group in actions for a in group}
+    assert {"check_mail", "open_mailbox", "read", "flag", "move", "delete", "idle", "sync", "logout",
+            "drop"} <= named
+    expect = schema["$defs"]["Expect"]["properties"]
+    assert {"view", "downloaded", "mailbox"} <= set(expect)
+    assert {"count", "subjects", "flags"} <= set(schema["$defs"]["ExpectMailbox"]["properties"])
+    assert {"conn", "folder", "exists", "uids", "flags"} <= set(schema["$defs"]["ExpectView"]["properties"])
