@@ -567,6 +567,10 @@ def validate_paths(paths: list[str | Path]) -> tuple[int, list[ContentError]]:
             files.append(p)
         else:
             errors.append(ContentError(str(p), 0, 0, "no such file or folder"))
+    seen = {str(e) for e in errors}
     for f in files:
-        errors += validate_file(f)
+        for e in validate_file(f):
+            if str(e) not in seen:  # a lesson's scenario in the same folder is checked once
+                seen.add(str(e))
+                errors.append(e)
     return len(files), errors

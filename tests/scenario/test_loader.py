@@ -176,3 +176,12 @@ def test_cli_schema_is_json_schema() -> None:
     schema = json.loads(out.stdout)
     assert schema["type"] == "object" and "steps" in schema["properties"]
     assert "from" in json.dumps(schema)  # aliases, as a teacher writes them
+
+
+def test_a_folder_reports_a_lessons_broken_scenario_once(tmp_path: Path) -> None:
+    scenario = write(tmp_path, GOOD.replace("to: mx.example.net", "to: mx.exmaple.net"), "scen.yaml")
+    write(tmp_path, "id: l\ntitle: L\ntopic: SMTP\nlevel: beginner\nminutes: 1\nobjectives: [o]\n"
+          "intro: i\nsummary: s\nscenario: scen.yaml\n", "lesson.yaml")
+    count, errors = validate_paths([tmp_path])
+    assert count == 2
+    assert [str(e) for e in errors] == [f"{scenario}:7:9: unknown host 'mx.exmaple.net': did you mean 'mx.example.net'?"]
