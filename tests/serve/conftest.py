@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from simulator.serve import LISTENERS, Bridge, serve_world
+from simulator.trace import ConnectionOpened
 
 WAIT = 10.0  # seconds any single wait may take before the test fails
 HELO = "smtplib.example"
@@ -29,6 +30,7 @@ class ServedWorld:
         self.world = world
         self.options = options
         self.lines: list[str] = []
+        self.delivery_conns: set[str] = set()  # the connections deliver() made, for tests that count others
         self.error: BaseException | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
@@ -104,18 +106,24 @@ class ServedWorld:
         return self.call(lambda: [e.text for e in self.world.trace.of_type(Note)])
 
     def deliver(self, subject: str, to: str = "bob@example.net", body: str = "Hello from smtplib.") -> None:
-        """smtplib hands a message to the MX (2525) for example.net, else to submission (2587), which relays it."""
+        """Alice's mail client hands a message to submission (2587), which signs and relays it at once.
+
+        Not straight to the MX: mail From alice@example.org from anywhere but example.org's
+        server fails SPF and carries no DKIM signature, so example.org's p=reject refuses it
+        (RFC 9989), as it should.
+        """
         before = self.count(to)
+        opened = self.call(lambda: {e.conn for e in self.world.trace.of_type(ConnectionOpened)})
         data = (f"From: Alice <alice@example.org>\r\nTo: {to}\r\nSubject: {subject}\r\n"
                 f"Message-ID: <{abs(hash(subject))}@example.org>\r\n\r\n{body}\r\n").encode()
-        mx = to.endswith("@example.net")
-        with smtplib.SMTP("127.0.0.1", self.port("smtp" if mx else "submission"), local_hostname=HELO,
-                          timeout=WAIT) as client:
-            if not mx:  # submission requires AUTH (RFC 6409 4.3), offered over TLS (RFC 4954 4)
-                client.starttls(context=ssl.create_default_context(cafile=str(self.bridge.ca_out)))
-                client.login("alice@example.org", "wonderland")
+        with smtplib.SMTP("127.0.0.1", self.port("submission"), local_hostname=HELO, timeout=WAIT) as client:
+            # Submission requires AUTH (RFC 6409 4.3), offered over TLS (RFC 4954 4).
+            client.starttls(context=ssl.create_default_context(cafile=str(self.bridge.ca_out)))
+            client.login("alice@example.org", "wonderland")
             assert client.sendmail("alice@example.org", [to], data) == {}
         self.wait_until(lambda: self.world.mailbox_count(to) == before + 1, f"{to} has {subject!r}")
+        self.delivery_conns |= self.call(
+            lambda: {e.conn for e in self.world.trace.of_type(ConnectionOpened)}) - opened
 
 
 @pytest.fixture
