@@ -434,8 +434,8 @@ class Bridge:
             "Try:",
             f"  swaks --server {_fmt(self.host, sub)} --from alice@example.org --to bob@example.net --tls "
             "--auth PLAIN --auth-user alice@example.org --auth-password wonderland",
-            f"  curl smtp://{host}:{mx}/client.example --mail-from alice@example.org "
-            "--mail-rcpt bob@example.net -T message.txt --crlf",
+            f"  curl smtp://{host}:{mx}/client.example --mail-from mallory@evil.example "
+            "--mail-rcpt bob@example.net -T message.txt --crlf   (an outside server: SPF and DMARC apply)",
             f"  curl imap://{host}:{self.ports['imap']}/INBOX -u {reader}        (then .../INBOX;UID=1)",
             f"  curl pop3://{host}:{self.ports['pop3']}/1 -u {reader}",
             f"  curl --ssl-reqd --cacert {ca} imap://localhost:{self.ports['imap']}/INBOX -u {reader}",
