@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -28,8 +29,15 @@ def test_wheel_ships_content_and_installed_copy_runs(tmp_path: Path) -> None:
     assert len(demo_keys) == 12  # DKIM's demonstration keys (simulator/security/keys.py)
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
+    # The dependencies come from the environment running the tests (a .pth line puts its
+    # site-packages after the new venv's own); its .pth files, the editable install's
+    # finder among them, are not processed there, so `simulator` is the wheel's copy.
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    parents = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
+    (Path(site) / "_test_parent_env.pth").write_text("".join(f"{p}\n" for p in parents), encoding="utf-8")
     subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True, timeout=300)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
