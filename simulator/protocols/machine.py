@@ -158,6 +158,44 @@ class RemoteProtocolError(ProtocolError):
     """The peer broke the protocol's framing; ``reply`` is the answer the machine sends."""
 
 
+class ServerMachineBase:
+    """What every server machine shares with its connection: the bytes, records and controls it queues.
+
+    A subclass names its ``table`` and the state in which it is ``closed`` (``closed_state``),
+    and in ``__init__`` sets ``state``, ``_out`` (bytes to send), ``_events`` (trace records)
+    and ``_controls`` (StartTls, Close); running the table stays its own business.
+    """
+
+    table: StateTable
+    closed_state: str
+    state: str
+    _out: bytearray
+    _events: list
+    _controls: list[Control]
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def take_controls(self) -> list[Control]:
+        """What the machine asks of its connection since last asked: StartTls, Close."""
+        controls, self._controls = self._controls, []
+        return controls
+
+    @property
+    def closed(self) -> bool:
+        return self.state == self.closed_state
+
+    def valid_inputs(self) -> list[str]:
+        """The commands the table takes in the current state (the sandbox's hint line)."""
+        return self.table.inputs_in(self.state, InputKind.COMMAND)
+
+    def _take_events(self) -> list:
+        events, self._events = self._events, []
+        return events
+
+
 TABLES: dict[str, StateTable] = {}
 
 

@@ -68,6 +68,7 @@ from simulator.protocols.machine import (
     Control,
     InputKind,
     LocalProtocolError,
+    ServerMachineBase,
     StartTls,
     Transition,
 )
@@ -141,8 +142,9 @@ def _no(text: str, code: str = "") -> _Refused:
     return _Refused(Status("*", "NO", text, code))
 
 
-class ImapServer:
+class ImapServer(ServerMachineBase):
     table = S.SERVER_TABLE
+    closed_state = S.LOGOUT
 
     def __init__(self, config: ImapServerConfig, policy: ImapPolicy, *, peer_host: str = "",
                  conn: str = "") -> None:
@@ -240,22 +242,6 @@ class ImapServer:
     def tls_failed(self) -> list[Event]:
         self._input(S.TLS_FAILED)
         return self._take_events()
-
-    def data_to_send(self) -> bytes:
-        out = bytes(self._out)
-        self._out.clear()
-        return out
-
-    def take_controls(self) -> list[Control]:
-        controls, self._controls = self._controls, []
-        return controls
-
-    @property
-    def closed(self) -> bool:
-        return self.state == S.LOGOUT
-
-    def valid_inputs(self) -> list[str]:
-        return S.SERVER_TABLE.inputs_in(self.state, InputKind.COMMAND)
 
     @property
     def selected(self) -> str:
@@ -394,10 +380,6 @@ class ImapServer:
             self._started = True
             caps = " ".join(["CAPABILITY", *self.capabilities()])
             self._send(Status("*", "OK", f"{self.config.hostname} {T.GREETING}", caps))
-
-    def _take_events(self) -> list[Event]:
-        events, self._events = self._events, []
-        return events
 
     def _send(self, response: ServerResponse) -> None:
         self._out += response.to_bytes()

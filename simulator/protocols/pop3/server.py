@@ -39,8 +39,8 @@ from simulator.protocols.lines import TOO_LONG, LineBuffer
 from simulator.protocols.machine import (
     Close,
     Control,
-    InputKind,
     LocalProtocolError,
+    ServerMachineBase,
     StartTls,
     Transition,
 )
@@ -114,8 +114,9 @@ _STATE_HINT: dict[str | tuple[str, str], str] = {
 }
 
 
-class Pop3Server:
+class Pop3Server(ServerMachineBase):
     table = S.SERVER_TABLE
+    closed_state = S.CLOSED
 
     def __init__(self, config: Pop3ServerConfig, store: Pop3Store, auth: Pop3Authenticator, *,
                  fault: FaultHook | None = None, conn: str = "", tls: bool = False,
@@ -201,23 +202,6 @@ class Pop3Server:
         self._input(S.TLS_FAILED)
         return self._take_events()
 
-    def data_to_send(self) -> bytes:
-        out = bytes(self._out)
-        self._out.clear()
-        return out
-
-    def take_controls(self) -> list[Control]:
-        """What the machine asks of its connection since last asked: StartTls, Close."""
-        controls, self._controls = self._controls, []
-        return controls
-
-    @property
-    def closed(self) -> bool:
-        return self.state == S.CLOSED
-
-    def valid_inputs(self) -> list[str]:
-        return S.SERVER_TABLE.inputs_in(self.state, InputKind.COMMAND)
-
     # --- the table --------------------------------------------------------
 
     def _input(self, trigger: str, arg: str = "") -> None:
@@ -258,10 +242,6 @@ class Pop3Server:
                 self._reply(R.GREETING_APOP.format(self.config.hostname, self.config.apop_timestamp))
             else:
                 self._reply(R.GREETING.format(self.config.hostname))
-
-    def _take_events(self) -> list[Event]:
-        events, self._events = self._events, []
-        return events
 
     def _reply(self, reply: Pop3Reply) -> None:
         lines = reply.wire_lines()

@@ -26,8 +26,8 @@ from simulator.protocols.lines import TOO_LONG, LineBuffer
 from simulator.protocols.machine import (
     Close,
     Control,
-    InputKind,
     LocalProtocolError,
+    ServerMachineBase,
     StartTls,
     Transition,
 )
@@ -151,8 +151,9 @@ class SmtpServerConfig:
                      if tls or self.plaintext_auth or not sasl.MECHANISMS[m].plaintext)
 
 
-class SmtpServer:
+class SmtpServer(ServerMachineBase):
     table = S.SERVER_TABLE
+    closed_state = S.CLOSED
 
     def __init__(self, config: SmtpServerConfig, policy: SmtpPolicy, session: Session | None = None,
                  *, conn: str = "", auth: sasl.SecretKeeper | None = None,
@@ -267,23 +268,6 @@ class SmtpServer:
         self._input(S.TLS_FAILED)
         return self._take_events()
 
-    def data_to_send(self) -> bytes:
-        out = bytes(self._out)
-        self._out.clear()
-        return out
-
-    def take_controls(self) -> list[Control]:
-        """What the machine asks of its connection since last asked: StartTls, Close."""
-        controls, self._controls = self._controls, []
-        return controls
-
-    @property
-    def closed(self) -> bool:
-        return self.state == S.CLOSED
-
-    def valid_inputs(self) -> list[str]:
-        return S.SERVER_TABLE.inputs_in(self.state, InputKind.COMMAND)
-
     @property
     def sasl_steps(self) -> list[sasl.DerivationStep]:
         """The derivation of the last SCRAM exchange (RFC 5802 3), empty for other mechanisms."""
@@ -325,10 +309,6 @@ class SmtpServer:
         if not self._started:
             self._started = True
             self._reply(R.GREETING.format(self.config.hostname))
-
-    def _take_events(self) -> list[Event]:
-        events, self._events = self._events, []
-        return events
 
     def _reply(self, reply: Reply) -> None:
         if reply.enhanced and not self._enhanced:
