@@ -287,7 +287,9 @@ class Bridge:
         # The mailbox front reads a login's domain and opens that mail host's store.
         self.front = MailboxFront(world.net, world.mailhost_for, tls=True,
                                   append_limit=world.spec.max_message_size,
-                                  login_delay=world.spec.pop3_login_delay)
+                                  login_delay=world.spec.pop3_login_delay,
+                                  mechanisms=world.spec.mailbox_auth,
+                                  plaintext_auth=world.spec.mailbox_plaintext_auth)
         self.targets: dict[str, Host] = {}
         for li in LISTENERS:
             if not li.domain:

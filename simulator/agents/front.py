@@ -29,6 +29,7 @@ from typing import Any
 
 from simulator.agents.mailhost import MailHost
 from simulator.net.world import Host, Peer, ServerMachine, Service, World
+from simulator.protocols import sasl
 from simulator.protocols.registry import protocol
 from simulator.protocols.smtp.address import domain_of
 from simulator.trace import Note
@@ -199,10 +200,15 @@ class MailboxFront:
 
     def __init__(self, world: World, find: Callable[[str], MailHost | None], *, tls: bool = True,
                  append_limit: int = 10 * 1024 * 1024, login_delay: int = 0, name: str = FRONT_HOST,
-                 fqdn: str = FRONT_FQDN, address: str = FRONT_ADDRESS) -> None:
+                 fqdn: str = FRONT_FQDN, address: str = FRONT_ADDRESS,
+                 mechanisms: tuple[str, ...] = sasl.ALL, plaintext_auth: bool = True) -> None:
         self.world = world
         self.find = find
         self.tls = tls
+        # IMAP AUTHENTICATE and POP3 AUTH (RFC 9051 6.2.2, RFC 5034 4), and whether a password may
+        # cross without TLS (False: LOGINDISABLED, and USER refused before STLS).
+        self.mechanisms = mechanisms
+        self.plaintext_auth = plaintext_auth
         self.append_limit = append_limit
         self.login_delay = login_delay  # the world's POP3 LOGIN-DELAY (RFC 2449 6.5), kept per mail host
         self.host = world.hosts.get(name) or world.add_host(Host(name, [address], fqdn, "server"))
@@ -221,10 +227,20 @@ class MailboxFront:
     def directory(self, peer: Peer) -> SessionDirectory:
         return SessionDirectory(self.world, self.find, self.host.name, peer.conn)
 
+    def sasl_context(self) -> sasl.ServerContext:
+        """What CRAM-MD5's challenge (RFC 2195) and SCRAM's nonce and salt (RFC 5802) are made from here."""
+        return sasl.ServerContext(hostname=self.host.fqdn, rng=self.world.rng, clock=self.world.clock.timestamp,
+                                  scram_seed=f"scram:{self.host.fqdn}".encode())
+
+    def _auth_settings(self) -> dict[str, Any]:
+        return {"mechanisms": self.mechanisms, "sasl_context": self.sasl_context(),
+                "plaintext_auth": self.plaintext_auth}
+
     def _imap(self, peer: Peer) -> ServerMachine:
         return protocol("imap").new_server(
             hostname=self.host.fqdn, policy=self.directory(peer), peer_host=peer.fqdn, conn=peer.conn,
-            append_limit=self.append_limit, starttls=self.tls and not peer.tls, tls=peer.tls)
+            append_limit=self.append_limit, starttls=self.tls and not peer.tls, tls=peer.tls,
+            **self._auth_settings())
 
     def _pop3(self, peer: Peer) -> ServerMachine:
         directory = self.directory(peer)
@@ -232,4 +248,4 @@ class MailboxFront:
         stamp = f"<{pid}.{int(self.world.clock.timestamp())}@{self.host.fqdn}>"
         return protocol("pop3").new_server(
             hostname=self.host.fqdn, store=directory, auth=directory, apop_timestamp=stamp, conn=peer.conn,
-            stls=self.tls, tls=peer.tls, login_delay=self.login_delay, logins=directory)
+            stls=self.tls, tls=peer.tls, login_delay=self.login_delay, logins=directory, **self._auth_settings())

@@ -47,6 +47,10 @@ class MailHostConfig:
     # SMTP AUTH on submission (RFC 4954): the SASL mechanisms offered there (empty: no AUTH).
     submission_auth: tuple[str, ...] = ()
     plaintext_auth: bool = False  # offer PLAIN and LOGIN before TLS too (RFC 4954 4 says not to)
+    # IMAP AUTHENTICATE and POP3 AUTH (RFC 9051 6.2.2, RFC 5034 4): the mechanisms offered, and whether
+    # LOGIN, USER/PASS and PLAIN work before TLS (False: Dovecot's disable_plaintext_auth).
+    mailbox_auth: tuple[str, ...] = sasl.ALL
+    mailbox_plaintext_auth: bool = True
     pop3_login_delay: int = 0  # seconds between two POP3 logins of a user (RFC 2449 6.5); 0: none
     # DKIM signers by the author domain they sign for (the submission server signs, RFC 6376 5)
     dkim_signers: dict[str, DkimSigner] = field(default_factory=dict)
@@ -155,6 +159,8 @@ class MailHost:
             stls=self.config.starttls,  # STLS (RFC 2595 4) where the servers offer STARTTLS
             tls=peer.tls,  # pop3s (RFC 8314): TLS from the start, so no STLS on offer
             login_delay=self.config.pop3_login_delay, logins=self,
+            mechanisms=self.config.mailbox_auth, sasl_context=self.sasl_context(),
+            plaintext_auth=self.config.mailbox_plaintext_auth,
         )
 
     def seconds_since_login(self, user: str) -> float | None:
@@ -171,7 +177,10 @@ class MailHost:
         return protocol("imap").new_server(
             hostname=self.host.fqdn, policy=ImapHostPolicy(self), peer_host=peer.fqdn, conn=peer.conn,
             append_limit=self.config.max_message_size,
-            starttls=self.config.starttls,  # RFC 9051 6.2.1, where the servers offer STARTTLS
+            starttls=self.config.starttls and not peer.tls,  # RFC 9051 6.2.1, where the servers offer STARTTLS
+            tls=peer.tls,  # imaps (RFC 8314): TLS from the start
+            mechanisms=self.config.mailbox_auth, sasl_context=self.sasl_context(),
+            plaintext_auth=self.config.mailbox_plaintext_auth,
         )
 
     def new_queue_id(self) -> str:
@@ -342,6 +351,10 @@ class ImapHostPolicy:
 
     def check_password(self, user: str, password: str) -> bool:
         return self.mailhost.check_password(user, password)
+
+    def shared_secret(self, user: str) -> str | None:
+        """The secret CRAM-MD5 and SCRAM are computed from (a sasl.SecretKeeper)."""
+        return self.mailhost.shared_secret(user)
 
     def now(self) -> float:
         return self.mailhost.world.clock.now()

@@ -18,6 +18,7 @@ from simulator.agents.relay import Relay
 from simulator.agents.tls import VirtualTls
 from simulator.net.clock import DEFAULT_START
 from simulator.net.world import Host, World
+from simulator.protocols import sasl
 from simulator.security.dkim import DkimSigner
 from simulator.security.keys import RSA_SHA256, DemoKeyring
 from simulator.security.pki import CertFault, VirtualCA
@@ -79,6 +80,10 @@ class WorldSpec:
     # SMTP AUTH on submission (RFC 4954, RFC 6409 4.3): the mechanisms offered (empty: no AUTH).
     submission_auth: tuple[str, ...] = ()
     plaintext_auth: bool = False  # PLAIN and LOGIN offered before TLS too
+    # IMAP AUTHENTICATE and POP3 AUTH (RFC 9051 6.2.2, RFC 5034): the mechanisms the mailbox servers offer,
+    # and whether a password may cross without TLS there (False: LOGINDISABLED, USER refused before STLS).
+    mailbox_auth: tuple[str, ...] = sasl.ALL
+    mailbox_plaintext_auth: bool = True
     # RFC 6409 4.3's "protected subnetwork": clients here may submit without AUTH ("provider":
     # the mail host's own /24 or /64). None: "provider" while submission offers no AUTH, none once it does.
     trusted_networks: list[str] | None = None
@@ -182,7 +187,8 @@ class MailWorld:
                     trusted_networks=list(trusted), vrfy=spec.vrfy,
                     starttls=spec.starttls, pop3_login_delay=spec.pop3_login_delay,
                     smtp_extensions=SEVEN_BIT_EXTENSIONS if _named(server, spec.without_8bitmime) else None,
-                    submission_auth=spec.submission_auth, plaintext_auth=spec.plaintext_auth),
+                    submission_auth=spec.submission_auth, plaintext_auth=spec.plaintext_auth,
+                    mailbox_auth=spec.mailbox_auth, mailbox_plaintext_auth=spec.mailbox_plaintext_auth),
                     self.faults, self.sent_bodies)
                 self.mailhosts[server.name] = mh
             mh.config.local_domains.add(d.name)

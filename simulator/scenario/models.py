@@ -182,6 +182,22 @@ class SubmissionModel(Model):
         return value
 
 
+class MailboxAccessModel(Model):
+    """How users log in to the mailbox servers: IMAP (RFC 9051 6.2) and POP3 (RFC 1939 7, RFC 5034)."""
+
+    mechanisms: list[SaslName] = Field(
+        ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"],
+        description="What IMAP AUTHENTICATE lists as AUTH=... (RFC 9051 6.2.2) and POP3 AUTH in CAPA's SASL "
+                    "line (RFC 5034 3): PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677)")
+    plaintext_auth: bool = Field(
+        True, description="Let a password cross a connection without TLS: IMAP LOGIN, POP3 USER/PASS and AUTH "
+                          "PLAIN / LOGIN before STARTTLS or STLS. false is Dovecot's disable_plaintext_auth=yes: "
+                          "IMAP lists LOGINDISABLED and no AUTH=PLAIN and answers LOGIN with NO [PRIVACYREQUIRED] "
+                          "(RFC 9051 6.2.3, RFC 5530 3), POP3 leaves USER out of CAPA and refuses it (RFC 2595 4), "
+                          "until TLS is up. Default true: the default world's servers offer no TLS, and "
+                          "`mailsim serve` is reached over loopback only, which Dovecot too counts as secured")
+
+
 class AuthModel(Model):
     """How the client logs in with AUTH (RFC 4954); what is left out comes from the world's users."""
 
@@ -206,6 +222,7 @@ class WorldModel(Model):
                         "(which needs it, RFC 6531 3.1): a client then converts 8-bit messages to 7-bit "
                         "MIME before sending them there (RFC 6152 3)")
     submission: SubmissionModel = SubmissionModel()
+    mailbox: MailboxAccessModel = MailboxAccessModel()
     pop3_login_delay: int = Field(
         0, ge=0, le=86400,
         description="Seconds a user must wait after one POP3 login before the next (RFC 2449 6.5, "

@@ -34,6 +34,8 @@ def world_spec(model: WorldModel) -> WorldSpec:
     spec.submission_auth = tuple(model.submission.mechanisms) if model.submission.auth else ()
     spec.plaintext_auth = model.submission.plaintext_auth
     spec.trusted_networks = model.submission.trusted_networks
+    spec.mailbox_auth = tuple(model.mailbox.mechanisms)
+    spec.mailbox_plaintext_auth = model.mailbox.plaintext_auth
     if model.limits is not None:
         spec.max_message_size = model.limits.max_message_size
         spec.max_recipients = model.limits.max_recipients

@@ -32,14 +32,13 @@ produced; the bytes are waiting in :meth:`data_to_send`. The connection (or
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from simulator.mail.store import MailboxError, MailboxExists, UnknownMailbox
+from simulator.protocols import sasl
 from simulator.protocols.imap import fetch as F
 from simulator.protocols.imap import states as S
 from simulator.protocols.imap.errors import BadCharset, ImapSyntaxError, UnknownCte
@@ -72,14 +71,7 @@ from simulator.protocols.machine import (
     StartTls,
     Transition,
 )
-from simulator.protocols.sasl import (
-    SaslFailure,
-    SaslSuccess,
-    ServerMechanism,
-    mechanisms,
-    server_mechanism,
-)
-from simulator.trace import CommandReceived, Event, MailboxView, ReplySent, StateChanged
+from simulator.trace import CheckStep, CommandReceived, Event, MailboxView, ReplySent, StateChanged
 
 MACHINE = "imap.server"
 INBOX = "INBOX"
@@ -115,6 +107,13 @@ class ImapServerConfig:
     max_errors: int = DEFAULT_MAX_ERRORS
     starttls: bool = False  # the connection can start TLS (then STARTTLS is offered: RFC 9051 6.2.1)
     tls: bool = False  # TLS is already up (implicit TLS, RFC 8314)
+    # The SASL mechanisms AUTHENTICATE offers (RFC 9051 6.2.2); CRAM-MD5 and SCRAM-SHA-256 only
+    # with a sasl_context (and a policy that is a sasl.SecretKeeper).
+    mechanisms: tuple[str, ...] = sasl.ALL
+    sasl_context: sasl.ServerContext | None = None
+    # LOGIN, PLAIN and LOGIN-the-mechanism before TLS. False is Dovecot's disable_plaintext_auth:
+    # LOGINDISABLED and no AUTH=PLAIN until STARTTLS (RFC 9051 6.2.3, 7.2.2).
+    plaintext_auth: bool = True
 
 
 @dataclass(slots=True)
@@ -170,11 +169,15 @@ class ImapServer(ServerMachineBase):
         self._started = False
         self._busy = False  # inside receive_data (changes are then told at the command's end)
         self._pending_tag = ""  # the tag of IDLE or AUTHENTICATE while it runs
-        self._mechanism: ServerMechanism | None = None
+        self._mechanism: sasl.ServerMechanism | None = None
+        self._sasl_user = ""
+        self._sasl_error: Status | None = None  # the tagged NO or BAD a failed exchange ends with
+        self._sasl_final = False  # the server's final data went as a challenge; an empty line answers it
+        self._follow = ""  # an automatic input a handler asked to run next (the SASL verdict)
         self._handlers: dict[str, Callable[[Command], Status | None]] = {
             "capability": self._capability, "noop": self._noop, "id": self._id, "logout": self._logout,
-            "login": self._login, "authenticate": self._authenticate, "sasl_response": self._sasl_response,
-            "sasl_cancel": self._sasl_cancel, "starttls": self._starttls, "tls_up": self._tls_up,
+            "login": self._login, "authenticate": self._authenticate, "sasl_step": self._sasl_step,
+            "sasl_ok": self._sasl_ok, "sasl_failed": self._sasl_failed, "sasl_cancel": self._sasl_cancel, "starttls": self._starttls, "tls_up": self._tls_up,
             "tls_failed": self._tls_failed, "enable": self._enable, "create": self._create,
             "delete": self._delete, "rename": self._rename, "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe, "list": self._list, "lsub": self._lsub,
@@ -258,8 +261,24 @@ class ImapServer(ServerMachineBase):
         if not logged_in:
             if self.config.starttls and not self._tls:
                 caps.append("STARTTLS")
-            caps += ["SASL-IR", *(f"AUTH={m}" for m in mechanisms())]
+            if not self.plaintext_allowed:
+                caps.append("LOGINDISABLED")  # RFC 9051 6.2.3, 7.2.2: LOGIN is refused until TLS
+            caps += ["SASL-IR", *(f"AUTH={m}" for m in self.offered())]
         return caps
+
+    @property
+    def plaintext_allowed(self) -> bool:
+        """Whether a password may cross this connection as it is (LOGIN, AUTH=PLAIN): over TLS, or if allowed."""
+        return self._tls or self.config.plaintext_auth
+
+    def offered(self, *, tls: bool | None = None) -> tuple[str, ...]:
+        """The AUTH= mechanisms now (``tls``: as they would be with TLS up or not)."""
+        return sasl.available(self.config.mechanisms, tls=self._tls if tls is None else tls,
+                              plaintext_auth=self.config.plaintext_auth, context=self.config.sasl_context)
+
+    def sasl_steps(self) -> list[sasl.DerivationStep]:
+        """The derivation of the running or last SCRAM exchange (RFC 5802 3), empty for other mechanisms."""
+        return list(getattr(self._mechanism, "steps", []))
 
     # --- the table --------------------------------------------------------
 
@@ -280,7 +299,8 @@ class ImapServer(ServerMachineBase):
         elif not tr.refused:
             raise LocalProtocolError(f"imap.server: {tr.effect} refused a row that cannot be refused: {tr}")
         elif tr.refused != self.state:
-            self._move(tr.refused, f"{tr.input} refused")
+            # A row whose target is its refused branch (a SASL verdict, a cancel) leads there either way.
+            self._move(tr.refused, tr.input if tr.refused == tr.target else f"{tr.input} refused")
         if result is not None:
             if self.state == S.SELECTED and S.SERVER_TABLE.kind_of(tr.input) == InputKind.COMMAND:
                 self._tell_changes(expunge=tr.input not in NO_EXPUNGE_DURING)
@@ -288,6 +308,9 @@ class ImapServer(ServerMachineBase):
                 self._send(result)
         if self.state == S.LOGOUT:
             self._deselect()
+        follow, self._follow = self._follow, ""
+        if follow:
+            return self._run(S.SERVER_TABLE.lookup(self.state, follow), Command(cmd.tag, follow, [], ""))
         return result
 
     def _move(self, target: str, trigger: str) -> None:
@@ -335,10 +358,7 @@ class ImapServer(ServerMachineBase):
             self._count_error("BAD")
             return
         result = self._run(tr, cmd)
-        if self.state == S.AUTHENTICATING and self._pending_ir is not None:
-            initial, self._pending_ir = self._pending_ir, None
-            self._sasl_line(initial)  # SASL-IR (RFC 4959 3): the response came with the command
-        elif result is not None:
+        if result is not None:
             self._count_error(result.status)
 
     def _raw_line(self, line: bytes | object) -> None:
@@ -529,6 +549,11 @@ class ImapServer(ServerMachineBase):
     def _login(self, cmd: Command) -> Status:
         if len(cmd.args) != 2 or any(isinstance(a, list) for a in cmd.args):
             raise _bad("LOGIN takes a user name and a password (RFC 9051 6.2.3)")
+        if not self.plaintext_allowed:
+            # RFC 9051 6.2.3: LOGINDISABLED is advertised and LOGIN not permitted before TLS; the code
+            # is RFC 5530 3's PRIVACYREQUIRED ("the client could try STARTTLS"), as Dovecot answers.
+            return Status(cmd.tag, "NO", "Plaintext authentication disallowed on non-secure connections: "
+                                         "use STARTTLS first", "PRIVACYREQUIRED")
         user, password = (text_of(a) for a in cmd.args)
         fault = self.policy.fault("LOGIN")
         if fault is not None:
@@ -547,48 +572,97 @@ class ImapServer(ServerMachineBase):
         if not 1 <= len(cmd.args) <= 2 or not all(isinstance(a, Atom) for a in cmd.args):
             raise _bad("AUTHENTICATE takes a mechanism name and an optional initial response (RFC 9051 6.2.2)")
         name = cmd.args[0].upper()
-        try:
-            self._mechanism = server_mechanism(name, self.policy)
-        except KeyError:
-            raise _no(f"Unsupported authentication mechanism {name}; this server offers "
-                      f"{', '.join(mechanisms())}", "CANNOT") from None
-        self._pending_tag = cmd.tag
+        if name not in self.offered(tls=True):
+            shown = name if name.isprintable() and len(name) <= 20 else "(unprintable)"
+            # RFC 9051 6.2.2: an unsupported mechanism SHOULD get a tagged NO.
+            raise _no(f"Unsupported authentication mechanism {shown}; this server offers "
+                      f"{', '.join(self.offered()) or 'none before STARTTLS'}", "CANNOT")
+        if name not in self.offered():
+            raise _no(f"Plaintext authentication ({name}) disallowed on non-secure connections: "
+                      "use STARTTLS first", "PRIVACYREQUIRED")  # RFC 5530 3, as for LOGIN
+        initial: bytes | None = None
         if len(cmd.args) == 2:  # SASL-IR (RFC 4959 3): "=" is an empty initial response
-            initial = str(cmd.args[1])
-            self._pending_ir = initial
-            return None
-        self._pending_ir = None
-        challenge = self._mechanism.step(None)
-        assert isinstance(challenge, bytes)
-        self._send(Continuation(base64.b64encode(challenge).decode("ascii")))
+            try:
+                initial = sasl.decode_response(str(cmd.args[1]), initial=True)
+            except sasl.SaslFailure:  # "*" is no base64 either
+                raise _bad("The initial response is not valid base64 (RFC 9051 6.2.2, RFC 4959 3)") from None
+            if initial and sasl.MECHANISMS[name].server_first:
+                # RFC 9051 6.2.2: an initial response to a mechanism that has none MUST get a tagged BAD.
+                raise _bad(f"{name} takes no initial response: the server speaks first")
+        self._mechanism = sasl.server_mechanism(name, self.policy, self.config.sasl_context,
+                                                offered=self.config.mechanisms)
+        self._pending_tag = cmd.tag
+        self._sasl_error, self._sasl_final, self._sasl_user = None, False, ""
+        self._sasl_feed(initial)
         return None
 
-    _pending_ir: str | None = None
-
-    def _sasl_response(self, cmd: Command) -> Status:
+    def _sasl_feed(self, data: bytes | None) -> None:
+        """Feed the mechanism: a challenge goes as a "+" continuation, a verdict becomes the next input."""
         assert self._mechanism is not None
-        mechanism, self._mechanism = self._mechanism, None
-        text = cmd.text.strip()
         try:
-            raw = b"" if text == "=" else base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            return Status(cmd.tag, "BAD", "The response is not valid base64 (RFC 9051 6.2.2)")
+            result = self._mechanism.step(data)
+        except sasl.SaslFailure as exc:
+            self._sasl_error = Status(self._pending_tag, "NO", f"Authentication failed: {exc}",
+                                      "AUTHENTICATIONFAILED")  # RFC 5530 3
+            self._follow = S.SASL_FAILED
+            return
+        if isinstance(result, sasl.SaslSuccess):
+            self._sasl_user = result.user
+            if result.server_final is not None:
+                # The server's data with success (SCRAM's v=) goes in one more challenge, which the
+                # client answers with an empty line; only then the tagged OK (as Dovecot does).
+                self._sasl_final = True
+                self._send(Continuation(sasl.encode(result.server_final)))
+                return
+            self._follow = S.SASL_OK
+            return
+        self._send(Continuation(sasl.encode(result)))
+
+    def _sasl_step(self, cmd: Command) -> None:
+        text = cmd.text.strip()
+        if self._sasl_error is not None:
+            self._follow = S.SASL_FAILED
+            return None
+        try:
+            data = sasl.decode_response(text)
+        except sasl.SaslFailure:
+            # RFC 9051 6.2.2: an invalid base64 string MUST be answered with a tagged BAD.
+            self._sasl_error = Status(cmd.tag, "BAD", "The response is not valid base64 (RFC 9051 6.2.2)")
+            self._follow = S.SASL_FAILED
+            return None
+        if self._sasl_final:
+            if data:
+                self._sasl_error = Status(cmd.tag, "NO", "Authentication failed: the answer to the server's "
+                                                         "final data must be empty", "AUTHENTICATIONFAILED")
+            self._follow = S.SASL_FAILED if data else S.SASL_OK
+            return None
+        self._sasl_feed(data)
+        return None
+
+    def _end_sasl(self) -> None:
+        self._events.extend(CheckStep(host=self.config.hostname, check="scram", text=step.text())
+                            for step in self.sasl_steps())
+        self._mechanism, self._sasl_final = None, False
+
+    def _sasl_ok(self, cmd: Command) -> Status:
+        self._end_sasl()
+        user = self._sasl_user
         fault = self.policy.fault("LOGIN")
         if fault is not None:
             return fault.with_tag(cmd.tag)
-        try:
-            result = mechanism.step(raw)
-        except SaslFailure as exc:
-            return Status(cmd.tag, "NO", f"Authentication failed: {exc}", "AUTHENTICATIONFAILED")
-        if not isinstance(result, SaslSuccess):  # a mechanism of more steps than this table knows
-            return Status(cmd.tag, "NO", "Authentication exchange too long", "AUTHENTICATIONFAILED")
-        if not self.store.has_user(result.user):
+        if not self.store.has_user(user):
             return Status(cmd.tag, "NO", "Wrong user name or password", "AUTHENTICATIONFAILED")
-        self.user = result.user.lower()
+        self.user = user.lower()
         return self._logged_in(cmd.tag, "AUTHENTICATE")
 
+    def _sasl_failed(self, cmd: Command) -> Status:
+        self._end_sasl()
+        error, self._sasl_error = self._sasl_error, None
+        return (error or Status(cmd.tag, "NO", "Authentication failed", "AUTHENTICATIONFAILED")).with_tag(cmd.tag)
+
     def _sasl_cancel(self, cmd: Command) -> Status:
-        self._mechanism = None
+        self._end_sasl()
+        self._sasl_error = None
         return Status(cmd.tag, "BAD", "AUTHENTICATE cancelled by the client (RFC 9051 6.2.2)")
 
     def _starttls(self, cmd: Command) -> Status:

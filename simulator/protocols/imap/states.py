@@ -35,6 +35,8 @@ LOGOUT = "LOGOUT"
 
 SASL_RESPONSE = "SASL response line"
 SASL_CANCEL = "*"  # RFC 9051 6.2.2: the client cancels the exchange
+SASL_OK = "authentication succeeded"
+SASL_FAILED = "authentication failed"
 DONE = "DONE"
 TIMEOUT = "autologout timer"
 SHUTDOWN = "shutdown"
@@ -84,7 +86,13 @@ def _server_transitions() -> list[Transition]:
     rows += [
         Transition(NA, "LOGIN", AU, "login", "RFC 9051 6.2.3", refused=NA),
         Transition(NA, "AUTHENTICATE", AUTHENTICATING, "authenticate", "RFC 9051 6.2.2", refused=NA),
-        Transition(AUTHENTICATING, SASL_RESPONSE, AU, "sasl_response", "RFC 9051 6.2.2", refused=NA),
+        # Each response line feeds the mechanism: it answers with one more "+" challenge, or its
+        # verdict becomes the next, automatic input (as SMTP AUTH's, RFC 4954 4).
+        Transition(AUTHENTICATING, SASL_RESPONSE, AUTHENTICATING, "sasl_step", "RFC 9051 6.2.2"),
+        Transition(AUTHENTICATING, SASL_OK, AU, "sasl_ok", "RFC 9051 6.2.2", refused=NA),
+        # RFC 9051 6.2.2: NO for wrong credentials ([AUTHENTICATIONFAILED], RFC 5530 3), BAD for a
+        # line that is not base64.
+        Transition(AUTHENTICATING, SASL_FAILED, NA, "sasl_failed", "RFC 9051 6.2.2", refused=NA),
         # RFC 9051 6.2.2: the server answers a cancelled exchange with a tagged BAD.
         Transition(AUTHENTICATING, SASL_CANCEL, NA, "sasl_cancel", "RFC 9051 6.2.2", refused=NA),
         Transition(NA, "STARTTLS", EXPECT_TLS, "starttls", "RFC 9051 6.2.1", refused=NA),
@@ -132,6 +140,9 @@ _SERVER_INPUTS = [
     *(InputInfo(c, InputKind.COMMAND, "a tagged command (RFC 9051 6)") for c in COMMANDS),
     InputInfo(SASL_RESPONSE, InputKind.COMMAND, "a base64 line answering the server's challenge (RFC 9051 6.2.2)"),
     InputInfo(SASL_CANCEL, InputKind.COMMAND, "a line holding only * cancels AUTHENTICATE (RFC 9051 6.2.2)"),
+    InputInfo(SASL_OK, InputKind.AUTOMATIC, "the SASL mechanism accepted the client's proof (RFC 9051 6.2.2)"),
+    InputInfo(SASL_FAILED, InputKind.AUTOMATIC,
+              "the mechanism refused the client, or a line was not base64 (RFC 9051 6.2.2)"),
     InputInfo(DONE, InputKind.COMMAND, "the line DONE ends IDLE (RFC 2177 3)"),
     InputInfo(TIMEOUT, InputKind.TIMER, "no command for at least 30 minutes (RFC 9051 5.4)"),
     InputInfo(SHUTDOWN, InputKind.OPERATOR, "the service is stopping (RFC 9051 7.1.5)"),

@@ -143,6 +143,10 @@ class R:
     # AUTH (RFC 5034 4)
     AUTH_SYNTAX = err("syntax: AUTH mechanism [initial-response]; CAPA lists the mechanisms (SASL)")
     AUTH_UNKNOWN = err("unsupported authentication mechanism {}")
+    # The password would cross the wire as it is: only after STLS (RFC 2595 4, RFC 8314 practice;
+    # Dovecot's disable_plaintext_auth). No [AUTH] code: the credentials are not at fault (RFC 3206 5).
+    PLAINTEXT_DISALLOWED = err("plaintext authentication disallowed on non-secure connections: use STLS first")
+    AUTH_NEEDS_TLS = err("{} sends the password in the clear: disallowed on non-secure connections, use STLS first")
     AUTH_BAD_BASE64 = err("the client response is not valid base64")
     AUTH_TOO_LONG = err("the client response is longer than {} octets")
     AUTH_CANCELLED = err("authentication cancelled by the client")

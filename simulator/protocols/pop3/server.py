@@ -48,7 +48,7 @@ from simulator.protocols.pop3 import states as S
 from simulator.protocols.pop3.maildrop import DropMessage, Maildrop
 from simulator.protocols.pop3.multiline import top_lines
 from simulator.protocols.pop3.replies import Pop3Reply, R, messages
-from simulator.trace import CommandReceived, Event, ReplySent, StateChanged
+from simulator.trace import CheckStep, CommandReceived, Event, ReplySent, StateChanged
 
 COMMAND_LINE_LIMIT = 255  # RFC 2449 4, counting CRLF
 # RFC 5034 4 keeps the 255-octet limit for the AUTH command itself; a client's answer
@@ -98,7 +98,13 @@ class Pop3ServerConfig:
     # The APOP timestamp of the greeting, "<pid.clock@host>" (RFC 1939 7); "" offers no APOP.
     apop_timestamp: str = ""
     user_pass: bool = True  # offer USER/PASS (RFC 2449 6.2, the USER capability)
-    mechanisms: tuple[str, ...] = sasl.mechanisms()  # AUTH mechanisms (RFC 5034, the SASL capability)
+    # AUTH mechanisms (RFC 5034, the SASL capability); CRAM-MD5 and SCRAM-SHA-256 only with a
+    # sasl_context (and an authenticator that knows the shared secret).
+    mechanisms: tuple[str, ...] = sasl.ALL
+    sasl_context: sasl.ServerContext | None = None
+    # USER/PASS, AUTH PLAIN and AUTH LOGIN before STLS. False is Dovecot's disable_plaintext_auth
+    # (RFC 2595 4, RFC 8314 practice): the password only after STLS, or on pop3s.
+    plaintext_auth: bool = True
     stls: bool = False  # offer STLS (RFC 2595 4): only where the connection can do TLS
     # RFC 2449 6.5: seconds a user must wait between two logins, announced as LOGIN-DELAY in
     # CAPA and enforced with -ERR [LOGIN-DELAY] (8.1.1); 0 announces and enforces nothing.
@@ -140,6 +146,7 @@ class Pop3Server(ServerMachineBase):
         self._locked = ""  # the user whose maildrop this session holds locked
         self._mechanism: sasl.ServerMechanism | None = None
         self._sasl_error: Pop3Reply | None = None
+        self._sasl_final = False  # the server's final data went as a challenge; an empty line answers it
         # The table of handlers: every effect a row of the table names (checked below the class).
         self._handlers: dict[str, Callable[[str, str], bool]] = {
             "user": self._user, "pass_": self._pass, "apop": self._apop, "auth": self._auth,
@@ -329,9 +336,25 @@ class Pop3Server(ServerMachineBase):
 
     # --- logging in (RFC 1939 7, RFC 5034) -----------------------------------
 
+    @property
+    def plaintext_allowed(self) -> bool:
+        """Whether a password may cross this connection as it is (USER/PASS, AUTH PLAIN): over TLS, or if allowed."""
+        return self.tls or self.config.plaintext_auth
+
+    def offered(self) -> tuple[str, ...]:
+        """The SASL mechanisms AUTH takes now (RFC 5034 4), as CAPA lists them."""
+        return sasl.available(self.config.mechanisms, tls=self.tls, plaintext_auth=self.config.plaintext_auth,
+                              context=self.config.sasl_context)
+
+    def sasl_steps(self) -> list[sasl.DerivationStep]:
+        """The derivation of the running SCRAM exchange (RFC 5802 3), empty for other mechanisms."""
+        return list(getattr(self._mechanism, "steps", []))
+
     def _user(self, verb: str, arg: str) -> bool:
         if not self.config.user_pass:
             return self._refuse(R.USER_PASS_OFF)
+        if not self.plaintext_allowed:
+            return self._refuse(R.PLAINTEXT_DISALLOWED)
         name = arg.strip(" ")
         if not name or " " in name:
             return self._refuse(R.USER_SYNTAX)
@@ -398,16 +421,24 @@ class Pop3Server(ServerMachineBase):
         if not parts[0] or len(parts) > 2:
             return self._refuse(R.AUTH_SYNTAX)
         name = parts[0].upper()
-        if name not in self.config.mechanisms or name not in sasl.mechanisms():
+        everywhere = sasl.available(self.config.mechanisms, tls=True, plaintext_auth=True,
+                                    context=self.config.sasl_context)
+        if name not in everywhere:
             shown = name if name.isprintable() and len(name) <= 20 else "(unprintable)"
             return self._refuse(R.AUTH_UNKNOWN.format(shown))
+        if name not in self.offered():
+            return self._refuse(R.AUTH_NEEDS_TLS.format(name))
         initial: bytes | None = None
         if len(parts) == 2:
-            # RFC 5034 4: "=" is an empty initial response.
-            initial = b"" if parts[1] == "=" else _b64decode(parts[1])
-            if initial is None:
+            try:
+                initial = sasl.decode_response(parts[1], initial=True)  # RFC 5034 4: "=" is empty
+            except sasl.SaslCancelled:
+                return self._refuse(R.AUTH_CANCELLED)
+            except sasl.MalformedResponse:
                 return self._refuse(R.AUTH_BAD_BASE64)
-        self._mechanism = sasl.server_mechanism(name, self.auth)
+        self._mechanism = sasl.server_mechanism(name, self.auth, self.config.sasl_context,
+                                                offered=self.config.mechanisms)
+        self._sasl_final = False
         self._step(initial)
         return True
 
@@ -422,9 +453,15 @@ class Pop3Server(ServerMachineBase):
             return
         if isinstance(result, sasl.SaslSuccess):
             self.user = result.user
+            if result.server_final is not None:
+                # The server's data with success (SCRAM's v=) goes in one more challenge, answered
+                # with an empty line before the +OK (as SMTP AUTH does it, RFC 4954 4).
+                self._sasl_final = True
+                self._reply(R.CHALLENGE.format(sasl.encode(result.server_final)))
+                return
             self._follow = S.SASL_OK
             return
-        self._reply(R.CHALLENGE.format(base64.b64encode(result).decode("ascii")))
+        self._reply(R.CHALLENGE.format(sasl.encode(result)))
 
     def _sasl_step(self, trigger: str, arg: str) -> bool:
         if self._sasl_error is not None:
@@ -435,20 +472,31 @@ class Pop3Server(ServerMachineBase):
             self._sasl_error = R.AUTH_BAD_BASE64
             self._follow = S.SASL_FAILED
             return True
+        if self._sasl_final:
+            if data:
+                self._sasl_error = R.AUTH_FAILED.format("the answer to the server's final data must be empty")
+            self._follow = S.SASL_FAILED if data else S.SASL_OK
+            return True
         self._step(data)
         return True
 
+    def _end_sasl(self) -> None:
+        self._events.extend(CheckStep(host=self.config.hostname, check="scram", text=step.text())
+                            for step in self.sasl_steps())
+        self._mechanism, self._sasl_final = None, False
+
     def _sasl_cancel(self, trigger: str, arg: str) -> bool:
-        self._mechanism = None
+        self._end_sasl()
+        self._sasl_error = None
         self._reply(R.AUTH_CANCELLED)  # RFC 5034 4: "*" MUST be answered -ERR
         return True
 
     def _sasl_ok(self, trigger: str, arg: str) -> bool:
-        self._mechanism = None
+        self._end_sasl()
         return self._log_in(self.user)
 
     def _sasl_failed(self, trigger: str, arg: str) -> bool:
-        self._mechanism = None
+        self._end_sasl()
         error, self._sasl_error = self._sasl_error, None
         self._reply(error or R.AUTH_FAILED.format("refused"))
         return True
@@ -477,10 +525,11 @@ class Pop3Server(ServerMachineBase):
     def _capabilities(self) -> list[str]:
         """The CAPA list (RFC 2449 6): what this server does, in this state and on this connection."""
         caps = ["TOP"]
-        if self.config.user_pass:
-            caps.append("USER")
-        if self.config.mechanisms:
-            caps.append("SASL " + " ".join(self.config.mechanisms))
+        if self.config.user_pass and self.plaintext_allowed:
+            caps.append("USER")  # RFC 2449 6.2: not listed where USER/PASS is refused (before STLS)
+        offered = self.offered()
+        if offered:
+            caps.append("SASL " + " ".join(offered))  # RFC 5034 3: the mechanisms AUTH takes now
         caps += ["RESP-CODES", "AUTH-RESP-CODE"]
         if self.config.login_delay:
             caps.append(f"LOGIN-DELAY {self.config.login_delay}")  # RFC 2449 6.5

@@ -39,7 +39,7 @@ Plain = PlainServer  # the name the first SASL module gave it
 __all__ = [
     "ALL", "CANCEL", "Authenticator", "ClientMechanism", "DerivationStep", "MalformedResponse", "Mechanism",
     "Plain", "Randomness", "SaslCancelled", "SaslFailure", "SaslSuccess", "SecretKeeper", "ServerContext",
-    "ServerMechanism", "client_mechanism", "decode_response", "encode", "mechanisms", "server_mechanism",
+    "ServerMechanism", "available", "client_mechanism", "decode_response", "encode", "mechanisms", "server_mechanism",
 ]
 
 
@@ -51,12 +51,13 @@ class Mechanism:
     needs_context: bool  # a challenge of the server's making (CRAM-MD5, SCRAM): needs a ServerContext
     server: Callable[..., ServerMechanism]  # (auth) or (auth, context)
     client: Callable[..., ClientMechanism]  # (user, password) or (user, password, nonce)
+    server_first: bool = False  # the server speaks first: an initial response is a protocol error (CRAM-MD5)
 
 
 MECHANISMS: dict[str, Mechanism] = {m.name: m for m in (
     Mechanism("PLAIN", "RFC 4616", True, False, PlainServer, PlainClient),
     Mechanism("LOGIN", "draft-murchison-sasl-login-00", True, False, LoginServer, LoginClient),
-    Mechanism("CRAM-MD5", "RFC 2195", False, True, CramMd5Server, CramMd5Client),
+    Mechanism("CRAM-MD5", "RFC 2195", False, True, CramMd5Server, CramMd5Client, server_first=True),
     Mechanism("SCRAM-SHA-256", "RFC 7677", False, True, ScramServer, ScramClient),
 )}
 ALL: tuple[str, ...] = tuple(MECHANISMS)
@@ -66,6 +67,15 @@ DEFAULT: tuple[str, ...] = ("PLAIN",)
 def mechanisms() -> tuple[str, ...]:
     """What IMAP AUTHENTICATE and POP3 AUTH offer: PLAIN (each protocol may offer more of :data:`ALL`)."""
     return DEFAULT
+
+
+def available(names: tuple[str, ...], *, tls: bool, plaintext_auth: bool,
+              context: ServerContext | None) -> tuple[str, ...]:
+    """Which of ``names`` a server offers now: the password-in-the-clear ones (PLAIN, LOGIN) only
+    over TLS unless ``plaintext_auth``, the challenge-response ones only with a ``context``."""
+    return tuple(n for n in names if n in MECHANISMS
+                 and (context is not None or not MECHANISMS[n].needs_context)
+                 and (tls or plaintext_auth or not MECHANISMS[n].plaintext))
 
 
 def server_mechanism(name: str, auth: Authenticator, context: ServerContext | None = None, *,

@@ -31,6 +31,10 @@ class Policy:
     def check_password(self, user: str, password: str) -> bool:
         return user.lower() == BOB and password == "builder"
 
+    def shared_secret(self, user: str) -> str | None:
+        """What CRAM-MD5 and SCRAM need of the host (sasl.SecretKeeper): the password itself."""
+        return "builder" if user.lower() == BOB else None
+
     def now(self) -> float:
         return NOW
 

@@ -47,7 +47,7 @@ def test_a_session_driven_one_action_at_a_time(pop3):
     assert client.stat == (2, 129)
     assert client.listing.sizes == {1: 64, 2: 65}
     assert client.listing.uids == {1: "0000000100000001", 2: "0000000200000001"}
-    assert client.capabilities["SASL"] == ["PLAIN"] and client.capabilities["EXPIRE"] == ["NEVER"]
+    assert client.capabilities["SASL"] == ["PLAIN", "LOGIN"] and client.capabilities["EXPIRE"] == ["NEVER"]
     assert client.messages[0].data == pop3.MESSAGES[0] and client.messages[0].unique_id == "0000000100000001"
     assert client.result_of(Top(2, 1)).reply.body[-1] == b"line 1"
     step(pop3, client, server, Quit())

@@ -64,7 +64,7 @@ def test_poplib_reads_a_whole_session(pop3, connect):
     client = connect(store)
     assert client.getwelcome().startswith(b"+OK mx.example.net POP3 server ready <")
     caps = client.capa()
-    assert caps["SASL"] == ["PLAIN"] and "UIDL" in caps and caps["IMPLEMENTATION"] == ["mailsim"]
+    assert caps["SASL"] == ["PLAIN", "LOGIN"] and "UIDL" in caps and caps["IMPLEMENTATION"] == ["mailsim"]
     assert client.user(BOB).startswith(b"+OK")
     assert client.pass_("builder").startswith(b"+OK")
     assert client.stat() == (2, 129)

@@ -329,7 +329,7 @@ def test_after_quit_nothing_more_is_read(pop3):
 def test_rfc2449_5_capa_lists_the_capabilities(pop3):
     run = pop3.run_server("CAPA")
     assert run.last.line == "capability list follows"
-    assert run.last.body == (b"TOP", b"USER", b"SASL PLAIN", b"RESP-CODES", b"AUTH-RESP-CODE", b"PIPELINING",
+    assert run.last.body == (b"TOP", b"USER", b"SASL PLAIN LOGIN", b"RESP-CODES", b"AUTH-RESP-CODE", b"PIPELINING",
                              b"EXPIRE NEVER", b"UIDL", b"IMPLEMENTATION mailsim")
     assert run.state == S.AUTHORIZATION
     assert pop3.logged_in("CAPA").last.body == run.last.body
