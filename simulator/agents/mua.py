@@ -102,7 +102,8 @@ class MailClient:
                  method: str = "USER", skip_uids: frozenset[str] = frozenset()) -> Retrieval:
         """Log in with POP3, retrieve every message not in ``skip_uids``, delete them if ``delete``, QUIT.
 
-        ``method``: "USER" (USER/PASS), "APOP" or "PLAIN" (AUTH, RFC 5034). Without
+        ``method``: "USER" (USER/PASS), "APOP", or a SASL mechanism for AUTH (RFC 5034 4): "PLAIN",
+        "LOGIN", "CRAM-MD5", "SCRAM-SHA-256" (its client nonce from the world's rng). Without
         ``delete`` the messages stay on the server ("leave a copy on the server"), and a
         later run passes the unique ids it has seen as ``skip_uids`` to fetch only new mail.
         """
@@ -110,7 +111,9 @@ class MailClient:
         if conn is None:
             return Retrieval(False, False, [], [])
         client = protocol("pop3").new_client()
-        for action in (Login(user, password, method), Download(delete=delete, skip_uids=skip_uids), Pop3Quit()):
+        nonce = self.world.rng.hex(24) if method == "SCRAM-SHA-256" else ""
+        login = Login(user, password, method, nonce=nonce)
+        for action in (login, Download(delete=delete, skip_uids=skip_uids), Pop3Quit()):
             client.send(action)  # asked before the greeting: nothing is sent until it comes
         conn.run_client(client)
         return Retrieval(True, client.logged_in, client.messages, client.results, client.last_reply)

@@ -583,8 +583,9 @@ class CheckMailStep(StepBase):
     password: str | None = Field(None, description="Default: the user's password in the world")
     server: str | None = Field(None, description="Default: the mail host of the user's domain")
     port: int = Field(110, ge=1, le=65535, description="110 (RFC 1939 3) or 995, implicit TLS (RFC 8314)")
-    login: Literal["USER", "APOP", "PLAIN"] = Field(
-        "USER", description="USER/PASS (RFC 1939 7), APOP (RFC 1939 7) or AUTH PLAIN (RFC 5034)")
+    login: Literal["USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"] = Field(
+        "USER", description="USER/PASS (RFC 1939 7), APOP (RFC 1939 7), or AUTH (RFC 5034 4) with a SASL "
+                            "mechanism: PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677)")
     leave_on_server: bool = Field(False, description="Keep the messages on the server (no DELE)")
     only_new: bool = Field(True, description="Skip messages this device downloaded before (by their UIDL)")
     quit: bool = Field(True, description="End with QUIT (the DELEs take effect in UPDATE, RFC 1939 6); "
@@ -608,6 +609,11 @@ class OpenMailboxStep(StepBase):
     port: int = Field(143, ge=1, le=65535, description="143 (RFC 9051) or 993, implicit TLS (RFC 8314)")
     folder: str = Field("INBOX", min_length=1)
     read_only: bool = Field(False, description="EXAMINE instead of SELECT (RFC 9051 6.3.3): nothing changes")
+    authenticate: SaslName | None = Field(
+        None, description="Log in with AUTHENTICATE and this SASL mechanism (RFC 9051 6.2.2; the initial "
+                          "response with the command where the server lists SASL-IR, RFC 4959): PLAIN (RFC "
+                          "4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677). Default: the LOGIN "
+                          "command (RFC 9051 6.2.3)")
     conn: str = Field("", description="The session's name for later steps; default: the device's name")
 
     @property

@@ -1,7 +1,8 @@
 """Scenario actions that read mail: a device's POP3 or IMAP client machine, driven step by step.
 
-``check_mail`` runs one POP3 download (RFC 1939); ``open_mailbox`` logs an IMAP
-session in, selects a folder and fetches its messages' UIDs and flags (RFC 9051
+``check_mail`` runs one POP3 download (RFC 1939; its ``login`` may be AUTH with
+a SASL mechanism, RFC 5034); ``open_mailbox`` logs an IMAP session in (LOGIN, or
+AUTHENTICATE with its ``authenticate`` mechanism, RFC 9051 6.2.2), selects a folder and fetches its messages' UIDs and flags (RFC 9051
 6.2.3, 6.3.2, 6.4.5), and the session stays open under a
 name for ``read``, ``flag``, ``move``, ``delete``, ``idle``, ``sync``, ``logout``
 and ``drop``. Each action sends what a mail program sends; the client machine
@@ -114,7 +115,8 @@ def check_mail(runner: Runner, step: m.CheckMailStep) -> None:
     user, password, _ = resolve_login(runner.spec, step.from_, step.user, step.password, step.server)
     seen = runner.downloaded.get((step.from_, user), set())
     client: pop3.Pop3Client = session.client
-    client.send(pop3.Login(user, password, step.login))
+    nonce = runner.world.net.rng.hex(24) if step.login == "SCRAM-SHA-256" else ""  # RFC 5802 5.1
+    client.send(pop3.Login(user, password, step.login, nonce=nonce))
     client.send(pop3.Download(delete=not step.leave_on_server,
                               skip_uids=frozenset(seen) if step.only_new else frozenset()))
     if step.quit:
@@ -157,8 +159,12 @@ def open_mailbox(runner: Runner, step: m.OpenMailboxStep) -> None:
     exchange(runner, session)  # the greeting
     if client.state != imap_states.C_NOT_AUTHENTICATED:
         return
-    client.send(imap.Login(session.user, resolve_login(runner.spec, step.from_, step.user, step.password,
-                                                       step.server)[1]))
+    password = resolve_login(runner.spec, step.from_, step.user, step.password, step.server)[1]
+    if step.authenticate is None:
+        client.send(imap.Login(session.user, password))
+    else:  # RFC 9051 6.2.2; a SCRAM client nonce from the world's seeded generator (RFC 5802 5.1)
+        nonce = runner.world.net.rng.hex(24) if step.authenticate == "SCRAM-SHA-256" else ""
+        client.send(imap.Authenticate(session.user, password, step.authenticate, nonce=nonce))
     exchange(runner, session)
     if client.state == imap_states.C_AUTHENTICATED:
         client.send(imap.Select(step.folder, read_only=step.read_only))

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simulator.protocols import sasl
 from simulator.protocols.imap import states as S
 from simulator.protocols.imap.responses import STATUS_WORDS, Response
 from simulator.protocols.lines import TOO_LONG, LineBuffer
@@ -116,6 +117,29 @@ class Login:
 
     def line(self) -> str:
         return f"LOGIN {_quoted(self.user)} {_quoted(self.password)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticate:
+    """Log in with a SASL ``mechanism`` (RFC 9051 6.2.2); SCRAM-SHA-256 needs the client ``nonce``.
+
+    The initial response goes with the command where the server lists SASL-IR
+    (RFC 4959), else as the answer to the first, empty challenge.
+    """
+
+    user: str
+    password: str
+    mechanism: str = "PLAIN"
+    nonce: str = ""
+
+    def __post_init__(self) -> None:
+        if self.mechanism.upper() not in sasl.MECHANISMS:
+            raise ValueError(f"unknown SASL mechanism {self.mechanism!r}; one of {', '.join(sasl.ALL)}")
+        if sasl.MECHANISMS[self.mechanism.upper()].name == "SCRAM-SHA-256" and not self.nonce:
+            raise ValueError("SCRAM-SHA-256 needs a client nonce (RFC 5802 5.1)")
+
+    def line(self) -> str:
+        return f"AUTHENTICATE {self.mechanism.upper()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +242,12 @@ class Logout:
         return "LOGOUT"
 
 
-ClientCommand = (Login | Select | Fetch | Store | Search | Copy | Move | Create | Expunge | Noop | Idle | Done
+ClientCommand = (Login | Authenticate | Select | Fetch | Store | Search | Copy | Move | Create | Expunge | Noop | Idle | Done
                  | Logout)
 
 # Which input of the client table a command is.
 _SEND_INPUT: dict[type, str] = {
-    Login: S.SEND_LOGIN, Select: S.SEND_SELECT, Fetch: S.SEND_COMMAND, Store: S.SEND_COMMAND,
+    Login: S.SEND_LOGIN, Authenticate: S.SEND_LOGIN, Select: S.SEND_SELECT, Fetch: S.SEND_COMMAND, Store: S.SEND_COMMAND,
     Search: S.SEND_COMMAND, Copy: S.SEND_COMMAND, Move: S.SEND_COMMAND, Create: S.SEND_COMMAND,
     Expunge: S.SEND_COMMAND,
     Noop: S.SEND_COMMAND, Idle: S.SEND_IDLE, Done: S.SEND_DONE, Logout: S.SEND_LOGOUT,
@@ -278,12 +302,15 @@ class ImapClient:
         self._tags = 0
         self._current: CommandResult | None = None
         self._selecting = ""
+        self._sasl: sasl.ClientMechanism | None = None  # the running AUTHENTICATE's mechanism
+        self._initial_pending = False  # its initial response waits for the first (empty) challenge
         self._effects: dict[str, Callable[[Response | None], None]] = {
             "greeted": self._nothing, "send_login": self._nothing, "logged_in": self._nothing,
             "failed": self._nothing, "send_select": self._start_select, "selected": self._selected,
             "send_command": self._nothing, "completed": self._nothing, "send_idle": self._nothing,
             "idling": self._nothing, "send_done": self._nothing, "bye": self._nothing,
             "logged_out": self._nothing, "send_logout": self._nothing, "lost": self._lost,
+            "send_sasl_response": self._send_sasl_response, "refuse_unverified": self._refuse_unverified,
         }
 
     # --- public API -------------------------------------------------------
@@ -299,7 +326,7 @@ class ImapClient:
         else:
             self._tags += 1
             tag = f"a{self._tags}"
-            line = command.line()
+            line = command.line() if not isinstance(command, Authenticate) else self._authenticate_line(command)
             self._current = CommandResult(tag, line)
             if isinstance(command, Select):
                 self._selecting = command.mailbox
@@ -359,7 +386,7 @@ class ImapClient:
             self._fire(trigger, r)
             return
         if r.code == "+":
-            if self.state == S.C_EXPECT_IDLE:
+            if self.state == S.C_EXPECT_IDLE or (self.state == S.C_EXPECT_LOGIN and self._sasl is not None):
                 self._fire(S.GO_AHEAD, r)
             return  # this client sends no literals, so no other continuation is asked for
         if r.tagged:
@@ -372,6 +399,11 @@ class ImapClient:
             self._note_capabilities(r)
             self.results.append(current)
             self._current = None
+            mechanism, self._sasl = self._sasl, None
+            if r.code == "OK" and mechanism is not None and not mechanism.server_verified:
+                self.error = f"the server accepted {mechanism.name} without proving it knows the password"
+                self._fire(S.AUTH_UNVERIFIED, r)
+                return
             self._fire(S.TAGGED_OK if r.code == "OK" else S.TAGGED_FAIL, r)
             return
         self._note(r)
@@ -434,6 +466,40 @@ class ImapClient:
 
     def _nothing(self, response: Response | None) -> None:
         pass
+
+    # --- AUTHENTICATE (RFC 9051 6.2.2, SASL-IR RFC 4959) ----------------------------
+
+    def _authenticate_line(self, command: Authenticate) -> str:
+        mechanism = sasl.client_mechanism(command.mechanism, command.user, command.password, nonce=command.nonce)
+        self._sasl = mechanism
+        initial = mechanism.initial_response()
+        if initial is not None and "SASL-IR" in self.capabilities:
+            self._initial_pending = False
+            return f"{command.line()} {sasl.encode(initial, initial=True)}"
+        self._initial_pending = initial is not None
+        return command.line()
+
+    def _send_sasl_response(self, response: Response | None) -> None:
+        """A "+" challenge: the mechanism's answer in base64 (an empty line for none), or "*" to give up."""
+        assert response is not None and self._sasl is not None
+        try:
+            challenge = sasl.decode_response(response.text.strip())
+            if self._initial_pending:
+                self._initial_pending = False
+                answer = self._sasl.initial_response() or b""
+            else:
+                answer = self._sasl.respond(challenge)
+        except sasl.SaslFailure as exc:
+            self.error = f"{self._sasl.name}: {exc}"
+            self._out += b"*\r\n"  # RFC 9051 6.2.2: the client cancels; the server answers BAD
+            return
+        self._out += sasl.encode(answer).encode("ascii") + b"\r\n"
+
+    def _refuse_unverified(self, response: Response | None) -> None:
+        self._tags += 1
+        tag = f"a{self._tags}"
+        self._current = CommandResult(tag, "LOGOUT")
+        self._out += f"{tag} LOGOUT\r\n".encode()
 
     def _start_select(self, response: Response | None) -> None:
         self.messages = []

@@ -182,6 +182,7 @@ BYE = "* BYE"
 TAGGED_OK = "tagged OK"
 TAGGED_FAIL = "tagged NO/BAD"
 GO_AHEAD = "+ continuation"
+AUTH_UNVERIFIED = "tagged OK, server not verified"  # SCRAM: the server never proved it knows the password
 SEND_LOGIN = "login asked"
 SEND_SELECT = "select asked"
 SEND_COMMAND = "command asked"
@@ -194,7 +195,8 @@ BAD_RESPONSE = "response syntax broken"
 _CLIENT_STATES = [
     StateInfo(C_EXPECT_GREETING, "Connected; waiting for the server's greeting", "RFC 9051 7.1"),
     StateInfo(C_NOT_AUTHENTICATED, "Greeted; nothing asked yet, not logged in", "RFC 9051 3.1"),
-    StateInfo(C_EXPECT_LOGIN, "LOGIN sent; waiting for its tagged result", "RFC 9051 6.2.3"),
+    StateInfo(C_EXPECT_LOGIN, "LOGIN or AUTHENTICATE sent; answering any + challenge, then its tagged result",
+              "RFC 9051 6.2.2, 6.2.3"),
     StateInfo(C_AUTHENTICATED, "Logged in, no mailbox selected; nothing asked", "RFC 9051 3.2"),
     StateInfo(C_EXPECT_SELECT, "SELECT or EXAMINE sent; reading the mailbox's data", "RFC 9051 6.3.2"),
     StateInfo(C_SELECTED, "A mailbox is selected; nothing asked", "RFC 9051 3.3"),
@@ -218,6 +220,10 @@ def _client_transitions() -> list[Transition]:
         Transition(NA, SEND_LOGIN, EL, "send_login", "RFC 9051 6.2.3"),
         Transition(EL, TAGGED_OK, AU, "logged_in", "RFC 9051 6.2.3"),
         Transition(EL, TAGGED_FAIL, NA, "failed", "RFC 9051 6.2.3"),
+        # AUTHENTICATE (RFC 9051 6.2.2): each "+" challenge gets the mechanism's answer (or "*").
+        Transition(EL, GO_AHEAD, EL, "send_sasl_response", "RFC 9051 6.2.2"),
+        # A SCRAM login the server never proved (no valid v=): the client does not trust it, and leaves.
+        Transition(EL, AUTH_UNVERIFIED, C_EXPECT_LOGOUT, "refuse_unverified", "RFC 5802 9"),
         Transition(AU, SEND_SELECT, ES, "send_select", "RFC 9051 6.3.2"),
         Transition(SE, SEND_SELECT, ES, "send_select", "RFC 9051 6.3.2"),
         Transition(ES, TAGGED_OK, SE, "selected", "RFC 9051 6.3.2"),
@@ -247,8 +253,8 @@ def _client_transitions() -> list[Transition]:
 
 _CLIENT_INPUTS = [
     *(InputInfo(i, InputKind.REPLY, "a response of the server (RFC 9051 7)") for i in (
-        GREETING_OK, GREETING_PREAUTH, BYE, TAGGED_OK, TAGGED_FAIL, GO_AHEAD)),
-    InputInfo(SEND_LOGIN, InputKind.SEND, "the user logs in: send(Login(...))"),
+        GREETING_OK, GREETING_PREAUTH, BYE, TAGGED_OK, TAGGED_FAIL, GO_AHEAD, AUTH_UNVERIFIED)),
+    InputInfo(SEND_LOGIN, InputKind.SEND, "the user logs in: send(Login(...)) or send(Authenticate(...))"),
     InputInfo(SEND_SELECT, InputKind.SEND, "the user opens a mailbox: send(Select(...))"),
     InputInfo(SEND_COMMAND, InputKind.SEND, "the user asks for FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE, NOOP"),
     InputInfo(SEND_IDLE, InputKind.SEND, "the user waits for news: send(Idle())"),

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from simulator.protocols import sasl
 from simulator.protocols.machine import LocalProtocolError
 from simulator.protocols.pop3 import states as S
 from simulator.protocols.pop3.multiline import join_lines
@@ -36,7 +37,7 @@ from simulator.trace import Event, StateChanged
 
 MACHINE = "pop3.client"
 COMMAND_LINE_LIMIT = 255  # RFC 2449 4: an AUTH with an initial response longer than this is sent without it
-LOGIN_METHODS = ("USER", "APOP", "PLAIN")
+LOGIN_METHODS = ("USER", "APOP", *sasl.ALL)  # the SASL ones go with AUTH (RFC 5034 4)
 _TIMESTAMP = re.compile(r"<[^<>]*>")  # RFC 1939 7: the greeting's msg-id, as poplib finds it
 
 
@@ -53,16 +54,20 @@ def _check_number(n: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    """Log in: USER/PASS (RFC 1939 7), ``method="APOP"`` (RFC 1939 7) or ``"PLAIN"`` (AUTH, RFC 5034)."""
+    """Log in: USER/PASS (RFC 1939 7), ``method="APOP"`` (RFC 1939 7), or AUTH (RFC 5034) with a SASL
+    mechanism: ``"PLAIN"``, ``"LOGIN"``, ``"CRAM-MD5"``, ``"SCRAM-SHA-256"`` (which needs the client ``nonce``)."""
 
     user: str
     password: str
     method: str = "USER"
+    nonce: str = ""
 
     def __post_init__(self) -> None:
         _check_text(self.user, self.password)
         if self.method not in LOGIN_METHODS:
             raise ValueError(f"unknown login method {self.method!r}; one of {', '.join(LOGIN_METHODS)}")
+        if self.method == "SCRAM-SHA-256" and not self.nonce:
+            raise ValueError("SCRAM-SHA-256 needs a client nonce (RFC 5802 5.1)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +247,8 @@ class Pop3Client:
         self._quit_asked = False
         self._current: Login | Command | None = None
         self._refusal = ""  # why the next action cannot be sent now
-        self._initial_sent = False  # AUTH went with its initial response
+        self._sasl: sasl.ClientMechanism | None = None  # the running AUTH's mechanism
+        self._initial_pending = False  # its initial response waits for the first (empty) challenge
         self._delete_after: set[int] = set()  # messages a Download deletes once retrieved
         self._reader = ResponseReader()
         self._out = bytearray()
@@ -254,7 +260,7 @@ class Pop3Client:
             "send_sasl_response": self._send_sasl_response, "send_command": self._send_command,
             "refuse_action": self._refuse_action, "send_quit": self._send_quit,
             "login_failed": self._record, "logged_in": self._logged_in, "record": self._record,
-            "close": self._nothing, "fail_pending": self._fail_pending,
+            "close": self._nothing, "fail_pending": self._fail_pending, "refuse_unverified": self._refuse_unverified,
         }
         # What a +OK to each command teaches the client: the table of result readers.
         self._on_ok: dict[type, Callable[[Command, Pop3Reply], None]] = {
@@ -265,7 +271,8 @@ class Pop3Client:
             Download: self._download_without_uidl, Retr: self._not_retrieved,
         }
         # How each login method starts.
-        self._login_asks = {"USER": S.ASK_LOGIN_USER, "APOP": S.ASK_LOGIN_APOP, "PLAIN": S.ASK_LOGIN_SASL}
+        self._login_asks = {"USER": S.ASK_LOGIN_USER, "APOP": S.ASK_LOGIN_APOP,
+                            **dict.fromkeys(sasl.ALL, S.ASK_LOGIN_SASL)}
         for action in actions or []:
             self._queue(action)
         if actions is not None:
@@ -301,6 +308,9 @@ class Pop3Client:
                 break
             self.last_reply = reply
             kind = S.CHALLENGE if reply.status == CONTINUE else (S.OK if reply.status == POSITIVE else S.ERR)
+            if kind == S.OK and self.state == S.C_EXPECT_SASL_REPLY and self._sasl is not None \
+                    and not self._sasl.server_verified:
+                kind = S.AUTH_UNVERIFIED
             if S.CLIENT_TABLE.lookup(self.state, kind) is None:
                 self.error = f"unexpected {reply.status} response in {self.state}: {reply}"
                 self._fire(S.BAD_REPLY, None)
@@ -421,23 +431,44 @@ class Pop3Client:
         digest = hashlib.md5((self.timestamp + login.password).encode("utf-8")).hexdigest()  # RFC 1939 7
         self._write(f"APOP {login.user} {digest}")
 
-    def _plain_response(self) -> str:
-        login = self._login
-        return base64.b64encode(f"\0{login.user}\0{login.password}".encode()).decode("ascii")  # RFC 4616 2
-
     def _send_auth(self, reply: Pop3Reply | None) -> None:
-        self._next()
-        line = f"AUTH PLAIN {self._plain_response()}"
+        login = self._next()
+        assert isinstance(login, Login)
+        self._sasl = sasl.client_mechanism(login.method, login.user, login.password, nonce=login.nonce)
+        initial = self._sasl.initial_response()
+        line = f"AUTH {login.method}"
+        with_initial = f"{line} {sasl.encode(initial, initial=True)}" if initial is not None else ""
         # RFC 5034 4: an initial response that would make the command too long is not sent with it.
-        self._initial_sent = len(line) + 2 <= COMMAND_LINE_LIMIT
-        self._write(line if self._initial_sent else "AUTH PLAIN")
+        if with_initial and len(with_initial) + 2 <= COMMAND_LINE_LIMIT:
+            self._initial_pending = False
+            self._write(with_initial)
+        else:
+            self._initial_pending = initial is not None
+            self._write(line)
 
     def _send_sasl_response(self, reply: Pop3Reply | None) -> None:
-        if self._initial_sent:
-            self._write("*")  # PLAIN has one message, already sent: cancel (RFC 5034 4)
-        else:
-            self._initial_sent = True
-            self._write(self._plain_response())
+        """A + challenge: the mechanism's answer in base64 (an empty line for none), or ``*`` to give up."""
+        assert reply is not None and self._sasl is not None
+        try:
+            challenge = sasl.decode_response(reply.line.strip())
+            if self._initial_pending:
+                self._initial_pending = False
+                answer = self._sasl.initial_response() or b""
+            else:
+                answer = self._sasl.respond(challenge)
+        except sasl.SaslFailure as exc:
+            self.error = f"{self._sasl.name}: {exc}"
+            self._write("*")  # RFC 5034 4: the client cancels; the server answers -ERR
+            return
+        self._write(sasl.encode(answer))
+
+    def _refuse_unverified(self, reply: Pop3Reply | None) -> None:
+        """+OK to SCRAM without the server's proof: the login is not trusted (RFC 5802 9); QUIT follows."""
+        assert self._current is not None and self._sasl is not None
+        why = f"the server accepted {self._sasl.name} without proving it knows the password (RFC 5802 9)"
+        self.error = why
+        self.results.append(ActionResult(self._current, False, reply, why))
+        self._current, self._sasl = None, None
 
     def _send_command(self, reply: Pop3Reply | None) -> None:
         self._write(self._next().command)  # type: ignore[union-attr]
@@ -452,6 +483,7 @@ class Pop3Client:
 
     def _logged_in(self, reply: Pop3Reply | None) -> None:
         self.user = self._login.user
+        self._sasl = None
         self._record(reply)
 
     def _record(self, reply: Pop3Reply | None) -> None:

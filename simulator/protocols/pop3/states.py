@@ -144,7 +144,8 @@ ERR = "-ERR"
 CHALLENGE = "+ challenge"  # RFC 5034 4: "+" SP base64
 ASK_LOGIN_USER = "USER/PASS login asked"  # send(Login(...))
 ASK_LOGIN_APOP = "APOP login asked"  # send(Login(..., method="APOP"))
-ASK_LOGIN_SASL = "AUTH login asked"  # send(Login(..., method="PLAIN"))
+ASK_LOGIN_SASL = "AUTH login asked"  # send(Login(..., method="PLAIN")), or another SASL mechanism
+AUTH_UNVERIFIED = "+OK, server not verified"  # SCRAM: the server never proved it knows the password
 ASK_CAPA = "CAPA asked"  # send(Capa())
 ASK_COMMAND = "command asked"  # send(Stat()), send(Retr(1)), ...
 ASK_REFUSED = "action not possible now"  # a command before login, a second login, APOP with no timestamp
@@ -188,6 +189,8 @@ def _client_transitions() -> list[Transition]:
         Transition(L, ERR, A, "login_failed", "RFC 1939 7"),
         Transition(S, CHALLENGE, S, "send_sasl_response", "RFC 5034 4"),
         Transition(S, OK, T, "logged_in", "RFC 5034 4"),
+        # A SCRAM login the server never proved (no valid v=): the client does not trust it, and leaves.
+        Transition(S, AUTH_UNVERIFIED, Q, "refuse_unverified+send_quit", "RFC 5802 9"),
         Transition(S, ERR, A, "login_failed", "RFC 5034 4"),
         Transition(K, OK, A, "record", "RFC 2449 5"),
         Transition(K, ERR, A, "record", "RFC 2449 5"),
@@ -214,9 +217,11 @@ _CLIENT_INPUTS = [
     InputInfo(OK, InputKind.REPLY, "a positive status indicator (RFC 1939 3)"),
     InputInfo(ERR, InputKind.REPLY, "a negative status indicator (RFC 1939 3)"),
     InputInfo(CHALLENGE, InputKind.REPLY, "a server challenge inside AUTH (RFC 5034 4)"),
+    InputInfo(AUTH_UNVERIFIED, InputKind.REPLY, "+OK to a SCRAM AUTH whose server signature never came (RFC 5802 9)"),
     InputInfo(ASK_LOGIN_USER, InputKind.SEND, "the user asks to log in: send(Login(user, password))"),
     InputInfo(ASK_LOGIN_APOP, InputKind.SEND, "the user asks for an APOP login: send(Login(..., method='APOP'))"),
-    InputInfo(ASK_LOGIN_SASL, InputKind.SEND, "the user asks for AUTH PLAIN: send(Login(..., method='PLAIN'))"),
+    InputInfo(ASK_LOGIN_SASL, InputKind.SEND,
+              "the user asks for AUTH: send(Login(..., method='PLAIN')), or LOGIN, CRAM-MD5, SCRAM-SHA-256"),
     InputInfo(ASK_CAPA, InputKind.SEND, "the user asks for the capabilities: send(Capa())"),
     InputInfo(ASK_COMMAND, InputKind.SEND, "the user asks for a command: send(Stat()), send(Retr(1)), ..."),
     InputInfo(ASK_REFUSED, InputKind.SEND, "the user asks for something the session cannot do now"),
