@@ -20,7 +20,6 @@ UIDL it falls back to LIST and takes them all.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Callable
