@@ -52,6 +52,7 @@ class DomainSpec:
     dkim_selector: str = "s1"
     dkim_algorithm: str = RSA_SHA256  # or "ed25519-sha256" (RFC 8463)
     dkim_canonicalization: str = "relaxed/relaxed"  # header/body, "simple" or "relaxed" each (RFC 6376 3.4)
+    dkim_expire_after: int | None = None  # seconds from t= to x= (RFC 6376 3.5); None: no x=
 
 
 # The SMTP extensions of a server from before 8BITMIME: the default set without 8BITMIME and
@@ -221,7 +222,8 @@ class MailWorld:
     def _signer(self, d: DomainSpec) -> DkimSigner:
         header_canon, _, body_canon = d.dkim_canonicalization.partition("/")
         return DkimSigner(d.name, d.dkim_selector, self.keys.key(d.name, d.dkim_selector, d.dkim_algorithm),
-                          header_canon=header_canon, body_canon=body_canon or "simple")
+                          header_canon=header_canon, body_canon=body_canon or "simple",
+                          expire_after=d.dkim_expire_after)
 
     def mailhost_for(self, address: str) -> MailHost | None:
         domain = self.spec.domain(address.rpartition("@")[2])

@@ -122,6 +122,30 @@ class DomainModel(Model):
     dmarc: str = ""
 
 
+_SELECTOR = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+
+
+class DkimModel(Model):
+    """How a domain's provider signs its users' mail with DKIM (RFC 6376 5; Ed25519 per RFC 8463)."""
+
+    domain: str = Field(description="The signing domain (d=): a domain of the world, e.g. example.org")
+    sign: bool = Field(True, description="false: the domain publishes no key and its mail leaves unsigned")
+    selector: str = Field("s1", pattern=_SELECTOR,
+                          description="s=: the key is published at <selector>._domainkey.<domain> "
+                                      "(RFC 6376 3.1, 3.6.2.1)")
+    algorithm: Literal["rsa-sha256", "ed25519-sha256"] = Field(
+        "rsa-sha256", description="a=: rsa-sha256 with a 2048-bit key (RFC 6376 3.3, RFC 8301 3.2) or "
+                                  "ed25519-sha256 (RFC 8463 3)")
+    canonicalization: Literal["simple/simple", "simple/relaxed", "relaxed/simple", "relaxed/relaxed",
+                              "simple", "relaxed"] = Field(
+        "relaxed/relaxed", description="c=: header/body, each simple or relaxed (RFC 6376 3.4); one word "
+                                       "names the header algorithm and the body is simple (3.5)")
+    expire_after: int | None = Field(
+        None, gt=0, le=10 * 365 * 86400,
+        description="Seconds from t= to x=: the signature expires then, and a verifier fails it after "
+                    "(RFC 6376 3.5). Default: no x=")
+
+
 class DnsRecordModel(Model):
     name: str
     type: Literal["A", "AAAA", "MX", "TXT", "CNAME"]
@@ -215,6 +239,9 @@ class WorldModel(Model):
     users: list[UserModel] = Field([], description="Users added to the domain of their address")
     dns: list[DnsRecordModel] = []
     remove_dns: list[DnsRemoveModel] = []
+    dkim: list[DkimModel] = Field(
+        [], description="DKIM signing per domain (default: every domain signs with rsa-sha256, "
+                        "relaxed/relaxed, selector s1, no x=); each entry names one domain once")
     limits: LimitsModel | None = None
     tls: TlsModel = TlsModel()
     without_8bitmime: list[str] = Field(

@@ -236,6 +236,15 @@ def _check_world(refs: References, scenario: m.Scenario) -> None:
             if mx.host.rstrip(".") not in refs.host_names and (guess := nearest(mx.host, refs.host_names)):
                 refs.problem(("world", "domains", n, "mx", k, "host"),
                              f"unknown host {mx.host!r}: did you mean {guess!r}?")
+    named: dict[str, int] = {}
+    for n, k in enumerate(scenario.world.dkim):
+        name = k.domain.lower().rstrip(".")
+        if name not in refs.domains:
+            refs.problem(("world", "dkim", n, "domain"), unknown("domain", k.domain, refs.domains))
+        elif name in named:
+            refs.problem(("world", "dkim", n, "domain"),
+                         f"{k.domain} already has DKIM settings (world.dkim entry {named[name] + 1})")
+        named.setdefault(name, n)
     _check_dns_removals(refs, scenario)
     for host in scenario.world.tls.certificates:
         refs.need_mail_host(("world", "tls", "certificates", host), host)

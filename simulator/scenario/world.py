@@ -23,6 +23,13 @@ def world_spec(model: WorldModel) -> WorldSpec:
         if domain is not None:
             domain.users = [x for x in domain.users if x.address != u.address.lower()]
             domain.users.append(UserSpec(u.address.lower(), u.password, u.name))
+    for k in model.dkim:
+        domain = spec.domain(k.domain.rstrip("."))
+        if domain is not None:  # the references report a domain the world lacks
+            domain.dkim_selector = k.selector if k.sign else ""
+            domain.dkim_algorithm = k.algorithm
+            domain.dkim_canonicalization = k.canonicalization
+            domain.dkim_expire_after = k.expire_after
     spec.dns += [(r.name, r.type, r.value) for r in model.dns]
     spec.dns_remove += [(r.name, r.type) for r in model.remove_dns]
     spec.vrfy = model.vrfy
