@@ -595,7 +595,7 @@ class _Check:
         flags = {"y": "testing (t=y): the domain is trying DKIM out",
                  "s": "strict (t=s): i= may not be a subdomain"}
         notes = "".join(f"; {flags.get(f, f't={f} unknown, ignored')}" for f in record.flags)
-        self.say(f"key record: k={record.key_type}, a {size} public key"
+        self.say(f"key record: k={record.key_type}, {'a' if record.key_type == 'rsa' else 'an'} {size} public key"
                  + (f"; h={':'.join(record.hashes)}" if record.hashes else "") + notes)
         return public
 
