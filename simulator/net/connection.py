@@ -367,6 +367,11 @@ class Connection:
                 return
             self.send(out)
 
+    def answer_client(self, client: ClientMachine) -> None:
+        """Answer what a client machine asked of the connection (its StartTls), as :meth:`run_client` does:
+        for a host that drives the client itself (a scenario's reading session)."""
+        self._client_controls(client)
+
     def _client_controls(self, client: ClientMachine) -> None:
         """Answer a client's StartTls from the slot: the handshake ran when the server asked for it."""
         if not hasattr(client, "take_controls"):

@@ -613,6 +613,10 @@ class CheckMailStep(StepBase):
     login: Literal["USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"] = Field(
         "USER", description="USER/PASS (RFC 1939 7), APOP (RFC 1939 7), or AUTH (RFC 5034 4) with a SASL "
                             "mechanism: PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677)")
+    tls: Literal["none", "opportunistic", "required"] = Field(
+        "none", description="STLS before the login (RFC 2595 4): none; opportunistic (when CAPA lists STLS); "
+                            "required (no STLS: QUIT without sending the password, as RFC 8314 5.1 advises). "
+                            "Port 995 is TLS from the start (RFC 8314)")
     leave_on_server: bool = Field(False, description="Keep the messages on the server (no DELE)")
     only_new: bool = Field(True, description="Skip messages this device downloaded before (by their UIDL)")
     quit: bool = Field(True, description="End with QUIT (the DELEs take effect in UPDATE, RFC 1939 6); "
@@ -636,6 +640,11 @@ class OpenMailboxStep(StepBase):
     port: int = Field(143, ge=1, le=65535, description="143 (RFC 9051) or 993, implicit TLS (RFC 8314)")
     folder: str = Field("INBOX", min_length=1)
     read_only: bool = Field(False, description="EXAMINE instead of SELECT (RFC 9051 6.3.3): nothing changes")
+    tls: Literal["none", "opportunistic", "required"] = Field(
+        "none", description="STARTTLS before the login (RFC 9051 6.2.1), then CAPABILITY again: none; "
+                            "opportunistic (when the server lists STARTTLS); required (no STARTTLS: LOGOUT "
+                            "without sending the password, as RFC 8314 5.1 advises). Port 993 is TLS from "
+                            "the start (RFC 8314)")
     authenticate: SaslName | None = Field(
         None, description="Log in with AUTHENTICATE and this SASL mechanism (RFC 9051 6.2.2; the initial "
                           "response with the command where the server lists SASL-IR, RFC 4959): PLAIN (RFC "

@@ -58,6 +58,7 @@ def exchange(runner: Runner, session: Session) -> None:
             for event in client.receive_data(data):
                 record(event)
             _read(runner, session, data)
+            conn.answer_client(client)  # its StartTls after STARTTLS / STLS: the handshake has run
         if conn.closed:
             for event in client.receive_data(b""):
                 record(event)
@@ -98,6 +99,7 @@ def _open(runner: Runner, step: m.CheckMailStep | m.OpenMailboxStep, proto: str)
         return None
     client = protocol(proto).new_client()
     client.conn = conn.id
+    client.tls_active = conn.tls  # implicit TLS (RFC 8314): up before the greeting
     session = Session(step.name, step.from_, proto, conn, client, protocol(proto).reply_reader(), user)
     runner.sessions[step.name] = session
     runner.conn_ids[step.name] = conn.id
@@ -115,6 +117,20 @@ def check_mail(runner: Runner, step: m.CheckMailStep) -> None:
     user, password, _ = resolve_login(runner.spec, step.from_, step.user, step.password, step.server)
     seen = runner.downloaded.get((step.from_, user), set())
     client: pop3.Pop3Client = session.client
+    if step.tls != "none" and not session.conn.tls:
+        exchange(runner, session)  # the greeting
+        client.send(pop3.Capa())  # RFC 2449 5: does the server offer STLS?
+        exchange(runner, session)
+        if "STLS" in client.capabilities:
+            client.send(pop3.Stls())  # RFC 2595 4
+            exchange(runner, session)
+        if not session.conn.tls and step.tls == "required":
+            # RFC 8314 5.1's advice: no login without TLS. The client leaves before sending a password.
+            client.error = "the server offers no STLS (or refused it); this client requires TLS"
+            client.send(pop3.Quit())
+            exchange(runner, session)
+            runner.last_download = []
+            return
     nonce = runner.world.net.rng.hex(24) if step.login == "SCRAM-SHA-256" else ""  # RFC 5802 5.1
     client.send(pop3.Login(user, password, step.login, nonce=nonce))
     client.send(pop3.Download(delete=not step.leave_on_server,
@@ -159,6 +175,21 @@ def open_mailbox(runner: Runner, step: m.OpenMailboxStep) -> None:
     exchange(runner, session)  # the greeting
     if client.state != imap_states.C_NOT_AUTHENTICATED:
         return
+    if step.tls != "none" and not session.conn.tls:
+        if "STARTTLS" in client.capabilities:
+            client.send(imap.StartTls())  # RFC 9051 6.2.1
+            exchange(runner, session)
+            if client.state == imap_states.C_NOT_AUTHENTICATED and session.conn.tls:
+                client.send(imap.Capability())  # what the server offers now, over TLS
+                exchange(runner, session)
+        if client.state != imap_states.C_NOT_AUTHENTICATED:
+            return
+        if not session.conn.tls and step.tls == "required":
+            # RFC 8314 5.1's advice: no login without TLS. The client leaves before sending a password.
+            client.error = "the server offers no STARTTLS (or refused it); this client requires TLS"
+            client.send(imap.Logout())
+            exchange(runner, session)
+            return
     password = resolve_login(runner.spec, step.from_, step.user, step.password, step.server)[1]
     if step.authenticate is None:
         client.send(imap.Login(session.user, password))

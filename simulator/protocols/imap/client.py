@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator.protocols import sasl
+from simulator.protocols import machine, sasl
 from simulator.protocols.imap import states as S
 from simulator.protocols.imap.responses import STATUS_WORDS, Response
 from simulator.protocols.lines import TOO_LONG, LineBuffer
@@ -242,7 +242,23 @@ class Logout:
         return "LOGOUT"
 
 
-ClientCommand = (Login | Authenticate | Select | Fetch | Store | Search | Copy | Move | Create | Expunge | Noop | Idle | Done
+@dataclass(frozen=True, slots=True)
+class StartTls:
+    """STARTTLS (RFC 9051 6.2.1): on its OK the connection starts TLS (the client's StartTls control)."""
+
+    def line(self) -> str:
+        return "STARTTLS"
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """CAPABILITY (RFC 9051 6.1.1), as a client asks it again after STARTTLS."""
+
+    def line(self) -> str:
+        return "CAPABILITY"
+
+
+ClientCommand = (Login | Authenticate | StartTls | Capability | Select | Fetch | Store | Search | Copy | Move | Create | Expunge | Noop | Idle | Done
                  | Logout)
 
 # Which input of the client table a command is.
@@ -251,6 +267,7 @@ _SEND_INPUT: dict[type, str] = {
     Search: S.SEND_COMMAND, Copy: S.SEND_COMMAND, Move: S.SEND_COMMAND, Create: S.SEND_COMMAND,
     Expunge: S.SEND_COMMAND,
     Noop: S.SEND_COMMAND, Idle: S.SEND_IDLE, Done: S.SEND_DONE, Logout: S.SEND_LOGOUT,
+    StartTls: S.SEND_STARTTLS, Capability: S.SEND_CAPABILITY,
 }
 
 
@@ -303,6 +320,8 @@ class ImapClient:
         self._current: CommandResult | None = None
         self._selecting = ""
         self._sasl: sasl.ClientMechanism | None = None  # the running AUTHENTICATE's mechanism
+        self.tls_active = False  # TLS is up (after STARTTLS; the host sets it for implicit TLS, RFC 8314)
+        self._controls: list[machine.Control] = []
         self._initial_pending = False  # its initial response waits for the first (empty) challenge
         self._effects: dict[str, Callable[[Response | None], None]] = {
             "greeted": self._nothing, "send_login": self._nothing, "logged_in": self._nothing,
@@ -311,6 +330,7 @@ class ImapClient:
             "idling": self._nothing, "send_done": self._nothing, "bye": self._nothing,
             "logged_out": self._nothing, "send_logout": self._nothing, "lost": self._lost,
             "send_sasl_response": self._send_sasl_response, "refuse_unverified": self._refuse_unverified,
+            "start_tls": self._start_tls, "tls_up": self._tls_up,
         }
 
     # --- public API -------------------------------------------------------
@@ -357,6 +377,22 @@ class ImapClient:
         out = bytes(self._out)
         self._out.clear()
         return out
+
+    def take_controls(self) -> list[machine.Control]:
+        """What the client asks of its connection: StartTls, once the server said OK to STARTTLS."""
+        controls, self._controls = self._controls, []
+        return controls
+
+    def tls_established(self) -> list[Event]:
+        """The handshake STARTTLS asked for is done (RFC 9051 6.2.1): commands go on, over TLS."""
+        self._fire(S.C_TLS_UP, None)
+        return self._take()
+
+    def tls_failed(self, reason: str = "") -> list[Event]:
+        """The handshake failed and the connection is gone; ``reason`` is the TLS layer's."""
+        self.error = f"TLS handshake failed: {reason}" if reason else "TLS handshake failed"
+        self._fire(S.C_TLS_FAILED, None)
+        return self._take()
 
     @property
     def closed(self) -> bool:
@@ -494,6 +530,14 @@ class ImapClient:
             self._out += b"*\r\n"  # RFC 9051 6.2.2: the client cancels; the server answers BAD
             return
         self._out += sasl.encode(answer).encode("ascii") + b"\r\n"
+
+    def _start_tls(self, response: Response | None) -> None:
+        # RFC 9051 6.2.1: the client MUST discard cached capability information after STARTTLS.
+        self.capabilities = set()
+        self._controls.append(machine.StartTls())
+
+    def _tls_up(self, response: Response | None) -> None:
+        self.tls_active = True
 
     def _refuse_unverified(self, response: Response | None) -> None:
         self._tags += 1

@@ -173,6 +173,9 @@ C_EXPECT_IDLE = "EXPECT_IDLE_CONTINUATION"
 C_IDLING = "IDLING"
 C_EXPECT_DONE = "EXPECT_IDLE_RESULT"
 C_EXPECT_LOGOUT = "EXPECT_LOGOUT_RESULT"
+C_EXPECT_STARTTLS = "EXPECT_STARTTLS_RESULT"
+C_EXPECT_TLS = "EXPECT_TLS"
+C_EXPECT_CAPABILITY = "EXPECT_CAPABILITY_RESULT"
 C_LOGGED_OUT = "LOGGED_OUT"
 C_ERROR = "ERROR"
 
@@ -189,6 +192,10 @@ SEND_COMMAND = "command asked"
 SEND_IDLE = "idle asked"
 SEND_DONE = "done asked"
 SEND_LOGOUT = "logout asked"
+SEND_STARTTLS = "starttls asked"
+SEND_CAPABILITY = "capability asked"
+C_TLS_UP = "TLS established"
+C_TLS_FAILED = "TLS handshake failed"
 CONN_LOST = "connection lost"
 BAD_RESPONSE = "response syntax broken"
 
@@ -205,6 +212,9 @@ _CLIENT_STATES = [
     StateInfo(C_IDLING, "Idling: the server pushes EXISTS, EXPUNGE, FETCH until DONE", "RFC 2177 3"),
     StateInfo(C_EXPECT_DONE, "DONE sent; waiting for IDLE's tagged result", "RFC 2177 3"),
     StateInfo(C_EXPECT_LOGOUT, "LOGOUT sent; waiting for BYE and the tagged OK", "RFC 9051 6.1.3"),
+    StateInfo(C_EXPECT_STARTTLS, "STARTTLS sent; waiting for its tagged result", "RFC 9051 6.2.1"),
+    StateInfo(C_EXPECT_TLS, "OK to STARTTLS; the connection runs the TLS handshake", "RFC 9051 6.2.1"),
+    StateInfo(C_EXPECT_CAPABILITY, "CAPABILITY sent before login; reading the capability list", "RFC 9051 6.1.1"),
     StateInfo(C_LOGGED_OUT, "Session over", "RFC 9051 3.4"),
     StateInfo(C_ERROR, "The server broke the response syntax; the session is abandoned", "RFC 9051 7"),
 ]
@@ -214,7 +224,18 @@ def _client_transitions() -> list[Transition]:
     G, NA, EL, AU = C_EXPECT_GREETING, C_NOT_AUTHENTICATED, C_EXPECT_LOGIN, C_AUTHENTICATED
     ES, SE, ER, EI = C_EXPECT_SELECT, C_SELECTED, C_EXPECT_RESULT, C_EXPECT_IDLE
     ID, ED, EO, OUT = C_IDLING, C_EXPECT_DONE, C_EXPECT_LOGOUT, C_LOGGED_OUT
+    ET, TL, EC = C_EXPECT_STARTTLS, C_EXPECT_TLS, C_EXPECT_CAPABILITY
     rows = [
+        # STARTTLS (RFC 9051 6.2.1): on OK the connection starts TLS; then the client forgets what it
+        # was told of the capabilities and asks again with CAPABILITY (6.1.1).
+        Transition(NA, SEND_STARTTLS, ET, "send_command", "RFC 9051 6.2.1"),
+        Transition(ET, TAGGED_OK, TL, "start_tls", "RFC 9051 6.2.1"),
+        Transition(ET, TAGGED_FAIL, NA, "failed", "RFC 9051 6.2.1"),
+        Transition(TL, C_TLS_UP, NA, "tls_up", "RFC 9051 6.2.1"),
+        Transition(TL, C_TLS_FAILED, OUT, "lost", "RFC 9051 6.2.1"),
+        Transition(NA, SEND_CAPABILITY, EC, "send_command", "RFC 9051 6.1.1"),
+        Transition(EC, TAGGED_OK, NA, "completed", "RFC 9051 6.1.1"),
+        Transition(EC, TAGGED_FAIL, NA, "failed", "RFC 9051 6.1.1"),
         Transition(G, GREETING_OK, NA, "greeted", "RFC 9051 7.1.1"),
         Transition(G, GREETING_PREAUTH, AU, "greeted", "RFC 9051 7.1.4"),
         Transition(NA, SEND_LOGIN, EL, "send_login", "RFC 9051 6.2.3"),
@@ -243,7 +264,7 @@ def _client_transitions() -> list[Transition]:
     ]
     for s in (NA, AU, SE):
         rows.append(Transition(s, SEND_LOGOUT, EO, "send_logout", "RFC 9051 6.1.3"))
-    for s in (G, NA, EL, AU, ES, SE, ER, EI, ID, ED, EO):
+    for s in (G, NA, EL, AU, ES, SE, ER, EI, ID, ED, EO, ET, TL, EC):
         rows.append(Transition(s, CONN_LOST, OUT, "lost", "RFC 9051 3.4"))
         rows.append(Transition(s, BAD_RESPONSE, C_ERROR, "lost", "RFC 9051 7"))
         if s != EO:
@@ -260,6 +281,10 @@ _CLIENT_INPUTS = [
     InputInfo(SEND_IDLE, InputKind.SEND, "the user waits for news: send(Idle())"),
     InputInfo(SEND_DONE, InputKind.SEND, "the user ends IDLE: send(Done())"),
     InputInfo(SEND_LOGOUT, InputKind.SEND, "the user ends the session: send(Logout())"),
+    InputInfo(SEND_STARTTLS, InputKind.SEND, "the client upgrades to TLS: send(StartTls()) (RFC 9051 6.2.1)"),
+    InputInfo(SEND_CAPABILITY, InputKind.SEND, "the client asks what the server offers: send(Capability())"),
+    InputInfo(C_TLS_UP, InputKind.TLS, "the connection finished the TLS handshake STARTTLS asked for"),
+    InputInfo(C_TLS_FAILED, InputKind.TLS, "the TLS handshake failed; the connection is gone"),
     InputInfo(CONN_LOST, InputKind.PEER, "the connection closed"),
     InputInfo(BAD_RESPONSE, InputKind.ERROR, "the server sent something that is not a response (RFC 9051 7)"),
 ]

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from simulator.protocols import sasl
+from simulator.protocols import machine, sasl
 from simulator.protocols.machine import LocalProtocolError
 from simulator.protocols.pop3 import states as S
 from simulator.protocols.pop3.multiline import join_lines
@@ -73,6 +73,14 @@ class Login:
 class Capa:
     ask: ClassVar[str] = S.ASK_CAPA
     command: ClassVar[str] = "CAPA"
+
+
+@dataclass(frozen=True, slots=True)
+class Stls:
+    """STLS (RFC 2595 4): on its +OK the connection starts TLS (the client's StartTls control)."""
+
+    ask: ClassVar[str] = S.ASK_STLS
+    command: ClassVar[str] = "STLS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +199,7 @@ class Quit:
     """End the session once every action asked for is done (UPDATE: the DELEs take effect)."""
 
 
-Command = Capa | Stat | List | Uidl | Retr | Top | Dele | Rset | Noop | Download | _DownloadByList
+Command = Capa | Stls | Stat | List | Uidl | Retr | Top | Dele | Rset | Noop | Download | _DownloadByList
 Action = Login | Command | Quit
 
 
@@ -247,6 +255,8 @@ class Pop3Client:
         self._current: Login | Command | None = None
         self._refusal = ""  # why the next action cannot be sent now
         self._sasl: sasl.ClientMechanism | None = None  # the running AUTH's mechanism
+        self.tls_active = False  # TLS is up (after STLS; the host sets it for pop3s, RFC 8314)
+        self._controls: list[machine.Control] = []
         self._initial_pending = False  # its initial response waits for the first (empty) challenge
         self._delete_after: set[int] = set()  # messages a Download deletes once retrieved
         self._reader = ResponseReader()
@@ -260,6 +270,7 @@ class Pop3Client:
             "refuse_action": self._refuse_action, "send_quit": self._send_quit,
             "login_failed": self._record, "logged_in": self._logged_in, "record": self._record,
             "close": self._nothing, "fail_pending": self._fail_pending, "refuse_unverified": self._refuse_unverified,
+            "start_tls": self._start_tls, "tls_up": self._tls_up,
         }
         # What a +OK to each command teaches the client: the table of result readers.
         self._on_ok: dict[type, Callable[[Command, Pop3Reply], None]] = {
@@ -323,6 +334,23 @@ class Pop3Client:
         self._out.clear()
         return out
 
+    def take_controls(self) -> list[machine.Control]:
+        """What the client asks of its connection: StartTls, once the server said +OK to STLS."""
+        controls, self._controls = self._controls, []
+        return controls
+
+    def tls_established(self) -> list[Event]:
+        """The handshake STLS asked for is done (RFC 2595 4): the actions asked for go on, over TLS."""
+        self._fire(S.C_TLS_UP, None)
+        self._dispatch()
+        return self._take()
+
+    def tls_failed(self, reason: str = "") -> list[Event]:
+        """The handshake failed and the connection is gone; ``reason`` is the TLS layer's."""
+        self.error = f"TLS handshake failed: {reason}" if reason else "TLS handshake failed"
+        self._fire(S.C_TLS_FAILED, None)
+        return self._take()
+
     @property
     def closed(self) -> bool:
         return self.state in (S.C_CLOSED, S.C_ERROR)
@@ -377,6 +405,10 @@ class Pop3Client:
             if action.method == "APOP" and not self.timestamp:
                 return self._refuse("the greeting carried no APOP timestamp (RFC 1939 section 7)")
             return self._login_asks[action.method]
+        if action.ask == S.ASK_STLS:
+            if logged_in or self.tls_active:
+                return self._refuse("STLS only before login and without TLS (RFC 2595 section 4)")
+            return action.ask
         if not logged_in and action.ask != S.ASK_CAPA:
             return self._refuse(f"{action.command.split(' ')[0]} needs a login first (RFC 1939 section 4)")
         return action.ask
@@ -460,6 +492,14 @@ class Pop3Client:
             self._write("*")  # RFC 5034 4: the client cancels; the server answers -ERR
             return
         self._write(sasl.encode(answer))
+
+    def _start_tls(self, reply: Pop3Reply | None) -> None:
+        # RFC 2595 4: the client MUST discard cached information about server capabilities.
+        self.capabilities = {}
+        self._controls.append(machine.StartTls())
+
+    def _tls_up(self, reply: Pop3Reply | None) -> None:
+        self.tls_active = True
 
     def _refuse_unverified(self, reply: Pop3Reply | None) -> None:
         """+OK to SCRAM without the server's proof: the login is not trusted (RFC 5802 9); QUIT follows."""

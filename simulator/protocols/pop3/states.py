@@ -136,6 +136,8 @@ C_EXPECT_CAPA_REPLY = "EXPECT_CAPA_REPLY"
 C_TRANSACTION = "TRANSACTION"
 C_EXPECT_RESPONSE = "EXPECT_RESPONSE"
 C_EXPECT_QUIT_REPLY = "EXPECT_QUIT_REPLY"
+C_EXPECT_STLS_REPLY = "EXPECT_STLS_REPLY"
+C_EXPECT_TLS = "EXPECT_TLS"
 C_CLOSED = "CLOSED"
 C_ERROR = "ERROR"
 
@@ -147,6 +149,9 @@ ASK_LOGIN_APOP = "APOP login asked"  # send(Login(..., method="APOP"))
 ASK_LOGIN_SASL = "AUTH login asked"  # send(Login(..., method="PLAIN")), or another SASL mechanism
 AUTH_UNVERIFIED = "+OK, server not verified"  # SCRAM: the server never proved it knows the password
 ASK_CAPA = "CAPA asked"  # send(Capa())
+ASK_STLS = "STLS asked"  # send(Stls())
+C_TLS_UP = "TLS established"
+C_TLS_FAILED = "TLS handshake failed"
 ASK_COMMAND = "command asked"  # send(Stat()), send(Retr(1)), ...
 ASK_REFUSED = "action not possible now"  # a command before login, a second login, APOP with no timestamp
 ASK_QUIT = "QUIT asked"  # send(Quit())
@@ -160,6 +165,8 @@ _CLIENT_STATES = [
     StateInfo(C_EXPECT_LOGIN_REPLY, "PASS or APOP sent; waiting for the verdict", "RFC 1939 7"),
     StateInfo(C_EXPECT_SASL_REPLY, "AUTH sent; a + challenge to answer, or the verdict", "RFC 5034 4"),
     StateInfo(C_EXPECT_CAPA_REPLY, "CAPA sent before logging in; reading the capability list", "RFC 2449 5"),
+    StateInfo(C_EXPECT_STLS_REPLY, "STLS sent; waiting for +OK", "RFC 2595 4"),
+    StateInfo(C_EXPECT_TLS, "+OK to STLS; the connection runs the TLS handshake", "RFC 2595 4"),
     StateInfo(C_TRANSACTION, "Logged in; waiting for the user to ask for the next command", "RFC 1939 5"),
     StateInfo(C_EXPECT_RESPONSE, "A command sent in TRANSACTION; reading its response (multi-line ones to the dot)",
               "RFC 1939 3, 5"),
@@ -179,6 +186,12 @@ def _client_transitions() -> list[Transition]:
         Transition(A, ASK_LOGIN_APOP, L, "send_apop", "RFC 1939 7 (APOP)"),
         Transition(A, ASK_LOGIN_SASL, S, "send_auth", "RFC 5034 4"),
         Transition(A, ASK_CAPA, K, "send_command", "RFC 2449 5"),
+        # STLS (RFC 2595 4): on +OK the connection starts TLS; the client forgets the capabilities.
+        Transition(A, ASK_STLS, C_EXPECT_STLS_REPLY, "send_command", "RFC 2595 4"),
+        Transition(C_EXPECT_STLS_REPLY, OK, C_EXPECT_TLS, "record+start_tls", "RFC 2595 4"),
+        Transition(C_EXPECT_STLS_REPLY, ERR, A, "record", "RFC 2595 4"),
+        Transition(C_EXPECT_TLS, C_TLS_UP, A, "tls_up", "RFC 2595 4"),
+        Transition(C_EXPECT_TLS, C_TLS_FAILED, C_CLOSED, "fail_pending", "RFC 2595 4"),
         # Before logging in only a login, CAPA or QUIT may be sent (RFC 1939 4); APOP needs the
         # greeting's timestamp (RFC 1939 7). Anything else fails here, unsent.
         Transition(A, ASK_REFUSED, A, "refuse_action", "RFC 1939 4"),
@@ -207,7 +220,7 @@ def _client_transitions() -> list[Transition]:
         Transition(Q, OK, C_CLOSED, "close", "RFC 1939 6"),
         Transition(Q, ERR, C_CLOSED, "close", "RFC 1939 6"),
     ]
-    for s in [G, A, U, L, S, K, T, R, Q]:
+    for s in [G, A, U, L, S, K, T, R, Q, C_EXPECT_STLS_REPLY, C_EXPECT_TLS]:
         rows.append(Transition(s, CONN_LOST, C_CLOSED, "fail_pending", "RFC 1939 6"))
         rows.append(Transition(s, BAD_REPLY, C_ERROR, "fail_pending", "RFC 1939 3"))
     return rows
@@ -223,6 +236,9 @@ _CLIENT_INPUTS = [
     InputInfo(ASK_LOGIN_SASL, InputKind.SEND,
               "the user asks for AUTH: send(Login(..., method='PLAIN')), or LOGIN, CRAM-MD5, SCRAM-SHA-256"),
     InputInfo(ASK_CAPA, InputKind.SEND, "the user asks for the capabilities: send(Capa())"),
+    InputInfo(ASK_STLS, InputKind.SEND, "the client upgrades to TLS: send(Stls()) (RFC 2595 4)"),
+    InputInfo(C_TLS_UP, InputKind.TLS, "the connection finished the TLS handshake STLS asked for"),
+    InputInfo(C_TLS_FAILED, InputKind.TLS, "the TLS handshake failed; the connection is gone"),
     InputInfo(ASK_COMMAND, InputKind.SEND, "the user asks for a command: send(Stat()), send(Retr(1)), ..."),
     InputInfo(ASK_REFUSED, InputKind.SEND, "the user asks for something the session cannot do now"),
     InputInfo(ASK_QUIT, InputKind.SEND, "the user ends the session: send(Quit())"),

@@ -14,7 +14,14 @@ import pytest
 from simulator.mail.store import MailStore
 from simulator.protocols import sasl
 from simulator.protocols.imap import states as S
-from simulator.protocols.imap.client import Authenticate, ImapClient, Login, Logout
+from simulator.protocols.imap.client import (
+    Authenticate,
+    Capability,
+    ImapClient,
+    Login,
+    Logout,
+    StartTls,
+)
 from simulator.protocols.imap.server import ImapServer, ImapServerConfig
 from simulator.protocols.machine import LocalProtocolError
 from simulator.trace import CommandReceived
@@ -150,3 +157,37 @@ def test_authenticate_checks_its_arguments():
         Authenticate(BOB, PASSWORD, "GSSAPI")
     with pytest.raises(ValueError, match="nonce"):
         Authenticate(BOB, PASSWORD, "SCRAM-SHA-256")
+
+
+# --- STARTTLS from the client (RFC 9051 6.2.1) ----------------------------------------------
+
+
+def test_rfc9051_6_2_1_starttls_asks_the_connection_for_tls_then_forgets_the_capabilities():
+    client, server = pair(starttls=True, plaintext_auth=False)
+    assert "LOGINDISABLED" in client.capabilities
+    client.send(StartTls())
+    talk(client, server)
+    assert client.state == S.C_EXPECT_TLS and client.capabilities == set()
+    assert [type(c).__name__ for c in client.take_controls()] == ["StartTls"]
+    server.take_controls()
+    server.tls_established()
+    client.tls_established()
+    assert client.state == S.C_NOT_AUTHENTICATED and client.tls_active
+    client.send(Capability())
+    talk(client, server)
+    assert "AUTH=PLAIN" in client.capabilities and "LOGINDISABLED" not in client.capabilities
+    client.send(Login(BOB, PASSWORD))
+    talk(client, server)
+    assert client.state == S.C_AUTHENTICATED
+
+
+def test_a_refused_starttls_leaves_the_client_not_authenticated_and_a_failed_handshake_ends_it():
+    client, server = pair()  # no STARTTLS on this connection: BAD
+    client.send(StartTls())
+    talk(client, server)
+    assert client.state == S.C_NOT_AUTHENTICATED and client.last.status == "BAD"
+    client, server = pair(starttls=True)
+    client.send(StartTls())
+    talk(client, server)
+    client.tls_failed("certificate has expired")
+    assert client.closed and client.error == "TLS handshake failed: certificate has expired"

@@ -6,7 +6,7 @@ import pytest
 
 from simulator.protocols import sasl
 from simulator.protocols.pop3 import states as S
-from simulator.protocols.pop3.client import Download, Login, Pop3Client, Quit
+from simulator.protocols.pop3.client import Capa, Download, Login, Pop3Client, Quit, Stls
 
 
 class Rng:
@@ -72,3 +72,36 @@ def test_a_wrong_server_signature_is_cancelled_with_star(pop3):
     client.data_to_send()
     client.receive_data(b"+ dj1BQUFB\r\n")  # v=AAAA
     assert client.data_to_send() == b"*\r\n" and "signature is wrong" in client.error
+
+
+# --- STLS from the client (RFC 2595 4) -------------------------------------------------------
+
+
+def test_rfc2595_4_stls_asks_for_tls_forgets_the_capabilities_and_goes_on(pop3):
+    store = pop3.make_store(*pop3.MESSAGES)
+    server = pop3.new_server(store, stls=True, plaintext_auth=False)
+    client = Pop3Client()
+    client.receive_data(server.data_to_send())
+    client.send(Capa())
+    pop3.exchange(client, server)
+    assert "STLS" in client.capabilities and "USER" not in client.capabilities
+    client.send(Stls())
+    client.send(Login(pop3.BOB, "builder"))  # waits until TLS is up
+    pop3.exchange(client, server)
+    assert client.state == S.C_EXPECT_TLS and client.capabilities == {}
+    assert [type(c).__name__ for c in client.take_controls()] == ["StartTls"]
+    server.take_controls()
+    server.tls_established()
+    client.tls_established()
+    pop3.exchange(client, server)
+    assert client.tls_active and client.logged_in and client.state == S.C_TRANSACTION
+
+
+def test_stls_after_login_is_refused_unsent(pop3):
+    server = pop3.new_server(pop3.make_store(*pop3.MESSAGES), stls=True)
+    client = Pop3Client()
+    client.receive_data(server.data_to_send())
+    client.send(Login(pop3.BOB, "builder"))
+    pop3.exchange(client, server)
+    client.send(Stls())
+    assert client.results[-1].reply is None and "RFC 2595" in client.results[-1].error
