@@ -615,7 +615,7 @@ class CheckMailStep(StepBase):
                             "mechanism: PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677)")
     tls: Literal["none", "opportunistic", "required"] = Field(
         "none", description="STLS before the login (RFC 2595 4): none; opportunistic (when CAPA lists STLS); "
-                            "required (no STLS: QUIT without sending the password, as RFC 8314 5.1 advises). "
+                            "required (no STLS: QUIT without sending the password, as RFC 8314 5.2 advises). "
                             "Port 995 is TLS from the start (RFC 8314)")
     leave_on_server: bool = Field(False, description="Keep the messages on the server (no DELE)")
     only_new: bool = Field(True, description="Skip messages this device downloaded before (by their UIDL)")
@@ -643,7 +643,7 @@ class OpenMailboxStep(StepBase):
     tls: Literal["none", "opportunistic", "required"] = Field(
         "none", description="STARTTLS before the login (RFC 9051 6.2.1), then CAPABILITY again: none; "
                             "opportunistic (when the server lists STARTTLS); required (no STARTTLS: LOGOUT "
-                            "without sending the password, as RFC 8314 5.1 advises). Port 993 is TLS from "
+                            "without sending the password, as RFC 8314 5.2 advises). Port 993 is TLS from "
                             "the start (RFC 8314)")
     authenticate: SaslName | None = Field(
         None, description="Log in with AUTHENTICATE and this SASL mechanism (RFC 9051 6.2.2; the initial "

@@ -125,7 +125,8 @@ def check_mail(runner: Runner, step: m.CheckMailStep) -> None:
             client.send(pop3.Stls())  # RFC 2595 4
             exchange(runner, session)
         if not session.conn.tls and step.tls == "required":
-            # RFC 8314 5.1's advice: no login without TLS. The client leaves before sending a password.
+            # RFC 8314 5.2 (minimum confidentiality level): no login without TLS; the client
+            # leaves before it sends a password.
             client.error = "the server offers no STLS (or refused it); this client requires TLS"
             client.send(pop3.Quit())
             exchange(runner, session)
@@ -185,7 +186,8 @@ def open_mailbox(runner: Runner, step: m.OpenMailboxStep) -> None:
         if client.state != imap_states.C_NOT_AUTHENTICATED:
             return
         if not session.conn.tls and step.tls == "required":
-            # RFC 8314 5.1's advice: no login without TLS. The client leaves before sending a password.
+            # RFC 8314 5.2 (minimum confidentiality level): no login without TLS; the client
+            # leaves before it sends a password.
             client.error = "the server offers no STARTTLS (or refused it); this client requires TLS"
             client.send(imap.Logout())
             exchange(runner, session)

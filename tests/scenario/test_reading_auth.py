@@ -1,5 +1,5 @@
 """open_mailbox and check_mail with a SASL mechanism (RFC 9051 6.2.2, RFC 5034 4) and a TLS policy
-(STARTTLS / STLS: RFC 9051 6.2.1, RFC 2595 4; "required" as RFC 8314 5.1 advises)."""
+(STARTTLS / STLS: RFC 9051 6.2.1, RFC 2595 4; "required" as RFC 8314 5.2 advises)."""
 
 from __future__ import annotations
 
