@@ -438,9 +438,18 @@ class Bridge:
             "--auth PLAIN --auth-user alice@example.org --auth-password wonderland",
             f"  curl smtp://{host}:{mx}/client.example --mail-from mallory@evil.example "
             "--mail-rcpt bob@example.net -T message.txt --crlf   (an outside server: SPF and DMARC apply)",
-            f"  curl imap://{host}:{self.ports['imap']}/INBOX -u {reader}        (then .../INBOX;UID=1)",
-            f"  curl pop3://{host}:{self.ports['pop3']}/1 -u {reader}",
+        ]
+        if self.world.spec.mailbox_plaintext_auth:
+            lines += [
+                f"  curl imap://{host}:{self.ports['imap']}/INBOX -u {reader}        (then .../INBOX;UID=1)",
+                f"  curl pop3://{host}:{self.ports['pop3']}/1 -u {reader}",
+            ]
+        else:  # the world's mailbox servers take no password in the clear (LOGINDISABLED, RFC 9051 6.2.3)
+            lines.append("  IMAP and POP3 take no password before STARTTLS / STLS here (mailbox.plaintext_auth: false)")
+        lines += [
             f"  curl --ssl-reqd --cacert {ca} imap://localhost:{self.ports['imap']}/INBOX -u {reader}",
+            f"  curl --ssl-reqd --cacert {ca} --login-options AUTH=CRAM-MD5 pop3://localhost:{self.ports['pop3']}/1 "
+            f"-u {reader}   (SASL, RFC 5034)",
             f"  openssl s_client -connect localhost:{self.ports['imaps']} -CAfile {ca}",
             "Ctrl-C stops the server and prints every mailbox.",
         ]

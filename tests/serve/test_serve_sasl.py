@@ -192,3 +192,11 @@ def test_msmtp_submits_with_starttls_and_auth(served, os_client, tmp_path, auth)
     verbs = [v for v, _ in sent]
     assert verbs.index("STARTTLS") < verbs.index("AUTH") < verbs.index("MAIL")  # RFC 4954 4: AUTH over TLS
     assert any(v == "AUTH" and a.split()[0].upper() == auth.upper() for v, a in sent)
+
+
+def test_the_banner_suggests_only_logins_the_world_allows(served):
+    default = "\n".join(served().bridge.banner())
+    assert "curl imap://127.0.0.1:" in default and "--login-options AUTH=CRAM-MD5 pop3://localhost:" in default
+    strict = "\n".join(served(strict_spec()).bridge.banner())
+    assert "curl imap://127.0.0.1:" not in strict and "curl pop3://127.0.0.1:" not in strict
+    assert "take no password before STARTTLS / STLS" in strict and "--ssl-reqd" in strict
