@@ -12,6 +12,8 @@ import base64
 
 import pytest
 import scramp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.mail.store import MailStore
 from simulator.protocols import sasl
@@ -248,3 +250,31 @@ def test_implicit_tls_never_shows_logindisabled_and_plaintext_auth_true_never_do
     s = Session(starttls=True, plaintext_auth=True)
     assert "LOGINDISABLED" not in s.greeting and "AUTH=PLAIN" in s.greeting
     assert s.lines("a LOGIN bob@example.net builder")[0].startswith("a OK")
+
+
+# --- however the bytes are cut, the exchange is the same ------------------------------------
+
+SCRIPT = (b"a AUTHENTICATE CRAM-MD5\r\n*\r\nb AUTHENTICATE LOGIN\r\n" + b64(b"bob@example.net").encode()
+          + b"\r\n!!\r\nc AUTHENTICATE CRAM-MD5\r\ndGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\nd NOOP\r\n")
+
+
+def replay(chunks: list[bytes]) -> bytes:
+    s = Session()
+    out = b""
+    for chunk in chunks:
+        s.server.receive_data(chunk)
+        out += s.server.data_to_send()
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=len(SCRIPT) - 1), max_size=12))
+def test_any_chunking_of_a_sasl_exchange_gives_the_same_output(cuts):
+    points = sorted(set(cuts))
+    chunks = [SCRIPT[a:b] for a, b in zip([0, *points], [*points, len(SCRIPT)], strict=True)]
+    whole = replay([SCRIPT])
+    assert replay(chunks) == whole
+    lines = whole.decode().split("\r\n")
+    assert lines[0].startswith("+ ") and lines[1].startswith("a BAD ")  # the cancel
+    assert any(line.startswith("b BAD The response is not valid base64") for line in lines)
+    assert any(line.startswith("c OK [CAPABILITY") for line in lines) and lines[-2] == "d OK NOOP completed"

@@ -13,6 +13,8 @@ import hashlib
 
 import pytest
 import scramp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.protocols import sasl
 from simulator.protocols.pop3 import states as S
@@ -162,3 +164,17 @@ def test_pop3s_and_apop_are_not_plaintext(pop3):
     digest = hashlib.md5((pop3.STAMP + "builder").encode()).hexdigest()
     run = server(pop3, f"APOP bob@example.net {digest}", stls=True, plaintext_auth=False)
     assert run.state == S.TRANSACTION  # APOP sends a digest, never the password (RFC 1939 7)
+
+
+SCRIPT = (b"AUTH CRAM-MD5\r\n*\r\nAUTH LOGIN\r\n" + b64(b"bob@example.net").encode() + b"\r\n!!\r\n"
+          b"AUTH CRAM-MD5\r\ndGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\nSTAT\r\n")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(min_value=1, max_value=len(SCRIPT) - 1), max_size=12))
+def test_any_chunking_of_an_auth_exchange_gives_the_same_output(pop3, cuts):
+    points = sorted(set(cuts))
+    chunks = [SCRIPT[a:b] for a, b in zip([0, *points], [*points, len(SCRIPT)], strict=True)]
+    whole = server(pop3).feed(SCRIPT)
+    assert server(pop3).feed(*chunks).output == whole.output
+    assert [r.status for r in whole.replies] == ["+OK", "+", "-ERR", "+", "+", "-ERR", "+", "+OK", "+OK"]
