@@ -271,6 +271,7 @@ class CheckStep(Event):
     check: str  # "spf", "dkim", "dmarc"
     text: str
     result: str = ""  # set on the step that concludes: "pass", "fail", ...
+    reason: str = ""  # on a concluding step, why in a few words: "body hash mismatch", "p=reject: refused"
 
 
 # --- mail stores and queues ---------------------------------------------------

@@ -132,7 +132,8 @@ def check_incoming(
         from_result = check_mail_from(client_ip, mail_from, helo, resolver, **options)
     verdict = DkimVerifier(resolver).verify(
         data, now=now, sent_bodies=sent_bodies,
-        on_step=lambda step: record(CheckStep(host=host, check="dkim", text=step.text, result=step.result)))
+        on_step=lambda step: record(CheckStep(host=host, check="dkim", text=step.text, result=step.result,
+                                              reason=step.reason)))
     policy = dmarc.check_message(data, from_result, verdict, resolver)
     for event in policy.events(host):
         record(event)

@@ -4,7 +4,7 @@
 what they left behind: the replies each step got, the mailboxes at the end,
 each recipient's history in the queues, and each check's verdicts. Every
 :class:`DiffLine` carries the data it compares (:class:`Answer`,
-:class:`Letter`, :class:`QueueMove`, verdict strings, steps); its text and the
+:class:`Letter`, :class:`QueueMove`, :class:`Verdict`, steps); its text and the
 :meth:`TimelineDiff.summary` are written from that data, never re-parsed from
 strings.
 """
@@ -30,6 +30,8 @@ from simulator.trace import (
 )
 
 DiffKind = Literal["reply", "mailbox", "queue", "verdict", "step"]
+
+SIGNED = "signed"  # the result of a signer's concluding check step (DKIM signing), not a verdict on mail
 
 # Left out when deciding whether two steps differ: a branch drops its expectations on purpose.
 IGNORED: tuple[type[Event], ...] = (ExpectationChecked,)
@@ -88,6 +90,17 @@ class QueueMove:
         return self.action + (f" ({self.detail})" if self.detail and self.action != "queued" else "")
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How one SPF, DKIM or DMARC evaluation ended: its result, and why in a few words."""
+
+    result: str
+    reason: str = ""  # "body hash mismatch", "p=reject: refused"
+
+    def __str__(self) -> str:
+        return self.result + (f" ({self.reason})" if self.reason else "")
+
+
 # --- the diff -----------------------------------------------------------------------
 
 
@@ -97,8 +110,8 @@ class DiffLine:
 
     ``before``/``after`` hold data: for ``reply`` at most one :class:`Answer`;
     for ``mailbox`` the :class:`Letter` s left in the box; for ``queue`` the
-    :class:`QueueMove` s of one recipient; for ``verdict`` the results of one
-    check; for ``step`` the :class:`~simulator.trace.Step` only one side has.
+    :class:`QueueMove` s of one recipient; for ``verdict`` the :class:`Verdict` s of
+    one check at one host; for ``step`` the :class:`~simulator.trace.Step` only one side has.
     ``base`` and ``branch`` are their text ("" when a side has nothing there).
     """
 
@@ -278,11 +291,16 @@ def queues(index: Index) -> History:
 
 
 def verdicts(index: Index) -> History:
-    """Each check's concluding results, per host."""
+    """Each check's concluding results with their reasons, per host: "DKIM at mx.example.net".
+
+    A host that signs ("signed", the DKIM signer's last step) is kept apart from the same
+    host verifying others' mail: "DKIM signing at mail.example.org".
+    """
     out: History = {}
     for _, e in index.of(CheckStep):
         if e.result:
-            out.setdefault(f"{e.check} at {e.host}", []).append((e.result, e.seq))
+            what = f"{e.check.upper()} {'signing at' if e.result == SIGNED else 'at'} {e.host}"
+            out.setdefault(what, []).append((Verdict(e.result, e.reason), e.seq))
     return out
 
 
@@ -379,4 +397,4 @@ def diff(base: Trace | Index, branch: Trace | Index) -> TimelineDiff:
     return TimelineDiff(bi, lines, ri, step.step_id, step.title)
 
 
-__all__ = ["Answer", "DiffKind", "DiffLine", "Letter", "QueueMove", "TimelineDiff", "diff", "is_bounce"]
+__all__ = ["Answer", "DiffKind", "DiffLine", "Letter", "QueueMove", "TimelineDiff", "Verdict", "diff", "is_bounce"]

@@ -749,6 +749,18 @@ class FaultStep(StepBase):
     times: int = Field(1, ge=0, description="0 means for ever")
 
 
+class ChangeBodyStep(StepBase):
+    """A relay that changes the body of the next message(s) it passes on, after DKIM signed them: a
+    scanner's footer, a rewritten link. The receiver's body hash then fails (RFC 6376 3.7, 6.1.3)."""
+
+    action: Literal["change_body"]
+    host: str = Field(description="The mail host whose relay changes what it sends on, e.g. mail.example.org")
+    old: str = Field("", description="Text of the body replaced where it first occurs; empty: add `new` "
+                                     "as the last line(s)")
+    new: str = Field(min_length=1, description="The text put in (lines end in CRLF on the wire)")
+    times: int = Field(1, ge=0, description="How many messages it changes; 0 means every one")
+
+
 class HostDownStep(StepBase):
     action: Literal["host_down", "host_up"]
     host: str
@@ -767,7 +779,7 @@ class NoteStep(StepBase):
 
 Step = Annotated[
     ConnectStep | SendStep | CloseStep | SendMessageStep | RunQueueStep | AdvanceClockStep
-    | FaultStep | HostDownStep | CheckStepModel | NoteStep | CheckMailStep | OpenMailboxStep | ReadStep
+    | FaultStep | ChangeBodyStep | HostDownStep | CheckStepModel | NoteStep | CheckMailStep | OpenMailboxStep | ReadStep
     | FlagStep | MoveStep | DeleteStep | SessionStep,
     Field(discriminator="action"),
 ]

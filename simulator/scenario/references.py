@@ -194,6 +194,11 @@ def check_fault(refs: References, at: DocPath, step: m.FaultStep) -> None:
     _no_reply_here(refs, at, step, "a fault step only arms the fault")
 
 
+def check_change_body(refs: References, at: DocPath, step: m.ChangeBodyStep) -> None:
+    refs.need_mail_host((*at, "host"), step.host)
+    _no_reply_here(refs, at, step, "a change_body step only arms the change")
+
+
 def _no_reply_here(refs: References, at: DocPath, step: m.StepBase, why: str) -> None:
     """A reply expectation on a step that sends nothing can never be met."""
     ex = step.expect

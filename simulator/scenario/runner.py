@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.agents.faults import ReplyFault
+from simulator.agents.faults import BodyChange, ReplyFault
 from simulator.agents.mua import Credentials, MessageResult
 from simulator.agents.world import MailWorld
 from simulator.mail.mime import Attachment, generated
@@ -175,6 +175,15 @@ class Runner:
         times = {0: "every time", 1: "once"}.get(step.times, f"{step.times} times")
         self.world.net.record(FaultInjected(fault="reply", detail=f"{host} answers {step.stage} with {reply} {times}"))
 
+    def _do_change_body(self, step: m.ChangeBodyStep) -> None:
+        host = self.world.net.host(step.host).name
+        old, new = (_crlf(text) for text in (step.old, step.new))
+        self.world.faults.add(BodyChange(host, old, new, step.times))
+        how = f"replace {step.old!r} with {step.new!r} in" if step.old else f"add {step.new!r} to"
+        which = {0: "every message", 1: "the next message"}.get(step.times, f"the next {step.times} messages")
+        self.world.net.record(FaultInjected(fault="body-change", detail=f"{host} will {how} the body of {which} "
+                                            "it relays, after DKIM signed it"))
+
     def _do_host_down(self, step: m.HostDownStep) -> None:
         self.world.net.host(step.host).up = False
         self.world.net.record(FaultInjected(fault="host_down", detail=f"{step.host} is down"))
@@ -302,6 +311,11 @@ def attachment(model: m.AttachmentModel) -> Attachment:
     return Attachment(model.filename, kind, data, inline=model.inline)
 
 
+def _crlf(text: str) -> str:
+    """Scenario text as body lines on the wire: CRLF line ends, no final one (BodyChange adds it)."""
+    return text.replace("\r\n", "\n").rstrip("\n").replace("\n", "\r\n")
+
+
 def _one_line(reply: Any) -> str:
     """A reply as one line of the transcript (a multi-line reply's first line, and how many follow)."""
     lines = str(reply).splitlines()
@@ -342,6 +356,8 @@ ACTIONS: dict[str, Action] = {
     "run_queue": Action(Runner._do_run_queue, _plain_title, refs.check_run_queue),
     "advance_clock": Action(Runner._do_advance_clock, _plain_title, refs.check_nothing),
     "fault": Action(Runner._do_fault, _plain_title, refs.check_fault),
+    "change_body": Action(Runner._do_change_body, lambda s: f"{s.host} changes message bodies it relays",
+                          refs.check_change_body),
     "host_down": Action(Runner._do_host_down, _plain_title, refs.check_host),
     "host_up": Action(Runner._do_host_up, _plain_title, refs.check_host),
     "check": Action(Runner._do_check, _plain_title, refs.check_nothing),

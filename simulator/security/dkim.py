@@ -428,7 +428,8 @@ class DkimVerdict:
 
 
 def _events(host: str, steps: Sequence[Step]) -> list[CheckStep]:
-    return [CheckStep(host=host, check="dkim", text=step.text, result=step.result) for step in steps]
+    return [CheckStep(host=host, check="dkim", text=step.text, result=step.result, reason=step.reason)
+            for step in steps]
 
 
 class DkimVerifier:
@@ -469,7 +470,8 @@ class DkimVerifier:
         result = PASS if any(v.result == PASS for v in verdicts) else verdicts[0].result
         if len(verdicts) > 1:
             summary = ", ".join(f"{v.domain or '?'}: {v.result}" for v in verdicts)
-            steps.append(Step(f"DKIM verdict: {result} ({summary})", result))
+            reason = next((v.reason for v in verdicts if v.result == result), "")
+            steps.append(Step(f"DKIM verdict: {result} ({summary})", result, reason))
             tell(steps[-1])
         return DkimVerdict(result, tuple(verdicts), tuple(steps))
 
@@ -501,7 +503,8 @@ class _Check:
         self.tell(self.steps[-1])
 
     def conclude(self, result: str, reason: str, text: str) -> NoReturn:
-        self.steps.append(Step(f"verdict: {result}" + (f" ({reason})" if reason else "") + f": {text}", result))
+        self.steps.append(Step(f"verdict: {result}" + (f" ({reason})" if reason else "") + f": {text}", result,
+                               reason))
         self.tell(self.steps[-1])
         sig = self.sig
         raise _Concluded(SignatureVerdict(

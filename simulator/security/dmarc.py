@@ -127,7 +127,8 @@ class DmarcResult:
 
     def events(self, host: str) -> list[CheckStep]:
         """The steps as trace events of the receiving host; the verdict's carries the result."""
-        return [CheckStep(host=host, check="dmarc", text=step.text, result=step.result) for step in self.steps]
+        return [CheckStep(host=host, check="dmarc", text=step.text, result=step.result, reason=step.reason)
+                for step in self.steps]
 
     def comment(self) -> str:
         """What Authentication-Results says of the policy in a comment, e.g. "p=reject dis=quarantine"."""
@@ -223,8 +224,9 @@ class _Evaluation:
     def say(self, text: str) -> None:
         self.steps.append(Step(text))
 
-    def conclude(self, result: str, text: str, **fields: object) -> _Concluded:
-        self.steps.append(Step(f"{text}; DMARC result: {result}", result))
+    def conclude(self, result: str, text: str, brief: str = "", **fields: object) -> _Concluded:
+        """The verdict; ``brief`` (else the reason) is the few words a timeline diff shows beside it."""
+        self.steps.append(Step(f"{text}; DMARC result: {result}", result, brief or str(fields.get("reason", ""))))
         self.fields.update(fields)
         return _Concluded(DmarcResult(result, self.author, queries=len(self.tree_names), steps=tuple(self.steps),
                                       **self.fields))  # type: ignore[arg-type]
@@ -440,8 +442,11 @@ class _Evaluation:
         action = {"none": "deliver as usual (p=none MUST NOT change handling, RFC 9989 5.4)",
                   "quarantine": "quarantine: deliver to the Junk folder",
                   "reject": f"reject at the end of DATA: {REJECT_REPLY[0]} {REJECT_REPLY[1]} (RFC 9989 7.2)"}[disposition]
+        tag = f"{self.fields.get('policy_tag', 'p')}={policy}" + (" t=y" if record.testing else "")
+        done = {"none": "delivered", "quarantine": "quarantined", "reject": "refused"}[disposition]
         return self.conclude(FAIL, f"{why} (RFC 9989 5.3.5); {self.fields.get('policy_tag', 'p')}={policy}: "
-                                   f"{action}", disposition=disposition, reason=why, **fields)
+                                   f"{action}", brief=f"{tag}: {done}", disposition=disposition, reason=why,
+                             **fields)
 
     # --- beside it: RFC 7489's public suffix list --------------------------------------------------
 

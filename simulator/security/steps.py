@@ -20,6 +20,7 @@ _MARKS = str.maketrans({"\t": "⇥", "\r": "␍", "\n": "␊"})
 class Step:
     text: str
     result: str = ""  # set on the step that concludes a check: "pass", "fail", ...
+    reason: str = ""  # on a concluding step, why in a few words ("body hash mismatch")
 
 
 def show_line(line: bytes, *, width: int = SHOW_WIDTH) -> str:

@@ -99,5 +99,21 @@ def test_verdicts_and_steps_only_one_side_has() -> None:
     assert step.before == () and step.after[0].step_id == "what-if-x" and step.branch == "What if: X"
     assert d.injected_step() == "what-if-x"
     (verdict,) = d.of_kind("verdict")
-    assert verdict.before == ("pass",) and verdict.after == ("fail",)
-    assert "dkim at mx.example.net: pass → fail" in d.summary()
+    assert [v.result for v in verdict.before] == ["pass"] and [v.result for v in verdict.after] == ["fail"]
+    assert "DKIM at mx.example.net: pass → fail." in d.summary()
+
+
+def test_a_verdict_line_names_why_the_check_ended_so() -> None:
+    def trace(result: str, reason: str) -> Trace:
+        return stamped([StepStarted(step_id="receive"),
+                        CheckStep(host="mx.example.net", check="dkim", text="v", result=result, reason=reason),
+                        CheckStep(host="mx.example.net", check="dmarc", text="v", result=result,
+                                  reason=reason and "p=reject: refused")])
+
+    d = diff(trace("pass", ""), trace("fail", "body hash mismatch"))
+    dkim, dmarc = d.of_kind("verdict")
+    assert (dkim.what, dkim.branch) == ("DKIM at mx.example.net", "DKIM at mx.example.net: fail (body hash mismatch)")
+    assert "DKIM at mx.example.net: pass → fail (body hash mismatch)" in d.summary()
+    assert "DMARC at mx.example.net: pass → fail (p=reject: refused)" in d.summary()
+    # The same result for another reason is a difference too.
+    assert diff(trace("fail", "body hash mismatch"), trace("fail", "signature mismatch")).of_kind("verdict")

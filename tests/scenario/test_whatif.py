@@ -107,8 +107,7 @@ def test_options_have_readable_titles_and_descriptions(relay: m.Scenario) -> Non
 
 def test_later_faults_are_catalogued_but_never_offered(relay: m.Scenario, basics: m.Scenario) -> None:
     waiting = {spec.id for spec in CATALOGUE if not spec.available}
-    assert {"smtp-wrong-password", "certificate-expired", "starttls-stripped", "body-changed",
-            "spoofed-from"} <= waiting
+    assert {"smtp-wrong-password", "certificate-expired", "starttls-stripped"} <= waiting
     for scenario in (relay, basics):
         for n in range(len(scenario.steps)):
             assert not waiting & set(ids(fault_options(scenario, n)))
@@ -129,6 +128,7 @@ def test_where_no_fault_fits_it_says_why(basics: m.Scenario) -> None:
     # What the step holds, what the faults act on, and why the connection fault misses.
     assert ehlo.startswith("This step sends EHLO; the faults act on a connection being opened, "
                            "a MAIL FROM, a RCPT TO, the final dot of DATA, a message relayed to an MX, "
+                           "a DKIM-signed message relayed to an MX, a message whose From domain passes DMARC, "
                            "a login (IMAP LOGIN, POP3 PASS), a POP3 QUIT or a message an IMAP session reads.")
     assert "connection opened earlier" in ehlo
     assert "No command is sent in this step" in nothing_fits(load_scenario("r.yaml", text=RELAY), 2)
@@ -302,4 +302,4 @@ def test_diff_reports_check_verdicts_generically() -> None:
     (line,) = d.lines
     assert line.kind == "verdict" and line.step_id == "receive"
     assert line.base.endswith("pass") and line.branch.endswith("fail")
-    assert "dkim at mx.example.net: pass → fail" in d.summary()
+    assert "DKIM at mx.example.net: pass → fail" in d.summary()

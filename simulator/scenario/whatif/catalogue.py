@@ -426,6 +426,126 @@ def expunge_fault(spec_id: str, title: str) -> FaultSpec:
     return FaultSpec(spec_id, title, option, edit, "a message an IMAP session reads", lambda r: "")
 
 
+# --- sender authentication: DKIM and DMARC at the MX -------------------------------------------
+
+FOOTER = "-- Scanned for viruses by ExampleScan"  # what a relay's content filter adds
+
+
+def _passing_check(r: Reach, check: str) -> CheckStep | None:
+    """The first concluding ``check`` ("dkim", "dmarc") in the reach that passed, at a receiving host."""
+    return next((e for e in r.all() if isinstance(e, CheckStep) and e.check == check and e.result == "pass"),
+                None)
+
+
+def _relayed_to(r: Reach, check: CheckStep) -> ConnectionOpened | None:
+    """The relay's connection to the MX that checked ``check`` (none for a session typed by the script)."""
+    conn = None
+    for e in r.events[r.start:check.seq]:
+        if isinstance(e, ConnectionOpened) and e.server_host == check.host and e.port == MX_PORT:
+            conn = e
+    if conn is None or r.opened_by_script(conn) or conn.client_host not in r.result.world.mailhosts:
+        return None
+    return conn
+
+
+def body_changed_fault(spec_id: str, title: str) -> FaultSpec:
+    """The relay that passes a DKIM-signed message on adds a line to its body after it was signed."""
+
+    def found(r: Reach) -> tuple[ConnectionOpened, CheckStep] | None:
+        check = _passing_check(r, "dkim")
+        conn = _relayed_to(r, check) if check is not None else None
+        return (conn, check) if conn is not None and check is not None else None
+
+    def option(r: Reach) -> FaultOption | None:
+        hit = found(r)
+        if hit is None:
+            return None
+        conn, _ = hit
+        return FaultOption(spec_id, title, prose.body_changed_text(conn, FOOTER), conn.client_host)
+
+    def why_not(r: Reach) -> str:
+        check = _passing_check(r, "dkim")
+        if check is not None and _relayed_to(r, check) is None:
+            return (f"The signed message reaches {check.host} over a session the script types line by line; "
+                    "no relay of the world passes it on, so none can change its body.")
+        return ""
+
+    def edit(r: Reach) -> m.Scenario:
+        hit = found(r)
+        assert hit is not None
+        conn, _ = hit
+        step = {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "change_body", "host": conn.client_host,
+                "new": FOOTER, "times": 1, "title": f"What if: {title}",
+                "explain": prose.body_changed_text(conn, FOOTER)}
+        return edit_scenario(r.scenario, r.step_index, [step])
+
+    return FaultSpec(spec_id, title, option, edit, "a DKIM-signed message relayed to an MX", why_not)
+
+
+@dataclass(frozen=True)
+class Spoof:
+    """A forged copy of a step's message: the attacker's server, its envelope sender, the MX, the recipients."""
+
+    step: m.SendMessageStep
+    attacker: str
+    envelope_from: str
+    mx: str
+    recipients: tuple[str, ...]
+
+
+def _spoof(r: Reach) -> Spoof | str | None:
+    """How an attacker would forge the step's message; a sentence when it cannot; None when nothing to forge."""
+    step = r.scenario.steps[r.step_index]
+    check = _passing_check(r, "dmarc")
+    if not isinstance(step, m.SendMessageStep) or check is None:
+        return None
+    spec = scenario_spec(r.scenario)
+    mx = r.result.world.mailhosts.get(check.host)
+    attackers = [(h, d) for h in spec.hosts if h.role == "attacker"
+                 for d in spec.domains if d.mail_host in (h.name, h.fqdn) and d.users]
+    if mx is None or not attackers:
+        return ("No attacker in this world runs a mail server with an address of its own (the default "
+                "world's mail.evil.example does) to forge the message from.")
+    host, domain = attackers[0]
+    local = tuple(a for a in (*step.to, *step.cc) if mx.is_local(a))
+    if not local:
+        return None
+    return Spoof(step, host.name, domain.users[0].address, check.host, local)
+
+
+def spoofed_from_fault(spec_id: str, title: str) -> FaultSpec:
+    """Instead of the sender's provider, an attacker's own server sends the message with the same From."""
+
+    def option(r: Reach) -> FaultOption | None:
+        spoof = _spoof(r)
+        if not isinstance(spoof, Spoof):
+            return None
+        return FaultOption(spec_id, title, prose.spoofed_from_text(spoof.step.sender, spoof.attacker,
+                                                                   spoof.envelope_from, spoof.mx), spoof.mx)
+
+    def why_not(r: Reach) -> str:
+        spoof = _spoof(r)
+        return spoof if isinstance(spoof, str) else ""
+
+    def edit(r: Reach) -> m.Scenario:
+        spoof = _spoof(r)
+        assert isinstance(spoof, Spoof)
+        original = spoof.step
+        forged = {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "send_message", "from": spoof.attacker,
+                  "server": spoof.mx, "port": MX_PORT, "sender": original.sender,
+                  "envelope_from": spoof.envelope_from, "from_name": original.from_name,
+                  "to": list(spoof.recipients), "subject": original.subject, "body": original.body,
+                  "auth": False, "title": f"What if: {title}",
+                  "explain": prose.spoofed_from_text(original.sender, spoof.attacker, spoof.envelope_from,
+                                                     spoof.mx)}
+        branched = edit_scenario(r.scenario, r.step_index, [forged])
+        # The forgery takes the place of the genuine message: the sender's own submission does not happen.
+        steps = [s for n, s in enumerate(branched.steps) if n != r.step_index + 1]
+        return branched.model_copy(update={"steps": steps})
+
+    return FaultSpec(spec_id, title, option, edit, "a message whose From domain passes DMARC", why_not)
+
+
 def later_fault(spec_id: str, title: str, needs: str,
                 evidence: Callable[[Reach], bool]) -> FaultSpec:
     """A row waiting for a later issue: never offered until that issue implements it.
@@ -453,10 +573,6 @@ def _has_command(*verbs: str) -> Callable[[Reach], bool]:
 
 def _has_tls(r: Reach) -> bool:
     return any(isinstance(e, TlsRecord) for e in r.all()) or bool(r.commands("STARTTLS"))
-
-
-def _has_check(*checks: str) -> Callable[[Reach], bool]:
-    return lambda r: any(isinstance(e, CheckStep) and e.check in checks for e in r.all())
 
 
 def _max_size(r: Reach, target: Target) -> Reply:
@@ -498,16 +614,15 @@ CATALOGUE: tuple[FaultSpec, ...] = (
     later_fault("certificate-expired", "Certificate expired", "TLS (the TLS issue)", _has_tls),
     later_fault("starttls-stripped", "STARTTLS stripped by a man in the middle", "TLS (the TLS issue)",
                 _has_command("STARTTLS")),
-    later_fault("body-changed", "Body changed in transit", "DKIM (the DKIM/SPF/DMARC issue)",
-                _has_check("dkim")),
-    later_fault("spoofed-from", "A spoofed From", "SPF and DMARC (the DKIM/SPF/DMARC issue)",
-                _has_check("spf", "dmarc")),
+    body_changed_fault("body-changed", "Body changed in transit"),
+    spoofed_from_fault("spoofed-from", "A spoofed From"),
 )
 
 BY_ID = {spec.id: spec for spec in CATALOGUE}
 # The order "why no fault fits" names what the faults act on: the order of a session.
 WANTS_ORDER = ("a connection being opened", "a MAIL FROM", "a RCPT TO", "the final dot of DATA",
-               "a message relayed to an MX", "a login (IMAP LOGIN, POP3 PASS)", "a POP3 QUIT",
+               "a message relayed to an MX", "a DKIM-signed message relayed to an MX",
+               "a message whose From domain passes DMARC", "a login (IMAP LOGIN, POP3 PASS)", "a POP3 QUIT",
                "a message an IMAP session reads")
 
 

@@ -102,3 +102,23 @@ def nothing_fits_text(r: Reach, wants: list[str], reasons: list[str]) -> str:
     if reasons:
         text += " " + " ".join(dict.fromkeys(reasons))
     return text
+
+
+def body_changed_text(conn: ConnectionOpened, footer: str) -> str:
+    """What the body-changed fault does: a relay's filter adds a line after DKIM signed the message."""
+    return (f"A content filter on {conn.client_host} adds a line to the body after the message was signed, "
+            f"as it relays it to {conn.server_host}: `{footer}`. {conn.server_host} hashes the body it receives; "
+            "the hash no longer matches bh=, so DKIM fails with a body hash mismatch (RFC 6376 3.7, 6.1.3). "
+            "Unless SPF is aligned, DMARC fails too, and the From domain's policy decides what happens "
+            "(RFC 9989 4.7).")
+
+
+def spoofed_from_text(sender: str, attacker: str, envelope_from: str, mx: str) -> str:
+    """What the spoofed-from fault does: an attacker's own server sends the message with the sender's From."""
+    domain = sender.rpartition("@")[2]
+    spf = envelope_from.rpartition("@")[2]
+    return (f"Instead of {sender}'s provider, {attacker} sends the message straight to {mx} with "
+            f"`From: {sender}` and its own envelope sender {envelope_from}. SPF can pass, but for {spf}, "
+            f"not {domain}; there is no DKIM signature of {domain}. With no aligned pass DMARC fails "
+            f"(RFC 9989 3.2.10), and {domain}'s policy decides: p=reject refuses it at the end of DATA, "
+            "p=quarantine sends it to Junk, p=none delivers it.")
