@@ -3,9 +3,12 @@
 The mechanisms, each in its module with its server and client side:
 PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195)
 and SCRAM-SHA-256 (RFC 7677). :func:`server_mechanism` makes a fresh server
-side, :func:`client_mechanism` a client side; :func:`mechanisms` is what a
-protocol offers unless it chooses (PLAIN, the one that needs only
-``check_password``), :data:`ALL` every mechanism known here.
+side, :func:`client_mechanism` a client side; :func:`available` is which of a
+server's configured mechanisms it offers now (no PLAIN or LOGIN before TLS
+unless allowed; CRAM-MD5 and SCRAM only with a :class:`ServerContext`);
+:func:`mechanisms` is what :func:`server_mechanism` takes when the caller
+names none (PLAIN, the one that needs only ``check_password``), :data:`ALL`
+every mechanism known here (what IMAP and POP3 servers offer by default).
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ DEFAULT: tuple[str, ...] = ("PLAIN",)
 
 
 def mechanisms() -> tuple[str, ...]:
-    """What IMAP AUTHENTICATE and POP3 AUTH offer: PLAIN (each protocol may offer more of :data:`ALL`)."""
+    """What :func:`server_mechanism` takes when no ``offered`` is given: PLAIN, which needs only ``check_password``."""
     return DEFAULT
 
 

@@ -247,7 +247,7 @@ def test_rfc4954_4_decode_cancel_malformed_and_empty_initial_response():
 
 
 def test_server_mechanism_registry_offers_only_what_is_asked():
-    assert sasl.mechanisms() == ("PLAIN",)  # IMAP and POP3 offer PLAIN
+    assert sasl.mechanisms() == ("PLAIN",)  # what server_mechanism takes when none is named
     with pytest.raises(KeyError):
         sasl.server_mechanism("CRAM-MD5", USERS)  # not offered by default
     with pytest.raises(KeyError):
@@ -269,3 +269,12 @@ def test_every_mechanism_refuses_a_wrong_password(name):
     client = sasl.client_mechanism(name, "alice", "builder", nonce="n0nce")
     with pytest.raises(sasl.SaslFailure):
         run(server, client)
+
+
+def test_available_leaves_out_plaintext_before_tls_and_challenges_without_a_context():
+    ctx = context()
+    assert sasl.available(sasl.ALL, tls=False, plaintext_auth=False, context=ctx) == ("CRAM-MD5", "SCRAM-SHA-256")
+    assert sasl.available(sasl.ALL, tls=True, plaintext_auth=False, context=ctx) == sasl.ALL
+    assert sasl.available(sasl.ALL, tls=False, plaintext_auth=True, context=None) == ("PLAIN", "LOGIN")
+    assert sasl.available(("SCRAM-SHA-256", "GSSAPI"), tls=True, plaintext_auth=True, context=ctx) == (
+        "SCRAM-SHA-256",)
