@@ -168,6 +168,28 @@ class TlsStarted(Event):
     mode: str
     layer: str
     discarded: bytes = b""
+    # Plaintext from before the handshake that a server with the CVE-2011-0411 bug (a world option,
+    # ``tls.vulnerable_starttls``) goes on to read as if it came over TLS; mailsim's servers never do.
+    replayed: bytes = b""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WireAltered(Event):
+    """A man in the middle on the link of ``conn`` changed bytes in transit, before TLS protected them.
+
+    ``attacker`` is the host it runs on; ``original`` what the sender put on
+    the wire (the ``BytesSent`` before this event), ``delivered`` what reached
+    the other end; ``changes`` says what it did, one line each ("removed
+    250-STARTTLS", "added RSET after STARTTLS").
+    """
+
+    kind: ClassVar[str] = "attack:wire_altered"
+    conn: str
+    attacker: str
+    direction: str  # C2S or S2C
+    original: bytes
+    delivered: bytes
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

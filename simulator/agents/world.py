@@ -13,6 +13,7 @@ from datetime import datetime
 
 from simulator.agents.faults import FaultBoard
 from simulator.agents.mailhost import MX, SUBMISSION, MailHost, MailHostConfig
+from simulator.agents.mitm import ManInTheMiddle
 from simulator.agents.mua import MailClient
 from simulator.agents.relay import Relay
 from simulator.agents.tls import VirtualTls
@@ -88,6 +89,9 @@ class WorldSpec:
     # RFC 6409 4.3's "protected subnetwork": clients here may submit without AUTH ("provider":
     # the mail host's own /24 or /64). None: "provider" while submission offers no AUTH, none once it does.
     trusted_networks: list[str] | None = None
+    mitm: ManInTheMiddle | None = None  # an attacker on one link from the start (see agents.mitm)
+    # VULNERABLE, for teaching: server hosts that read plaintext pipelined after STARTTLS (CVE-2011-0411).
+    vulnerable_starttls: list[str] = field(default_factory=list)
 
     def credentials(self, user: str) -> str | None:
         """The password of ``user`` in this world (what the user's client is set up with)."""
@@ -207,6 +211,10 @@ class MailWorld:
                 net.dns.add(f"{d.dkim_selector}._domainkey.{d.name}", "TXT", signer.key.record())
         for host, fault in spec.certificate_faults.items():
             self.tls.faults[net.host(host).name] = CertFault(fault)
+        for host in spec.vulnerable_starttls:
+            net.keeps_plaintext_after_starttls.add(net.host(host).name)
+        if spec.mitm is not None:
+            self.add_mitm(spec.mitm)
         for name, rtype, value in spec.dns:
             net.dns.add(name, rtype, value)
         for name, rtype in spec.dns_remove:
@@ -218,6 +226,10 @@ class MailWorld:
             mh.listen("pop3", 995)  # pop3s: implicit TLS (RFC 8314 3.3)
             mh.listen("imap", 143)
             self.relays[mh.name] = Relay(mh, self.mailhosts)
+
+    def add_mitm(self, mitm: ManInTheMiddle) -> None:
+        """Put a man in the middle on its link: connections opened from now on cross it."""
+        self.net.attackers.append(mitm)
 
     def _signer(self, d: DomainSpec) -> DkimSigner:
         header_canon, _, body_canon = d.dkim_canonicalization.partition("/")

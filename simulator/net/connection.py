@@ -16,6 +16,15 @@ failed (``tls_failed``: a ``TlsFailed`` event says why, and the connection
 closes, RFC 3207 4.1); ``Close`` ends the connection. An implicit-TLS service
 (RFC 8314) whose handshake fails closes before its machine says a word.
 
+A link may carry a :class:`Tamper`: a man in the middle (``simulator.agents.mitm``)
+that reads what crosses before TLS and may change it. What the sender put on
+the wire is recorded as usual; what the tamper changed is its own events
+(``WireAltered``), and the other end gets what it passed on. Once TLS is up
+it sees only records, which it cannot change unnoticed, and is not asked.
+A server with the CVE-2011-0411 bug (``keeps_plaintext``, a world option for
+teaching) reads the plaintext pipelined after STARTTLS once the handshake is
+done, as if it had come over TLS; ``TlsStarted.replayed`` says so.
+
 A connection whose client is a real program (``external_client``: ``mailsim
 serve``) has no virtual client end. Its transport feeds what arrives on the
 real socket: :meth:`send` while no TLS is in place, and once TLS starts
@@ -37,7 +46,7 @@ connection then tells the client how it went: ``tls_established()``, or
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from simulator.net.tls import MAX_HANDSHAKE_FLIGHTS, TlsEnd, TlsFactory, TlsLayer, pass_through
 from simulator.protocols.machine import StartTls
@@ -56,10 +65,23 @@ if TYPE_CHECKING:
     from simulator.net.world import ClientMachine, Host, ServerMachine, Service, World
 
 
+class Tamper(Protocol):
+    """Something on a connection's link that reads, and may change, the plaintext before TLS."""
+
+    def client_to_server(self, conn: str, data: bytes) -> tuple[bytes, list[Event]]:
+        """What reaches the server of what the client sent, and the events saying what changed."""
+        ...
+
+    def server_to_client(self, conn: str, data: bytes) -> tuple[bytes, list[Event]]:
+        """What reaches the client of what the server sent, and the events saying what changed."""
+        ...
+
+
 class Connection:
     def __init__(self, world: World, conn_id: str, client: Host, server: Host, server_addr: str,
                  service: Service, machine: ServerMachine, *, tls: TlsFactory = pass_through,
-                 external_client: bool = False) -> None:
+                 external_client: bool = False, tamper: Tamper | None = None,
+                 keeps_plaintext: bool = False) -> None:
         self.world = world
         self.id = conn_id
         self.client = client
@@ -69,11 +91,14 @@ class Connection:
         self.machine = machine
         self.closed = False
         self._inbox = bytearray()  # server plaintext the client has not read yet
+        self._tls_mark: int | None = None  # how much of the inbox came before the TLS handshake
         self._tls_factory = tls
         self._layer: TlsLayer | None = None  # None until TLS starts
         self._client_tls: TlsEnd | None = None
         self._server_tls: TlsEnd | None = None
         self.external = external_client  # the client is a real program: see the module docstring
+        self.tamper = tamper  # a man in the middle on the link, or None
+        self.keeps_plaintext = keeps_plaintext  # the server has the CVE-2011-0411 bug (teaching only)
         # A real client's handshake under way: (mode, plaintext discarded, the server end).
         self._awaiting: tuple[str, bytes, TlsEnd] | None = None
         self._record = world.recorder.record
@@ -113,9 +138,15 @@ class Connection:
         self._after(self.machine.start())
 
     def read(self) -> bytes:
-        """What the server sent since the client last read (the plaintext the client sees)."""
-        data = bytes(self._inbox)
-        self._inbox.clear()
+        """What the server sent since the client last read (the plaintext the client sees).
+
+        What came before a TLS handshake and what came over TLS after it are two reads,
+        as a real client reads the 220 to STARTTLS, shakes hands, then reads again.
+        """
+        cut = self._tls_mark or len(self._inbox)  # nothing before the handshake (implicit TLS): no cut
+        self._tls_mark = None
+        data = bytes(self._inbox[:cut])
+        del self._inbox[:cut]
         return data
 
     def send(self, data: bytes) -> None:
@@ -127,6 +158,9 @@ class Connection:
         if data:
             if self._client_tls is None:
                 self._record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=data))
+                if self.tamper is not None:
+                    data, events = self.tamper.client_to_server(self.id, data)
+                    self._record_events(events)
             else:
                 assert self._server_tls is not None
                 self._client_tls.send_plain(data)
@@ -278,6 +312,8 @@ class Connection:
                     return
                 self._record_events(self.machine.tls_established())
                 self._flush_server()
+                if self.keeps_plaintext and control.leftover:  # the bug: read as if it came over TLS
+                    self._after(self.machine.receive_data(control.leftover), reason)
         if self.machine.closed and not self.closed:
             self._close("server", reason)
 
@@ -312,7 +348,11 @@ class Connection:
                                    server_reason=server_end.failure))
             return False
         self._client_tls, self._server_tls = client_end, server_end
-        self._record(TlsStarted(conn=self.id, mode=mode, layer=server_end.name, discarded=leftover))
+        self._tls_mark = len(self._inbox)
+        if self.keeps_plaintext:
+            self._record(TlsStarted(conn=self.id, mode=mode, layer=server_end.name, replayed=leftover))
+        else:
+            self._record(TlsStarted(conn=self.id, mode=mode, layer=server_end.name, discarded=leftover))
         return True
 
     def _close_failed_tls(self) -> None:
@@ -339,6 +379,9 @@ class Connection:
             return
         if self._server_tls is None:
             self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=out))
+            if self.tamper is not None:
+                out, events = self.tamper.server_to_client(self.id, out)
+                self._record_events(events)
             self._inbox += out
         else:
             assert self._client_tls is not None

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from simulator.net.clock import DEFAULT_START, SeededRandom, VirtualClock
 from simulator.net.dns import VirtualDns
+from simulator.net.connection import Tamper
 from simulator.net.tls import TlsFactory, pass_through
 from simulator.protocols.machine import Control, StateTable
 from simulator.trace import ConnectionRefused, Event, Recorder, Trace
@@ -109,6 +110,12 @@ class Host:
         self.services[service.port] = service
 
 
+class OnLink(Protocol):
+    """An attacker placed on links: the tamper it puts on a new connection, or None where it is not on the path."""
+
+    def on_link(self, client: Host, server: Host, service: Service) -> Tamper | None: ...
+
+
 # The TLS sessions of a world: (client host, server host, the name the client asked for) -> a factory.
 TlsProvider = Callable[[Host, Host, str], TlsFactory]
 
@@ -122,6 +129,9 @@ class World:
         self.hosts: dict[str, Host] = {}
         self._conn_counter = 0
         self.tls_provider: TlsProvider | None = None  # None: the pass-through layer (nothing encrypted)
+        self.attackers: list[OnLink] = []  # men in the middle, each on the links it chose
+        # Server hosts with the CVE-2011-0411 bug: they read plaintext pipelined after STARTTLS (teaching only).
+        self.keeps_plaintext_after_starttls: set[str] = set()
 
     @property
     def trace(self) -> Trace:
@@ -192,7 +202,12 @@ class World:
         else:
             tls = pass_through if self.tls_provider is None else self.tls_provider(
                 client_host, target, server if server.lower().rstrip(".") not in target.addresses else target.fqdn)
+        tamper = None
+        if external_tls is None:
+            tamper = next((t for t in (a.on_link(client_host, target, service) for a in self.attackers)
+                           if t is not None), None)
         conn = Connection(self, conn_id, client_host, target, addr, service, service.factory(peer), tls=tls,
-                          external_client=external_tls is not None)
+                          external_client=external_tls is not None, tamper=tamper,
+                          keeps_plaintext=target.name in self.keeps_plaintext_after_starttls)
         conn.open()
         return conn

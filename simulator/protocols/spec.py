@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from simulator.protocols.machine import StateTable
+from simulator.protocols.stripping import OfferStripper
 
 
 class ReplyLike(Protocol):
@@ -87,6 +88,8 @@ class ProtocolSpec:
     framer: Callable[..., Framer]  # keyword argument data_chunk: message text held back at most
     make_reply: Callable[[int, str, str], Any]  # (code, text, enhanced) -> the protocol's reply
     busy_reply: Callable[[str], bytes]  # the bytes refusing a connection (too many), given the host name
+    # What a STARTTLS-stripping man in the middle does to a session's plaintext (one per connection).
+    offer_stripper: Callable[[], OfferStripper]
     doc: str = ""
 
     @property

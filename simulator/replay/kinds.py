@@ -50,6 +50,7 @@ from simulator.trace import (
     TlsFailed,
     TlsRecord,
     TlsStarted,
+    WireAltered,
 )
 
 DNS = "DNS"  # the participant a diagram with room draws DNS answers from
@@ -315,6 +316,25 @@ def _tls_started_say(e: TlsStarted, w: World) -> Iterable[Said]:
     if e.discarded:
         yield Said(f"{e.conn}: {len(e.discarded)} plaintext bytes sent after STARTTLS were discarded, "
                    "not read as if they came over TLS (CVE-2011-0411)", level="alert", conn=e.conn)
+    if e.replayed:
+        yield Said(f"{e.conn}: VULNERABLE SERVER: it reads the {len(e.replayed)} plaintext bytes sent after "
+                   "STARTTLS as if they came over TLS (the CVE-2011-0411 bug)", level="alert", conn=e.conn)
+
+
+def _altered_text(e: WireAltered) -> str:
+    return f"the man in the middle ({e.attacker}) {'; '.join(e.changes) or 'changed the bytes'}"
+
+
+def _altered_say(e: WireAltered, w: World) -> Iterable[Said]:
+    yield Said(f"{e.conn}: {_altered_text(e)}", level="alert", conn=e.conn)
+
+
+def _altered_draw(e: WireAltered, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
+    yield Mark(e.attacker, e.attacker, "fault", f"✂ {'; '.join(e.changes)}", tuple(e.changes), e.conn)
+
+
+def _altered_narrate(e: WireAltered) -> Iterable[str]:
+    yield f"✂ **Man in the middle** ({md_escape(e.attacker)}): {md_escape('; '.join(e.changes))}"
 
 
 def _check_text(e: CheckStep) -> str:
@@ -533,6 +553,8 @@ KINDS: dict[type[Event], Kind] = {
     TlsRecord: Kind(say=_tls_say),
     TlsFailed: Kind(say=_tls_failed_say),
     TlsStarted: Kind(say=_tls_started_say),
+    WireAltered: Kind(say=_altered_say, draw=_altered_draw, narrate=_altered_narrate,
+                      hosts=lambda e: [(e.attacker, "")]),
     CheckStep: Kind(say=_check_say, draw=_check_draw, hosts=lambda e: [(e.host, "")]),
     MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold, hosts=_mailbox_hosts),
     MailboxView: Kind(say=lambda e, w: [Said(_view_text(e), level="detail", conn=e.conn)], fold=_view_fold),

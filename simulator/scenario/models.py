@@ -173,6 +173,44 @@ class TlsModel(Model):
         {}, description="Per server host, what is wrong with its certificate: expired, not-yet-valid, "
                         "wrong-name, self-signed or unknown-ca (none: a valid one); the client's reason "
                         "for refusing it appears in the trace")
+    vulnerable_starttls: list[str] = Field(
+        [], description="VULNERABLE BEHAVIOUR, for teaching: mail hosts given the CVE-2011-0411 bug, which read "
+                        "the plaintext a client pipelined after STARTTLS as if it had come over TLS. mailsim's "
+                        "servers discard it (RFC 3207 4.2); this shows what an unpatched server did")
+
+
+def _command_line(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("one command line each, without CR or LF (CRLF is added)")
+    return value
+
+
+class _MitmFields(Model):
+    host: str = Field("mallory-box", description="The attacker's host: where the man in the middle runs "
+                                                 "(a hostile Wi-Fi access point, a compromised router)")
+    between: tuple[str, str] = Field(description="[client host, server host]: the link it sits on; every "
+                                                 "connection from the one to the other crosses it")
+    strip_starttls: bool = Field(
+        True, description="Remove the offer of TLS from the server's plaintext replies: 250-STARTTLS from "
+                          "EHLO (RFC 3207 4), STARTTLS from IMAP's CAPABILITY (RFC 9051 6.2.1), STLS from "
+                          "POP3's CAPA (RFC 2595 4). An opportunistic client then goes on without TLS; one "
+                          "that requires TLS gives up (RFC 3207 6, RFC 8314 5.1)")
+    inject_after_starttls: list[Annotated[str, AfterValidator(_command_line)]] = Field(
+        [], description="Command lines added after the client's STARTTLS in the same flight (the "
+                        "CVE-2011-0411 injection): a correct server discards them when TLS starts")
+
+    @model_validator(mode="after")
+    def _two_ends(self) -> _MitmFields:
+        if self.between[0] == self.between[1]:
+            raise ValueError("between names the client host and the server host: two different hosts")
+        if self.host in self.between:
+            raise ValueError(f"the man in the middle sits between {self.between[0]} and {self.between[1]}; "
+                             "its host is a third one (e.g. mallory-box)")
+        return self
+
+
+class MitmModel(_MitmFields):
+    """A man in the middle on the link between a client host and a server: an attack, for teaching."""
 
 
 SaslName = Literal["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"]
@@ -250,6 +288,9 @@ class WorldModel(Model):
                         "MIME before sending them there (RFC 6152 3)")
     submission: SubmissionModel = SubmissionModel()
     mailbox: MailboxAccessModel = MailboxAccessModel()
+    mitm: MitmModel | None = Field(
+        None, description="A man in the middle on one link from the start (a mitm step puts one there later). "
+                          "A passive eavesdropper is the separate eavesdropper option")
     pop3_login_delay: int = Field(
         0, ge=0, le=86400,
         description="Seconds a user must wait after one POP3 login before the next (RFC 2449 6.5, "
@@ -777,9 +818,16 @@ class NoteStep(StepBase):
     text: str
 
 
+class MitmStep(StepBase, _MitmFields):
+    """From this step on, a man in the middle sits on the link between two hosts (see world.mitm)."""
+
+    action: Literal["mitm"]
+
+
 Step = Annotated[
     ConnectStep | SendStep | CloseStep | SendMessageStep | RunQueueStep | AdvanceClockStep
-    | FaultStep | ChangeBodyStep | HostDownStep | CheckStepModel | NoteStep | CheckMailStep | OpenMailboxStep | ReadStep
+    | FaultStep | ChangeBodyStep | HostDownStep | CheckStepModel | NoteStep | MitmStep | CheckMailStep
+    | OpenMailboxStep | ReadStep
     | FlagStep | MoveStep | DeleteStep | SessionStep,
     Field(discriminator="action"),
 ]

@@ -213,6 +213,17 @@ def check_host(refs: References, at: DocPath, step: m.HostDownStep) -> None:
     _no_reply_here(refs, at, step, f"a {step.action} step only changes the host")
 
 
+def _check_mitm_hosts(refs: References, at: DocPath, model: m.MitmModel | m.MitmStep) -> None:
+    refs.need_host((*at, "host"), model.host)
+    refs.need_host((*at, "between", 0), model.between[0])
+    refs.need_host((*at, "between", 1), model.between[1])
+
+
+def check_mitm(refs: References, at: DocPath, step: m.MitmStep) -> None:
+    _check_mitm_hosts(refs, at, step)
+    _no_reply_here(refs, at, step, "a mitm step only puts the attacker on the link")
+
+
 def check_nothing(refs: References, at: DocPath, step: m.StepBase) -> None:
     """Actions that name nothing in the world (check, note, advance_clock)."""
 
@@ -253,6 +264,10 @@ def _check_world(refs: References, scenario: m.Scenario) -> None:
     _check_dns_removals(refs, scenario)
     for host in scenario.world.tls.certificates:
         refs.need_mail_host(("world", "tls", "certificates", host), host)
+    for n, host in enumerate(scenario.world.tls.vulnerable_starttls):
+        refs.need_mail_host(("world", "tls", "vulnerable_starttls", n), host)
+    if scenario.world.mitm is not None:
+        _check_mitm_hosts(refs, ("world", "mitm"), scenario.world.mitm)
     for n, host in enumerate(scenario.world.without_8bitmime):
         refs.need_mail_host(("world", "without_8bitmime", n), host)
     for n, u in enumerate(scenario.world.users):

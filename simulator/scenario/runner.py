@@ -19,7 +19,7 @@ from simulator.scenario import mailbox_checks as checks
 from simulator.scenario import models as m
 from simulator.scenario import reading
 from simulator.scenario import references as refs
-from simulator.scenario.world import scenario_spec
+from simulator.scenario.world import man_in_the_middle, scenario_spec
 from simulator.trace import (
     ClockAdvanced,
     ExpectationChecked,
@@ -143,6 +143,8 @@ class Runner:
                            use_pipelining=step.use_pipelining, tls=tls, auth=self._credentials(step, bool(login)))
         self.last_results = sent.results
         self.last_replies = [sent.last_reply] if sent.last_reply else []
+        if sent.error:  # the client itself gave up (TLS required but not offered, its mechanism missing)
+            self.world.net.record(Note(text=f"{step.from_}'s mail client: {sent.error}"))
 
     def _credentials(self, step: m.SendMessageStep, login: bool) -> Credentials | None:
         """The AUTH login of a send_message step: its own, or the sender's from the world's users."""
@@ -192,6 +194,10 @@ class Runner:
         self.world.net.host(step.host).up = True
         self.world.net.record(Note(text=f"{step.host} is back up"))
 
+    def _do_mitm(self, step: m.MitmStep) -> None:
+        self.world.add_mitm(man_in_the_middle(step))
+        self.world.net.record(FaultInjected(fault="man_in_the_middle", detail=mitm_text(step)))
+
     def _do_check(self, step: m.CheckStepModel) -> None:
         pass
 
@@ -202,7 +208,8 @@ class Runner:
 
     def _read_replies(self, name: str) -> None:
         conn, reader = self.conns[name], self.readers[name]
-        reader.feed(conn.read())
+        while data := conn.read():  # the plaintext before a TLS handshake, then what came over TLS
+            reader.feed(data)
         while True:
             try:
                 reply = reader.next_reply()
@@ -316,6 +323,17 @@ def _crlf(text: str) -> str:
     return text.replace("\r\n", "\n").rstrip("\n").replace("\n", "\r\n")
 
 
+def mitm_text(model: m.MitmStep | m.MitmModel) -> str:
+    """What a man in the middle does, in one sentence (its FaultInjected detail)."""
+    does = []
+    if model.strip_starttls:
+        does.append("strips the offer of STARTTLS from the server's replies")
+    if model.inject_after_starttls:
+        does.append(f"adds {', '.join(model.inject_after_starttls)} after the client's STARTTLS")
+    what = " and ".join(does) or "reads what crosses, changing nothing"
+    return f"{model.host} sits on the link between {model.between[0]} and {model.between[1]}: it {what}"
+
+
 def _one_line(reply: Any) -> str:
     """A reply as one line of the transcript (a multi-line reply's first line, and how many follow)."""
     lines = str(reply).splitlines()
@@ -362,6 +380,8 @@ ACTIONS: dict[str, Action] = {
     "host_up": Action(Runner._do_host_up, _plain_title, refs.check_host),
     "check": Action(Runner._do_check, _plain_title, refs.check_nothing),
     "note": Action(Runner._do_note, _plain_title, refs.check_nothing),
+    "mitm": Action(Runner._do_mitm, lambda s: f"{s.host} gets between {s.between[0]} and {s.between[1]}",
+                   refs.check_mitm),
     # reading mail (reading.py): a device's POP3 / IMAP client machine
     "check_mail": Action(reading.check_mail, reading.check_mail_title, refs.check_check_mail),
     "open_mailbox": Action(reading.open_mailbox, reading.open_mailbox_title, refs.check_open_mailbox),

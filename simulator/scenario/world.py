@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from simulator.agents.mitm import ManInTheMiddle
 from simulator.agents.world import DEFAULT_SPEC, DomainSpec, HostSpec, UserSpec, WorldSpec
-from simulator.scenario.models import Scenario, WorldModel
+from simulator.scenario.models import MitmModel, MitmStep, Scenario, WorldModel
 
 
 def world_spec(model: WorldModel) -> WorldSpec:
@@ -37,6 +38,8 @@ def world_spec(model: WorldModel) -> WorldSpec:
     spec.tls_version = model.tls.version
     spec.starttls = model.tls.starttls
     spec.certificate_faults = {host: str(fault) for host, fault in model.tls.certificates.items()}
+    spec.vulnerable_starttls = list(model.tls.vulnerable_starttls)
+    spec.mitm = None if model.mitm is None else man_in_the_middle(model.mitm)
     spec.without_8bitmime = list(model.without_8bitmime)
     spec.submission_auth = tuple(model.submission.mechanisms) if model.submission.auth else ()
     spec.plaintext_auth = model.submission.plaintext_auth
@@ -47,6 +50,12 @@ def world_spec(model: WorldModel) -> WorldSpec:
         spec.max_message_size = model.limits.max_message_size
         spec.max_recipients = model.limits.max_recipients
     return spec
+
+
+def man_in_the_middle(model: MitmModel | MitmStep) -> ManInTheMiddle:
+    """The attacker a world option or a mitm step describes."""
+    return ManInTheMiddle(model.host, model.between[0], model.between[1], strip_starttls=model.strip_starttls,
+                          inject=tuple(model.inject_after_starttls))
 
 
 def scenario_spec(scenario: Scenario) -> WorldSpec:

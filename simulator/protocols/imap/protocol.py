@@ -10,6 +10,7 @@ from simulator.protocols.imap.framing import ImapFramer
 from simulator.protocols.imap.responses import Status, T
 from simulator.protocols.imap.server import ImapPolicy, ImapServer, ImapServerConfig
 from simulator.protocols.spec import ProtocolSpec, ServiceInfo
+from simulator.protocols.stripping import ImapStripper
 
 # A scenario's fault replaces the tagged answer to one of these commands.
 FAULT_STAGES = ("LOGIN", "SELECT", "FETCH", "STORE", "APPEND")
@@ -53,5 +54,6 @@ IMAP = ProtocolSpec(
     framer=ImapFramer,
     make_reply=make_reply,
     busy_reply=busy_reply,
+    offer_stripper=ImapStripper,
     doc="Internet Message Access Protocol",
 )

@@ -18,6 +18,7 @@ from simulator.protocols.pop3.server import (
     Pop3Store,
 )
 from simulator.protocols.spec import ProtocolSpec, ServiceInfo
+from simulator.protocols.stripping import Pop3Stripper
 
 # A scenario's fault replaces the response to one of these. PASS stands for the login
 # verdict, whichever way the client logs in (PASS, APOP or AUTH).
@@ -68,5 +69,6 @@ POP3 = ProtocolSpec(
     framer=Pop3Framer,
     make_reply=make_reply,
     busy_reply=busy_reply,
+    offer_stripper=Pop3Stripper,
     doc="Post Office Protocol version 3",
 )

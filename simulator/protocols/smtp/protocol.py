@@ -11,6 +11,7 @@ from simulator.protocols.smtp.framing import SmtpFramer
 from simulator.protocols.smtp.replies import R, Reply
 from simulator.protocols.smtp.server import Session, SmtpPolicy, SmtpServer, SmtpServerConfig
 from simulator.protocols.spec import ProtocolSpec, ServiceInfo
+from simulator.protocols.stripping import SmtpStripper
 
 # A scenario's fault replaces the reply to one of these (DATA: the reply at the final dot).
 FAULT_STAGES = ("MAIL", "RCPT", "DATA")
@@ -70,5 +71,6 @@ SMTP = ProtocolSpec(
     framer=SmtpFramer,
     make_reply=make_reply,
     busy_reply=busy_reply,
+    offer_stripper=SmtpStripper,
     doc="Simple Mail Transfer Protocol",
 )
