@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Protocol
 
 from simulator.net.clock import DEFAULT_START, SeededRandom, VirtualClock
-from simulator.net.dns import VirtualDns
 from simulator.net.connection import Tamper
+from simulator.net.dns import VirtualDns
 from simulator.net.tls import TlsFactory, pass_through
 from simulator.protocols.machine import Control, StateTable
 from simulator.trace import ConnectionRefused, Event, Recorder, Trace
