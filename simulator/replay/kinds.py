@@ -321,6 +321,16 @@ def _tls_started_say(e: TlsStarted, w: World) -> Iterable[Said]:
                    "STARTTLS as if they came over TLS (the CVE-2011-0411 bug)", level="alert", conn=e.conn)
 
 
+def _tls_started_narrate(e: TlsStarted) -> Iterable[str]:
+    for data, said in ((e.discarded, "🛡 **Discarded**: {n} plaintext bytes sent after STARTTLS ({lines}), "
+                                      "not read as if they came over TLS (CVE-2011-0411)"),
+                       (e.replayed, "⚠ **Vulnerable server**: it reads {n} plaintext bytes sent after STARTTLS "
+                                    "({lines}) as if they came over TLS (the CVE-2011-0411 bug)")):
+        if data:
+            lines = ", ".join(f"`{line.replace('`', chr(39))}`" for line in split_lines(data)[:4])  # code spans
+            yield said.format(n=len(data), lines=lines)
+
+
 def _altered_text(e: WireAltered) -> str:
     return f"the man in the middle ({e.attacker}) {'; '.join(e.changes) or 'changed the bytes'}"
 
@@ -552,7 +562,7 @@ KINDS: dict[type[Event], Kind] = {
     StateChanged: Kind(say=_state_say, fold=_state_fold),
     TlsRecord: Kind(say=_tls_say),
     TlsFailed: Kind(say=_tls_failed_say),
-    TlsStarted: Kind(say=_tls_started_say),
+    TlsStarted: Kind(say=_tls_started_say, narrate=_tls_started_narrate),
     WireAltered: Kind(say=_altered_say, draw=_altered_draw, narrate=_altered_narrate,
                       hosts=lambda e: [(e.attacker, "")]),
     CheckStep: Kind(say=_check_say, draw=_check_draw, hosts=lambda e: [(e.host, "")]),

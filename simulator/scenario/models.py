@@ -199,6 +199,13 @@ class _MitmFields(Model):
         [], description="Command lines added after the client's STARTTLS in the same flight (the "
                         "CVE-2011-0411 injection): a correct server discards them when TLS starts")
 
+    @field_validator("between", mode="before")
+    @classmethod
+    def _a_pair(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) != 2:
+            raise ValueError(f"between names two hosts, [client host, server host], not {len(value)}")
+        return value
+
     @model_validator(mode="after")
     def _two_ends(self) -> _MitmFields:
         if self.between[0] == self.between[1]:
