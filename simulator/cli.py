@@ -39,6 +39,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         for line in render(result.trace, verbose=args.verbose):
             print(line)
         print()
+    if args.dmarc_reports:
+        folder = Path(args.dmarc_reports)
+        folder.mkdir(parents=True, exist_ok=True)
+        reports = result.world.dmarc_reports()
+        for report in reports:
+            (folder / report.filename).write_text(report.xml, encoding="utf-8")
+            print(f"DMARC aggregate report for {report.policy_domain} (to {', '.join(report.rua)}): "
+                  f"{folder / report.filename}", file=out)
+        if not reports:
+            print("no DMARC aggregate report: no checked message's policy asked for one (rua=)", file=out)
     if result.failures:
         from simulator.scenario.launch import located_failures
 
@@ -128,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="also show state changes and whole messages")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     p.add_argument("--json", metavar="PATH", help="write the trace as JSON to PATH (- for standard output, then without the transcript)")
+    p.add_argument("--dmarc-reports", metavar="DIR", help="write the DMARC aggregate reports (RFC 9990 XML) the receiving servers would send into DIR")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check scenario and lesson files")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import hmac
 import ipaddress
+from collections import deque
 from dataclasses import dataclass, field
 
 from simulator.agents import senderauth
@@ -25,6 +26,7 @@ from simulator.trace import CheckStep
 
 SUBMISSION = "submission"  # RFC 6409: clients hand over new mail
 MX = "mx"  # RFC 5321: other servers relay mail to us
+MAX_REPORT_ROWS = 10_000  # DMARC aggregate report rows an MX keeps (the oldest go first)
 
 # What VRFY does (RFC 5321 3.5): "verify" looks the user up for real (250 / 550, 3.5.3);
 # "disabled" answers 252 without looking, as 7.3 requires of a site that turns VRFY off;
@@ -78,6 +80,8 @@ class MailHost:
         # The body every DKIM signature of this world was made over, by b= value: the simulator
         # saw both hops, so a verifier can name the byte that changed (shared by the world's hosts).
         self.sent_bodies: dict[str, bytes] = {} if sent_bodies is None else sent_bodies
+        # The aggregate report rows this MX owes (RFC 9990), the latest MAX_REPORT_ROWS (a long `mailsim serve`)
+        self.dmarc_rows: deque[senderauth.ReportRow] = deque(maxlen=MAX_REPORT_ROWS)
         # The server software this host runs, by protocol: (role, peer) -> a server machine.
         self._servers = {"smtp": self.smtp_server, "pop3": self.pop3_server, "imap": self.imap_server}
         for domain in config.local_domains:
@@ -244,6 +248,11 @@ class MailHost:
             data, client_ip=session.peer_addr, helo=session.helo, mail_from=envelope.mail_from,
             receiver=self.host.fqdn, host=self.name, resolver=VirtualResolver(self.world.dns, self.name),
             now=self.world.clock.timestamp(), record=self.world.record, sent_bodies=self.sent_bodies)
+        domains = sorted({domain_of(rcpt) for rcpt in envelope.rcpt_to if "@" in rcpt})
+        row = senderauth.report_row(checks, client_ip=session.peer_addr, envelope_to=domains[0] if domains else "",
+                                    host=self.name, now=self.world.clock.timestamp(), record=self.world.record)
+        if row is not None:
+            self.dmarc_rows.append(row)
         return senderauth.verdict(checks, self.host.fqdn, self.name, self.world.record)
 
     def mailbox_for(self, rcpt: str) -> str:

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from simulator.mail.message import header_values
 from simulator.mail.store import INBOX
 from simulator.protocols.smtp.replies import Reply
-from simulator.security import authresults, dmarc
+from simulator.security import authresults, dmarc, dmarc_report
 from simulator.security.dkim import DkimSigner, DkimVerdict, DkimVerifier
 from simulator.security.dmarc import DmarcResult
 from simulator.security.dns import Resolver
@@ -138,6 +138,48 @@ def check_incoming(
     for event in policy.events(host):
         record(event)
     return Checks(helo_result, from_result, verdict, policy)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One message's row of the aggregate report the receiver sends the Policy Domain (RFC 9990).
+
+    ``xml`` is the <record> as sent (count 1); rows with the same ``xml`` are counted together
+    in the daily report. ``when`` is the virtual time the message was checked (POSIX seconds).
+    """
+
+    result: DmarcResult
+    source_ip: str
+    envelope_to: str
+    xml: str
+    when: float
+
+    @property
+    def policy_domain(self) -> str:
+        return self.result.policy_domain
+
+    @property
+    def rua(self) -> tuple[str, ...]:
+        return tuple(self.result.record.rua) if self.result.record is not None else ()
+
+
+def report_row(checks: Checks, *, client_ip: str, envelope_to: str, host: str, now: float,
+               record: Record) -> ReportRow | None:
+    """The aggregate report row of a checked message, recorded as a DMARC step; None when no report is due.
+
+    A receiver reports to the rua= addresses of the DMARC Policy Record it applied (RFC 9989 4.7,
+    RFC 9990): no record, or a record without rua=, and nobody asked for a report.
+    """
+    policy = checks.dmarc
+    if policy.record is None or not policy.record.rua:
+        return None
+    element = dmarc_report.record_element(policy, client_ip, envelope_to=envelope_to)
+    xml = dmarc_report.to_xml(element)
+    record(CheckStep(host=host, check="dmarc", text=(
+        f"aggregate report (RFC 9990): this message adds a row to the daily report for {policy.policy_domain}, "
+        f"sent to {', '.join(policy.record.rua)}; rows alike are counted together:\n"
+        + "\n".join("  " + line for line in xml.splitlines()))))
+    return ReportRow(policy, client_ip, envelope_to, xml, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from simulator.agents.tls import VirtualTls
 from simulator.net.clock import DEFAULT_START
 from simulator.net.world import Host, World
 from simulator.protocols import sasl
+from simulator.security import dmarc_report
 from simulator.security.dkim import DkimSigner
 from simulator.security.keys import RSA_SHA256, DemoKeyring
 from simulator.security.pki import CertFault, VirtualCA
@@ -148,6 +149,19 @@ DEFAULT_SPEC = WorldSpec(
 )
 
 
+DAY = 86400  # RFC 9990: reports cover a period, by default a day (the rua interval)
+
+
+@dataclass(frozen=True)
+class DmarcReport:
+    """An aggregate report document, named as RFC 9990 asks, and the rua= addresses it goes to."""
+
+    filename: str
+    policy_domain: str
+    rua: tuple[str, ...]
+    xml: str
+
+
 def _home_network(address: str) -> str:
     """The provider's own network around a server address: its /24 (IPv4) or /64 (IPv6)."""
     return str(ipaddress.ip_network(f"{address}/{64 if ':' in address else 24}", strict=False))
@@ -236,6 +250,33 @@ class MailWorld:
         return DkimSigner(d.name, d.dkim_selector, self.keys.key(d.name, d.dkim_selector, d.dkim_algorithm),
                           header_canon=header_canon, body_canon=body_canon or "simple",
                           expire_after=d.dkim_expire_after)
+
+    def dmarc_reports(self) -> list[DmarcReport]:
+        """The aggregate reports the receiving MXs owe (RFC 9990): one per receiver, Policy Domain and UTC day.
+
+        Each report holds the rows of the messages it checked, rows alike counted together; the
+        report period is the day (in virtual time) the messages arrived.
+        """
+        reports = []
+        for mh in self.mailhosts.values():
+            org = sorted(mh.config.local_domains)[0] if mh.config.local_domains else mh.host.fqdn
+            days: dict[tuple[str, int], list] = {}
+            for row in mh.dmarc_rows:
+                begin = int(row.when) - int(row.when) % DAY
+                days.setdefault((row.policy_domain, begin), []).append(row)
+            for (domain, begin), rows in days.items():
+                counts: dict[str, list] = {}
+                for row in rows:
+                    counts.setdefault(row.xml, []).append(row)
+                records = [dmarc_report.record_element(same[0].result, same[0].source_ip, count=len(same),
+                                                       envelope_to=same[0].envelope_to) for same in counts.values()]
+                end = begin + DAY
+                xml = dmarc_report.aggregate_report(
+                    rows[-1].result, records, org_name=org, email=f"postmaster@{org}",
+                    report_id=f"{begin}.{domain}@{mh.host.fqdn}", begin=begin, end=end)
+                reports.append(DmarcReport(dmarc_report.report_filename(org, rows[-1].result, begin, end),
+                                           domain, rows[-1].rua, xml))
+        return reports
 
     def mailhost_for(self, address: str) -> MailHost | None:
         domain = self.spec.domain(address.rpartition("@")[2])
