@@ -167,7 +167,8 @@ def report_row(checks: Checks, *, client_ip: str, envelope_to: str, host: str, n
                record: Record) -> ReportRow | None:
     """The aggregate report row of a checked message, recorded as a DMARC step; None when no report is due.
 
-    A receiver reports to the rua= addresses of the DMARC Policy Record it applied (RFC 9989 4.7,
+    A receiver keeps the results for its reports (RFC 9989 5.3.7) and sends them at least once
+    every 24 hours (5.3.8) to the rua= addresses of the DMARC Policy Record it applied (4.7,
     RFC 9990): no record, or a record without rua=, and nobody asked for a report.
     """
     policy = checks.dmarc
@@ -176,7 +177,8 @@ def report_row(checks: Checks, *, client_ip: str, envelope_to: str, host: str, n
     element = dmarc_report.record_element(policy, client_ip, envelope_to=envelope_to)
     xml = dmarc_report.to_xml(element)
     record(CheckStep(host=host, check="dmarc", text=(
-        f"aggregate report (RFC 9990): this message adds a row to the daily report for {policy.policy_domain}, "
+        f"aggregate report (RFC 9989 5.3.7, 5.3.8; RFC 9990): this message adds a row to the daily report for "
+        f"{policy.policy_domain}, "
         f"sent to {', '.join(policy.record.rua)}; rows alike are counted together:\n"
         + "\n".join("  " + line for line in xml.splitlines()))))
     return ReportRow(policy, client_ip, envelope_to, xml, now)

@@ -149,7 +149,7 @@ DEFAULT_SPEC = WorldSpec(
 )
 
 
-DAY = 86400  # RFC 9990: reports cover a period, by default a day (the rua interval)
+DAY = 86400  # reports go out at least once every 24 hours (RFC 9989 5.3.8): one report a day
 
 
 @dataclass(frozen=True)
