@@ -24,6 +24,8 @@ _LITERAL = re.compile(rb"\{(\d+)\+?\}\r\n$")
 class OfferStripper:
     """The base: holds a partial line each way; subclasses edit complete lines."""
 
+    offer = "the offer of STARTTLS"  # what it deletes, as a sentence names it
+
     def __init__(self) -> None:
         self._held = b""
 
@@ -51,6 +53,8 @@ def _join(lines: list[bytes]) -> bytes:
 
 class SmtpStripper(OfferStripper):
     """Removes the STARTTLS line of an EHLO reply (RFC 3207 4), keeping the reply well formed (RFC 5321 4.2.1)."""
+
+    offer = "the 250-STARTTLS line of the EHLO reply"
 
     def _edit(self, lines: list[bytes]) -> tuple[bytes, tuple[str, ...]]:
         out: list[bytes] = []
@@ -81,6 +85,8 @@ class SmtpStripper(OfferStripper):
 
 class ImapStripper(OfferStripper):
     """Removes STARTTLS from every CAPABILITY list (RFC 9051 6.2.1, 7.2.2), leaving literals alone."""
+
+    offer = "STARTTLS from the CAPABILITY list"
 
     def __init__(self) -> None:
         super().__init__()
@@ -126,6 +132,8 @@ class ImapStripper(OfferStripper):
 
 class Pop3Stripper(OfferStripper):
     """Removes the STLS line of a CAPA reply (RFC 2595 4, RFC 2449 5); it pairs replies with commands."""
+
+    offer = "the STLS line of the CAPA reply"
 
     MULTILINE = {b"CAPA", b"RETR", b"TOP"}  # and LIST, UIDL without an argument (RFC 1939 5)
 

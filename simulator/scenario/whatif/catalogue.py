@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from simulator.protocols.registry import protocol_of_service
 from simulator.protocols.smtp.replies import R, Reply
 from simulator.scenario import models as m
 from simulator.scenario.runner import run_scenario
@@ -546,6 +547,77 @@ def spoofed_from_fault(spec_id: str, title: str) -> FaultSpec:
     return FaultSpec(spec_id, title, option, edit, "a message whose From domain passes DMARC", why_not)
 
 
+STARTTLS_VERBS = ("STARTTLS", "STLS")  # SMTP and IMAP (RFC 3207, RFC 9051 6.2.1), POP3 (RFC 2595 4)
+
+
+def _starttls_here(r: Reach) -> tuple[CommandReceived, ConnectionOpened] | None:
+    """The first STARTTLS (or STLS) the step's own sessions send."""
+    for e in r.own():
+        if isinstance(e, CommandReceived) and e.verb.upper() in STARTTLS_VERBS and e.conn in r.conns:
+            return e, r.conns[e.conn]
+    return None
+
+
+def _attacker_for(r: Reach, conn: ConnectionOpened) -> str:
+    """A host of the world's attackers that is neither end of the link ("" when the world has none)."""
+    spec = scenario_spec(r.scenario)
+    servers = {d.mail_host for d in spec.domains}
+    hosts = [h for h in spec.hosts if h.role == "attacker"
+             and conn.client_host not in (h.name, h.fqdn) and conn.server_host not in (h.name, h.fqdn)]
+    hosts.sort(key=lambda h: h.name in servers or h.fqdn in servers)  # a box on the path before a mail server
+    return hosts[0].name if hosts else ""
+
+
+def starttls_stripped_fault(spec_id: str, title: str) -> FaultSpec:
+    """A man in the middle on the step's link deletes the server's offer of TLS (RFC 3207 6)."""
+
+    def found(r: Reach) -> tuple[CommandReceived, ConnectionOpened, str] | None:
+        hit = _starttls_here(r)
+        if hit is None:
+            return None
+        command, conn = hit
+        attacker = _attacker_for(r, conn)
+        opened_here = r.start <= conn.seq < r.own_end
+        return (command, conn, attacker) if attacker and opened_here else None
+
+    def text(r: Reach, command: CommandReceived, conn: ConnectionOpened, attacker: str) -> str:
+        step = r.scenario.steps[r.step_index]
+        policy = None
+        if isinstance(step, m.SendMessageStep):  # the runner's default where the step names none
+            policy = step.tls or ("opportunistic" if scenario_spec(r.scenario).submission_auth else "none")
+        offer = protocol_of_service(conn.service).offer_stripper().offer
+        return prose.starttls_stripped_text(attacker, conn, offer, policy)
+
+    def option(r: Reach) -> FaultOption | None:
+        hit = found(r)
+        if hit is None:
+            return None
+        return FaultOption(spec_id, title, text(r, *hit), hit[1].server_host)
+
+    def why_not(r: Reach) -> str:
+        hit = _starttls_here(r)
+        if hit is None:
+            return ""
+        _, conn = hit
+        if not r.start <= conn.seq < r.own_end:
+            return ("STARTTLS goes over a connection opened in an earlier step; a man in the middle must be on "
+                    "the link before the connection opens.")
+        if not _attacker_for(r, conn):
+            return "This world has no attacker host (role: attacker) to put on the link."
+        return ""
+
+    def edit(r: Reach) -> m.Scenario:
+        hit = found(r)
+        assert hit is not None
+        _, conn, attacker = hit
+        step = {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "mitm", "host": attacker,
+                "between": [conn.client_host, conn.server_host], "strip_starttls": True,
+                "title": f"What if: {title}", "explain": text(r, *hit)}
+        return edit_scenario(r.scenario, r.step_index, [step])
+
+    return FaultSpec(spec_id, title, option, edit, "a STARTTLS on a connection the step opens", why_not)
+
+
 def later_fault(spec_id: str, title: str, needs: str,
                 evidence: Callable[[Reach], bool]) -> FaultSpec:
     """A row waiting for a later issue: never offered until that issue implements it.
@@ -612,8 +684,7 @@ CATALOGUE: tuple[FaultSpec, ...] = (
     later_fault("smtp-wrong-password", "Wrong password (SMTP AUTH)", "SMTP AUTH (the AUTH issue)",
                 _has_command("AUTH")),
     later_fault("certificate-expired", "Certificate expired", "TLS (the TLS issue)", _has_tls),
-    later_fault("starttls-stripped", "STARTTLS stripped by a man in the middle", "TLS (the TLS issue)",
-                _has_command("STARTTLS")),
+    starttls_stripped_fault("starttls-stripped", "STARTTLS stripped by a man in the middle"),
     body_changed_fault("body-changed", "Body changed in transit"),
     spoofed_from_fault("spoofed-from", "A spoofed From"),
 )
@@ -623,7 +694,7 @@ BY_ID = {spec.id: spec for spec in CATALOGUE}
 WANTS_ORDER = ("a connection being opened", "a MAIL FROM", "a RCPT TO", "the final dot of DATA",
                "a message relayed to an MX", "a DKIM-signed message relayed to an MX",
                "a message whose From domain passes DMARC", "a login (IMAP LOGIN, POP3 PASS)", "a POP3 QUIT",
-               "a message an IMAP session reads")
+               "a message an IMAP session reads", "a STARTTLS on a connection the step opens")
 
 
 def fault_options(scenario: m.Scenario, step_index: int) -> list[FaultOption]:

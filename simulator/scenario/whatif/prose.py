@@ -122,3 +122,16 @@ def spoofed_from_text(sender: str, attacker: str, envelope_from: str, mx: str) -
             f"not {domain}; there is no DKIM signature of {domain}. With no aligned pass DMARC fails "
             f"(RFC 9989 3.2.10), and {domain}'s policy decides: p=reject refuses it at the end of DATA, "
             "p=quarantine sends it to Junk, p=none delivers it.")
+
+
+def starttls_stripped_text(attacker: str, conn: ConnectionOpened, offer: str, policy: str | None) -> str:
+    """What the starttls-stripped fault does: a man in the middle deletes the offer of TLS (RFC 3207 6)."""
+    text = (f"{attacker} sits on the link between {conn.client_host} and {conn.server_host} (a hostile access "
+            f"point) and deletes {offer} on its way to the client, as RFC 3207 section 6 warns. ")
+    if policy == "required":
+        return text + ("The client requires TLS: it gives up with QUIT, and nothing is sent (RFC 8314 5.2).")
+    if policy == "opportunistic":
+        return text + ("The client uses TLS only when it is offered: it goes on without TLS, and its login "
+                       "and message cross the wire in plaintext for the attacker to read.")
+    return text + ("A client that uses TLS only when offered goes on in plaintext, its login readable on the "
+                   "wire; one that requires TLS gives up (RFC 8314 5.2).")
