@@ -134,25 +134,51 @@ class ChecksPane(RichPane):
             return Text("No SPF, DKIM or DMARC check has run yet. When a receiving server evaluates a "
                         "message, every reasoning step appears here: the DNS records fetched, the hashes "
                         "compared, and each verdict.", self.s("muted"))
-        parts: list[RenderableType] = []
-        # One table per check and host, in the order they ran: DKIM signing at the sender's
-        # provider is another hop than its verification at the MX.
-        by_check: dict[tuple[str, str], list[tuple[int, CheckStep]]] = {}
+        # The latest hop with checks (this step's, or the last one before it) is walked step by
+        # step, one table per check and host: DKIM signing at the sender's provider is another
+        # hop than its verification at the MX. Earlier hops keep one line each, their verdict.
+        latest = max(step for step, _ in rows)
+        by_check: dict[tuple[str, str, int], list[CheckStep]] = {}
         for step, row in rows:
-            by_check.setdefault((row.check.upper(), row.host), []).append((step, row))
-        for (check, host), items in by_check.items():
-            verdict = next((r.result for _, r in reversed(items) if r.result), "")
+            by_check.setdefault((row.check.upper(), row.host, step), []).append(row)
+        now = {key: items for key, items in by_check.items() if key[2] == latest}
+        before = {key: items for key, items in by_check.items() if key[2] != latest}
+        where = "this step" if latest == current else f"step {latest}, the last step with checks"
+        parts: list[RenderableType] = [Text(f"Checks of {where}, step by step", self.s("muted"))]
+        for (check, host, _), items in now.items():
+            verdict = next((r.result for r in reversed(items) if r.result), "")
             head = Text(f"{check} ", self.s("title"))
             head.append(f"at {host}  ", self.s("muted"))
             if verdict:
                 head.append(verdict, self.result_style(verdict))
+            reason = next((r.reason for r in reversed(items) if r.result), "")
+            if reason:
+                head.append(f" ({reason})", self.s("muted"))
             parts.append(head)
-            t = self.table("step", "host", "reasoning", "result")
-            for step, r in items:
-                t.add_row(str(step), r.host, r.text, Text(r.result, self.result_style(r.result)),
-                          style=self.s("current") if step == current else None)
-            parts.append(t)
+            # One numbered line per step, its data below at full width: the data lines (a
+            # canonicalized body, the data signed) are cut to 76 columns and fit at 80.
+            for n, r in enumerate(items, 1):
+                first, _, rest = r.text.partition("\n")
+                line = Text(f"{n:>2} ", self.s("muted"))
+                line.append(first)
+                if r.result:
+                    line.append("  → ", self.s("muted"))
+                    line.append(r.result, self.result_style(r.result))
+                parts.append(line)
+                if rest:
+                    parts.append(Text(rest))
             parts.append(Text(""))
+        if before:
+            parts.append(Text("Earlier hops", self.s("title")))
+            t = self.table("step", "check", "host", "verdict")
+            for (check, host, step), items in before.items():
+                verdict = next((r.result for r in reversed(items) if r.result), "")
+                reason = next((r.reason for r in reversed(items) if r.result), "")
+                shown = Text(verdict, self.result_style(verdict))
+                if reason:
+                    shown.append(f" ({reason})", self.s("muted"))
+                t.add_row(str(step), check, host, shown)
+            parts.append(t)
         return Group(*parts)
 
 
