@@ -84,6 +84,49 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from simulator.authoring.scaffold import ScaffoldError, create, templates
+
+    if args.list:
+        for t in templates():
+            print(f"{t.name:<14} {t.title}")
+        return 0
+    if not args.name:
+        print("mailsim new: give a NAME, e.g.  mailsim new greylisting  (mailsim new --list shows the "
+              "templates)", file=sys.stderr)
+        return 2
+    try:
+        made = create(args.name, args.template, args.dir)
+    except ScaffoldError as exc:
+        print(f"mailsim new: {exc}", file=sys.stderr)
+        return 2
+    folder = args.dir
+    lesson = _shown(made.lesson)
+    print(f"Created from the {made.template.name} template:")
+    print(f"  {lesson:<36} the lesson: title, objectives, intro, summary, RFCs")
+    print(f"  {_shown(made.scenario):<36} its scenario: the world and the steps, with narration and questions")
+    print(f"  {_shown(made.schemas[0].parent) + os.sep:<36} JSON Schemas, named on each file's first line for your editor")
+    here = _shown(Path(folder))
+    steps = [(f"mailsim run {lesson}", "run it headless: exit 0 when every expectation holds"),
+             (f"mailsim play {lesson}", "step through it as a student would"),
+             (f"mailsim validate {here}", "check every file in the folder, with file:line:column"),
+             (f"mailsim --lessons {here}", "open the picker with this folder's lessons in it")]
+    width = max(len(command) for command, _ in steps) + 2
+    print()
+    print("Next:")
+    for command, what in steps:
+        print(f"  {command:<{width}}{what}")
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as short as a teacher would type it: relative to here when inside, else as is."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
+
+
 def cmd_lessons(args: argparse.Namespace) -> int:
     from simulator.lesson.library import load_library
 
@@ -148,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of the file format, for editors")
     p.add_argument("kind", nargs="?", choices=["scenario", "lesson"], default="scenario")
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("new", help="start a scenario and its lesson of your own from a template")
+    p.add_argument("name", nargs="?", help="the lesson's id and file name, e.g. greylisting: writes "
+                                          "NAME.yaml (lesson) and NAME.scenario.yaml")
+    p.add_argument("--from", dest="template", default="blank", metavar="TEMPLATE",
+                   help="the template to start from (default blank; --list shows them)")
+    p.add_argument("--dir", default=".", metavar="DIR", help="where to write the files (default: here)")
+    p.add_argument("--list", action="store_true", help="list the templates")
+    p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("lessons", help="list the lessons (bundled, then those of --lessons folders)")
     p.set_defaults(func=cmd_lessons)

@@ -50,3 +50,15 @@ def test_wheel_ships_content_and_installed_copy_runs(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 0, run.stderr
     assert "every expectation met" in run.stdout
+    # mailsim new's templates ship too, and what it writes runs from the installed copy
+    from simulator.authoring.scaffold import TEMPLATES
+
+    shipped = sorted(n for n in names if n.startswith("simulator/authoring/templates/"))
+    assert shipped == sorted(f"simulator/authoring/templates/{t}/{f}" for t in TEMPLATES
+                             for f in ("lesson.yaml", "scenario.yaml"))
+    made = subprocess.run([str(mailsim), "new", "demo", "--from", "spoofing"], cwd=elsewhere,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert made.returncode == 0, made.stderr
+    run = subprocess.run([str(mailsim), "run", "-q", "demo.yaml"], cwd=elsewhere,
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0 and "every expectation met" in run.stdout, run.stderr
