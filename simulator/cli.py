@@ -142,9 +142,42 @@ def cmd_lessons(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.live:
+        return cmd_serve_live(args)
+    if args.save:
+        print("mailsim serve: --save saves a live session; add --live", file=sys.stderr)
+        return 2
     from simulator.serve import cmd_serve as serve
 
     return serve(args)
+
+
+def cmd_serve_live(args: argparse.Namespace) -> int:
+    """``mailsim serve --live``: the servers started inside the TUI's event loop (the faces serve
+    and tui meet here, in the layer above both); ``--save FILE`` writes the session when it ends."""
+    from simulator.serve import ServeError, live_from_args, mailbox_summary
+
+    try:
+        source = live_from_args(args)
+    except ServeError as exc:
+        print(f"mailsim serve: {exc}", file=sys.stderr)
+        return 2
+    from simulator.tui.launch import run_live
+
+    save = Path(args.save) if args.save else None
+    code = run_live(source, save_to=save, present=args.present)
+    if code:
+        return code
+    if save is not None:
+        try:
+            steps = source.save(save)
+        except OSError as exc:
+            print(f"mailsim serve: cannot write {save}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        print(f"saved the live session as a scenario of {steps} steps: {save} (mailsim run {save} replays it)")
+    for line in mailbox_summary(source.world):
+        print(line)
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -174,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="add a folder of your own lessons and scenarios to the picker, play, run and "
                              "web (repeatable; also MAILSIM_LESSONS, folders separated by "
                              f"'{os.pathsep}')")
+    parser.add_argument("--visitor", action="store_true",
+                        help="one browser visitor of mailsim web (it adds this): lesson progress is kept for this "
+                             "visit only, in a folder of its own, apart from every other visitor's")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("run", help="run a scenario or lesson headless and print its transcript")
@@ -228,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace-json", metavar="PATH", help="write the whole trace as JSON to PATH as it happens")
     p.add_argument("--trace-window", type=int, metavar="N", help="closed sessions whose trace stays in memory (default 50)")
     p.add_argument("-v", "--verbose", action="store_true", help="also show state changes")
+    p.add_argument("--live", action="store_true",
+                   help="watch the real clients' sessions in the TUI as they happen (sequence diagram, states, "
+                        "wire, mailboxes); s saves the session as a scenario")
+    p.add_argument("--save", metavar="FILE",
+                   help="with --live: where s saves, and save the session there when the server stops")
+    p.add_argument("--present", action="store_true", help="with --live: projector layout")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("export", help="export a run as a Markdown transcript, a Mermaid diagram or an HTML page")
@@ -254,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if not _add_lesson_folders(args.lessons):
             return 2
+        if args.visitor:
+            visitor_data_dir()
         if args.command is None:
             from simulator.tui.launch import open_picker
 
@@ -263,6 +307,26 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _closed_pipe()
+
+
+def visitor_data_dir() -> Path:
+    """A data folder for this process alone (``--visitor``), removed when it exits.
+
+    ``mailsim web`` runs one process per browser visit (textual-serve); their
+    virtual worlds, sandboxes and mailboxes are in each process's memory, but
+    lesson progress is a file, which all visitors would share (and overwrite)
+    in the server user's data folder. Each visit gets its own instead.
+    """
+    import atexit
+    import shutil
+    import tempfile
+
+    from simulator.lesson.progress import ENV_DATA_DIR
+
+    folder = Path(tempfile.mkdtemp(prefix="mailsim-visitor-"))
+    os.environ[ENV_DATA_DIR] = str(folder)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def _add_lesson_folders(folders: list[str]) -> bool:

@@ -69,6 +69,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import re
 import signal
 import sys
 import traceback
@@ -77,6 +78,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from simulator.agents.front import MailboxFront
 from simulator.agents.mailhost import MailHost
@@ -86,6 +88,7 @@ from simulator.mail.message import header
 from simulator.net.connection import Connection
 from simulator.net.world import Host
 from simulator.protocols.registry import protocol_of_service
+from simulator.scenario.record import MailboxAtEnd, dump, recorded_scenario
 from simulator.trace import (
     BytesSent,
     ConnectionClosed,
@@ -138,6 +141,7 @@ TRACE_WINDOW = 50  # closed sessions whose events stay in memory
 SESSION_TRACE_EVENTS = 500  # events of one session kept in memory
 SESSION_TRACE_BYTES = 256 * 1024  # bytes of one session's traffic kept in memory
 LOOSE_TRACE_EVENTS = 1000  # events of no connection (DNS, queue, mailbox, refusals) kept
+LIVE_EVENT_LIMIT = 200_000  # events a live session keeps to save (a demo of a few clients is a few thousand)
 
 
 def listen_backlog(max_connections: int) -> int:
@@ -1003,8 +1007,14 @@ def serve_forever(bridge: Bridge) -> None:
 
 def load_world(name: str | None) -> MailWorld:
     """The default world, or the world of a scenario or lesson file (its steps are not run)."""
+    return load_world_and_section(name)[0]
+
+
+def load_world_and_section(name: str | None) -> tuple[MailWorld, dict[str, Any], int]:
+    """:func:`load_world`, the ``world`` section of a scenario whose world is the one served
+    (:func:`served_world_section`) and the seed: what a saved live session replays in."""
     if name is None:
-        return serve_world()
+        return serve_world(), served_world_section({}), 1
     from simulator.scenario.launch import load
     from simulator.scenario.loader import ContentErrors
     from simulator.scenario.world import scenario_spec
@@ -1015,11 +1025,169 @@ def load_world(name: str | None) -> MailWorld:
         raise ServeError("\n".join(str(e) for e in exc.errors)) from None
     world = serve_world(scenario_spec(scenario), seed=scenario.seed)
     world.trace.meta.update({"world_of": scenario.id})
+    base = scenario.world.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    return world, served_world_section(base), scenario.seed
+
+
+def served_world_section(base: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario's ``world`` section ``base`` changed as :func:`serve_spec` changes its world:
+    STARTTLS offered, SMTP AUTH on submission unless the world chose, the real client's host."""
+    world = {key: value for key, value in base.items()}
+    world["tls"] = {**world.get("tls", {}), "starttls": True}
+    submission = dict(world.get("submission", {}))
+    if not submission.get("auth"):
+        submission.update({"auth": True, "mechanisms": list(SUBMISSION_MECHANISMS)})
+    world["submission"] = submission
+    hosts = list(world.get("hosts", []))
+    if not any(h.get("name") == REAL_CLIENT for h in hosts):
+        hosts.append({"name": REAL_CLIENT_SPEC.name, "addresses": list(REAL_CLIENT_SPEC.addresses),
+                      "fqdn": REAL_CLIENT_SPEC.fqdn, "role": REAL_CLIENT_SPEC.role})
+    world["hosts"] = hosts
     return world
+
+
+class LiveSource:
+    """``mailsim serve --live``: a bridge whose sessions a face watches and saves as a scenario.
+
+    The face subscribes to the world's events (:meth:`subscribe`) before
+    :meth:`start`, so it sees each before the trace window may drop it; this
+    object keeps its own log of every event (up to :data:`LIVE_EVENT_LIMIT`)
+    for :meth:`save`. Both run in the face's event loop: the bridge's servers
+    are started in it, and the trace listeners are called in it.
+    """
+
+    client = REAL_CLIENT
+
+    def __init__(self, bridge: Bridge, world_section: Mapping[str, Any], *, seed: int = 1,
+                 title: str = "Live: real clients on mailsim serve") -> None:
+        self.bridge = bridge
+        self.world = bridge.world
+        self.world_section = dict(world_section)
+        self.seed = seed
+        self.title = title
+        self.events: list[Event] = []
+        self.overflow = False
+        self._listeners: list[Callable[[Event], None]] = [self._log]
+        self._setup = list(self.world.trace.events)  # what the world recorded before serving
+
+    def _log(self, event: Event) -> None:
+        if len(self.events) < LIVE_EVENT_LIMIT:
+            self.events.append(event)
+        else:
+            self.overflow = True
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def setup_events(self) -> list[Event]:
+        return list(self._setup)
+
+    def dns_records(self) -> list[tuple[str, str, str]]:
+        """The world's DNS zone, for the DNS pane."""
+        return [(r.name, r.rtype, r.value) for r in self.world.net.dns.records]
+
+    async def start(self) -> None:
+        listeners = self.world.net.recorder.listeners
+        for listener in self._listeners:
+            listeners.append(listener)
+        try:
+            await self.bridge.start()
+        except BaseException:
+            self._unsubscribe()
+            raise
+
+    async def aclose(self) -> None:
+        await self.bridge.aclose()
+        self._unsubscribe()
+
+    def _unsubscribe(self) -> None:
+        listeners = self.world.net.recorder.listeners
+        for listener in self._listeners:
+            if listener in listeners:
+                listeners.remove(listener)
+
+    def intro(self) -> str:
+        """The first step's narration: what is listening and how to connect (the banner)."""
+        lines = self.bridge.banner()
+        return ("Real mail clients on this computer can connect now; each thing one does becomes a "
+                "step here, and the view follows the newest step unless you step back (End follows "
+                "again). `s` saves the session as a scenario file that `mailsim run` replays.\n\n"
+                "```\n" + "\n".join(lines) + "\n```")
+
+    def route(self, conn: str, server_host: str) -> str:
+        """The host a connection reaches in a replay: the mail host a front login reached."""
+        front = self.bridge.front
+        if server_host != front.name:
+            return server_host
+        reached = front.reached.get(conn)
+        if reached is not None:
+            return reached
+        return next(iter(self.world.mailhosts))  # no login: any provider's server answers the same
+
+    def mailboxes(self) -> list[MailboxAtEnd]:
+        rows = []
+        for mh in self.world.mailhosts.values():
+            for user in mh.store.users():
+                for name, folder in mh.store.folders(user).items():
+                    if folder.messages:
+                        rows.append(MailboxAtEnd(user, name, [header(m.data, "Subject") or ""
+                                                              for m in folder.messages]))
+        return rows
+
+    def scenario_yaml(self, scenario_id: str = "live-session") -> str:
+        """The session so far as a scenario file (see :mod:`simulator.scenario.record`)."""
+        start = self.world.net.clock.datetime_at(0.0)  # the replay's clock starts when serving did
+        scenario = recorded_scenario(
+            self.events, client=self.client, world=self.world_section, scenario_id=scenario_id,
+            title=f"Live session saved {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", start=start,
+            route=self.route, mailboxes=self.mailboxes())
+        scenario["seed"] = self.seed
+        header = "Saved by mailsim serve --live. Replay it: mailsim run FILE (or mailsim play FILE)."
+        if self.overflow:
+            header += f"\nOnly the first {LIVE_EVENT_LIMIT} events of the session were kept."
+        return dump(scenario, header=header)
+
+    def save(self, path: Path) -> int:
+        """Write :meth:`scenario_yaml` to ``path``; the number of steps (OSError if it cannot be written)."""
+        text = self.scenario_yaml(_scenario_id(Path(path)))
+        Path(path).write_text(text, encoding="utf-8")
+        return text.count("\n- id: ")  # the steps: the one list at the top level
+
+
+def _scenario_id(path: Path) -> str:
+    """A scenario id (lower case, digits, hyphens) from a file name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
+    return slug or "live-session"
 
 
 def _given(value, default):
     return default if value is None else value
+
+
+def bridge_from_args(args, world: MailWorld, out: Callable[[str], None] | None) -> Bridge:
+    """The bridge ``mailsim serve``'s options ask for, over ``world`` (ServeError if they cannot be met)."""
+    ports = {li.name: vars(args).get(f"{li.name}_port") for li in LISTENERS}
+    return Bridge(
+        world, host=args.host or DEFAULT_HOST,
+        ports={name: port for name, port in ports.items() if port is not None},
+        max_connections=_given(args.max_connections, DEFAULT_MAX_CONNECTIONS),
+        idle_timeout=_given(args.idle_timeout, DEFAULT_IDLE_TIMEOUT),
+        imap_idle_timeout=_given(args.imap_idle_timeout, DEFAULT_IMAP_IDLE_TIMEOUT),
+        pop3_idle_timeout=_given(args.pop3_idle_timeout, DEFAULT_POP3_IDLE_TIMEOUT),
+        ca_out=Path(args.ca_out) if args.ca_out else None,
+        line_deadline=_given(args.line_deadline, DEFAULT_LINE_DEADLINE),
+        data_deadline=_given(args.data_deadline, DEFAULT_DATA_DEADLINE),
+        trace_window=_given(args.trace_window, TRACE_WINDOW),
+        trace_json=Path(args.trace_json) if args.trace_json else None,
+        out=out, verbose=args.verbose,
+    )
+
+
+def live_from_args(args) -> LiveSource:
+    """``mailsim serve --live``: the bridge of the options, silent (the live screen shows the sessions)."""
+    world, section, seed = load_world_and_section(args.world)
+    world.trace.meta.update({"serve": True, "live": True})
+    return LiveSource(bridge_from_args(args, world, None), section, seed=seed)
 
 
 def cmd_serve(args) -> int:
@@ -1027,21 +1195,7 @@ def cmd_serve(args) -> int:
     try:
         world = load_world(args.world)
         world.trace.meta.update({"serve": True})
-        ports = {li.name: vars(args).get(f"{li.name}_port") for li in LISTENERS}
-        bridge = Bridge(
-            world, host=args.host or DEFAULT_HOST,
-            ports={name: port for name, port in ports.items() if port is not None},
-            max_connections=_given(args.max_connections, DEFAULT_MAX_CONNECTIONS),
-            idle_timeout=_given(args.idle_timeout, DEFAULT_IDLE_TIMEOUT),
-            imap_idle_timeout=_given(args.imap_idle_timeout, DEFAULT_IMAP_IDLE_TIMEOUT),
-            pop3_idle_timeout=_given(args.pop3_idle_timeout, DEFAULT_POP3_IDLE_TIMEOUT),
-            ca_out=Path(args.ca_out) if args.ca_out else None,
-            line_deadline=_given(args.line_deadline, DEFAULT_LINE_DEADLINE),
-            data_deadline=_given(args.data_deadline, DEFAULT_DATA_DEADLINE),
-            trace_window=_given(args.trace_window, TRACE_WINDOW),
-            trace_json=Path(args.trace_json) if args.trace_json else None,
-            out=_print, verbose=args.verbose,
-        )
+        bridge = bridge_from_args(args, world, _print)
         serve_forever(bridge)
     except ServeError as exc:
         print(f"mailsim serve: {exc}", file=sys.stderr)

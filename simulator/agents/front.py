@@ -51,8 +51,10 @@ class SessionDirectory:
     mail host (``host`` is the front's name and no user exists).
     """
 
-    def __init__(self, world: World, find: Callable[[str], MailHost | None], front: str, conn: str) -> None:
+    def __init__(self, world: World, find: Callable[[str], MailHost | None], front: str, conn: str,
+                 reached: dict[str, str] | None = None) -> None:
         self.world = world
+        self._reached = reached if reached is not None else {}
         self._find = find
         self.front = front
         self.conn = conn
@@ -84,6 +86,7 @@ class SessionDirectory:
             self.world.record(Note(text=text))
         if mh is not None and mh.store.has_user(user):
             self.mailhost = mh
+            self._reached[self.conn] = mh.name
         return mh
 
     def _mh(self, user: str) -> MailHost:
@@ -212,6 +215,7 @@ class MailboxFront:
         self.append_limit = append_limit
         self.login_delay = login_delay  # the world's POP3 LOGIN-DELAY (RFC 2449 6.5), kept per mail host
         self.host = world.hosts.get(name) or world.add_host(Host(name, [address], fqdn, "server"))
+        self.reached: dict[str, str] = {}  # connection -> the mail host its login reached
         self._builders: dict[str, Callable[[Peer], ServerMachine]] = {
             "imap": self._imap, "pop3": self._pop3}
         for protocol_name, port in FRONT_SERVICES:
@@ -225,7 +229,7 @@ class MailboxFront:
         return self.host.name
 
     def directory(self, peer: Peer) -> SessionDirectory:
-        return SessionDirectory(self.world, self.find, self.host.name, peer.conn)
+        return SessionDirectory(self.world, self.find, self.host.name, peer.conn, self.reached)
 
     def sasl_context(self) -> sasl.ServerContext:
         """What CRAM-MD5's challenge (RFC 2195) and SCRAM's nonce and salt (RFC 5802) are made from here."""

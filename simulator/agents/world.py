@@ -236,9 +236,11 @@ class MailWorld:
         for mh in self.mailhosts.values():
             mh.listen("smtp", 25, MX)
             mh.listen("smtp", 587, SUBMISSION)
+            mh.listen("smtp", 465, SUBMISSION)  # submissions: implicit TLS (RFC 8314 3.3)
             mh.listen("pop3", 110)
             mh.listen("pop3", 995)  # pop3s: implicit TLS (RFC 8314 3.3)
             mh.listen("imap", 143)
+            mh.listen("imap", 993)  # imaps: implicit TLS (RFC 8314 3.3)
             self.relays[mh.name] = Relay(mh, self.mailhosts)
 
     def add_mitm(self, mitm: ManInTheMiddle) -> None:

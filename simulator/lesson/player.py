@@ -37,8 +37,9 @@ class Player:
     """A trace, the current step, and every view derived for a step."""
 
     def __init__(self, trace: Trace, *, scenario: Scenario | None = None, lesson: Lesson | None = None,
-                 dns_records: Iterable[tuple[str, str, str]] = (), asks: bool = True) -> None:
+                 dns_records: Iterable[tuple[str, str, str]] = (), asks: bool = True, live: bool = False) -> None:
         self.trace = trace
+        self.live = live  # a live session's trace (mailsim serve --live): its last step is only the newest
         self.scenario = scenario
         self.lesson = lesson
         self.dns_records = sorted(set(dns_records))
@@ -177,7 +178,10 @@ class Player:
             parts.append(result.markdown())
         for event in self.replay.events_of(index):
             parts += kind_of(event).narrate(event)
-        if index == self.count - 1 and index > 0:
+        if index == self.count - 1 and index > 0 and self.live:
+            parts.append("*The newest step. The view moves on when a client does; ← steps back and stays "
+                         "there, End follows again.*")
+        elif index == self.count - 1 and index > 0:
             if self.lesson is not None:
                 parts.append(f"**Summary**\n\n{self.lesson.summary.strip()}")
             parts.append("*End of the lesson. Press ← to look back, `w` for a what-if, Escape for the "

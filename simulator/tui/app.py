@@ -54,8 +54,11 @@ class MailsimApp(App):
                  lessons: Path | None = None, scenarios: Path | None = None,
                  progress: ProgressStore | None = None, theme: str | None = None,
                  protocol: str = "smtp", screenshot_dir: Path | None = None, player=None,
-                 exit_on_load_error: bool = False, load_in_background: bool = True) -> None:
+                 exit_on_load_error: bool = False, load_in_background: bool = True,
+                 live=None, save_to: Path | None = None) -> None:
         super().__init__()
+        self.live = live  # mode "live": a LiveSource (screens/live.py) whose servers start in this loop
+        self.save_to = save_to
         self.mode = mode
         self.target = target
         self.present = present
@@ -91,6 +94,10 @@ class MailsimApp(App):
                 if self.exit_on_load_error:
                     return
                 self.push_screen(self.picker())
+        elif self.mode == "live" and self.live is not None:
+            from simulator.tui.screens.live import LiveScreen
+
+            self.push_screen(LiveScreen(self.live, save_to=self.save_to, present=self.present))
         elif self.mode == "sandbox":
             from simulator.tui.screens.sandbox import SandboxScreen
 
@@ -175,6 +182,15 @@ class MailsimApp(App):
             self.pop_screen()
         else:
             self.switch_screen(self.picker())
+
+    async def action_quit(self) -> None:
+        """ctrl+q: a live screen stops its servers first (open sessions get 421), then the app exits."""
+        from simulator.tui.screens.live import LiveScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, LiveScreen):
+                await screen.stop()
+        self.exit()
 
     def action_save_svg(self) -> None:
         folder = self.screenshot_dir or Path.cwd()

@@ -22,6 +22,16 @@ def open_picker() -> int:
     return 0
 
 
+def run_live(source, *, save_to: Path | None = None, present: bool = False) -> int:
+    """``mailsim serve --live``: the live screen over ``source`` (a ``simulator.serve.LiveSource``,
+    composed by the CLI), whose servers start in the app's loop; the app's exit code."""
+    from simulator.tui.app import create_app
+
+    app = create_app(mode="live", live=source, save_to=save_to, present=present)
+    app.run()
+    return app.return_code or 0
+
+
 def add_tui_commands(sub: argparse._SubParsersAction) -> None:
     """Register play, sandbox and web on the ``mailsim`` parser."""
     p = sub.add_parser("play", help="step through a lesson or scenario in the terminal")
@@ -40,6 +50,9 @@ def add_tui_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--public", action="store_true",
                    help="allow a non-loopback --host: anyone who can reach it gets the app")
     p.add_argument("--present", action="store_true", help="projector layout for the lesson")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address browsers use to reach this server, e.g. http://192.168.1.20:8000 "
+                        "(default: from --host and --port); needed behind a proxy or with --host 0.0.0.0")
     p.set_defaults(func=cmd_web)
 
 
@@ -98,10 +111,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_unspecified(host: str) -> bool:
+    """0.0.0.0 or ::, every address of the machine: good to listen on, not an address to connect to."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
 def web_command(file: str | None, present: bool, folders: list[Path] | None = None) -> str:
     """The command each browser visit starts (textual-serve runs one process per visit),
-    with the teacher's lesson folders, so every visitor's picker lists them."""
-    parts = [sys.executable, "-m", "simulator.cli"]
+    with the teacher's lesson folders, so every visitor's picker lists them, and
+    ``--visitor``, so each visit keeps its progress apart from the others'."""
+    parts = [sys.executable, "-m", "simulator.cli", "--visitor"]
     for folder in folders or []:
         parts += ["--lessons", str(folder)]
     if file:
@@ -116,6 +138,12 @@ def cmd_web(args: argparse.Namespace) -> int:
         print(f"mailsim web: refusing to listen on {args.host}: it is not a loopback address, so anyone "
               "who can reach it would get the app. Add --public if that is what you want.", file=sys.stderr)
         return 2
+    if is_unspecified(args.host) and not args.public_url:
+        print(f"mailsim web: with --host {args.host} the page would tell each browser to connect to "
+              f"{args.host}, which is no address another computer can reach. Give --host the address the "
+              "students' computers reach this one by (e.g. --host 192.168.1.20), or add --public-url "
+              f"http://NAME-OR-ADDRESS:{args.port}.", file=sys.stderr)
+        return 2
     file = None
     if args.file:
         path = _resolve(args.file, "web")
@@ -127,8 +155,11 @@ def cmd_web(args: argparse.Namespace) -> int:
     except ImportError:
         print("mailsim web needs textual-serve: pip install 'mailsim[web]'", file=sys.stderr)
         return 2
-    print(f"Serving mailsim on http://{args.host}:{args.port}  (ctrl+c stops)")
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = args.public_url or f"http://{host}:{args.port}"
+    print(f"Serving mailsim on {url}  (each visit is a process of its own; ctrl+c stops)")
     from simulator import content
 
-    Server(web_command(file, args.present, content.teacher_folders()), host=args.host, port=args.port, title="mailsim").serve()
+    Server(web_command(file, args.present, content.teacher_folders()), host=args.host, port=args.port,
+           title="mailsim", public_url=args.public_url).serve()
     return 0

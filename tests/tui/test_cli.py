@@ -24,7 +24,7 @@ def test_web_refuses_a_public_address_without_public(capsys) -> None:
 
 
 def test_web_command_runs_this_interpreter() -> None:
-    assert shlex.split(web_command(None, False)) == [sys.executable, "-m", "simulator.cli"]
+    assert shlex.split(web_command(None, False)) == [sys.executable, "-m", "simulator.cli", "--visitor"]
     assert shlex.split(web_command("/x/l.yaml", True))[-3:] == ["play", "/x/l.yaml", "--present"]
 
 

@@ -61,6 +61,7 @@ PANES = {  # tab pane id -> (tab title, widget factory); built on first show
 
 class LessonScreen(Screen):
     CSS_PATH = "lesson.tcss"
+    CLIENT_NOTE = ""  # the state pane's note where no client machine runs ("": a script typed the lines)
     AUTO_FOCUS = ""  # no pane has the keys until Tab gives it them: ↓/↑/PgDn/PgUp scroll the narration
 
     BINDINGS = [
@@ -207,7 +208,8 @@ class LessonScreen(Screen):
             self.query_one("#diagram", SequenceDiagram).show(
                 p.hosts, p.arrows, p.upto("arrows"), p.since("arrows"), p.index)
             if not self.present:
-                self.query_one("#states", StatePane).show(view.machines, question_open=p.pending_ask() is not None)
+                self.query_one("#states", StatePane).show(view.machines, question_open=p.pending_ask() is not None,
+                                                          client_note=self.CLIENT_NOTE)
         if not self.present:
             self._update_pane(self.query_one("#tabs", TabbedContent).active)
         ends = (p.at_start, p.at_end)
@@ -224,7 +226,7 @@ class LessonScreen(Screen):
             if isinstance(widget, SequenceDiagram):
                 widget.show(p.hosts, p.arrows, p.upto("arrows"), p.since("arrows"), i)
             elif isinstance(widget, StatePane):
-                widget.show(view.machines, question_open=p.pending_ask() is not None)
+                widget.show(view.machines, question_open=p.pending_ask() is not None, client_note=self.CLIENT_NOTE)
             elif isinstance(widget, TranscriptView):
                 widget.show(p.transcript, p.upto("transcript"), p.since("transcript"))
             elif isinstance(widget, WirePane):

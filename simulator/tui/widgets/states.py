@@ -127,6 +127,10 @@ class MachineDrawing:
         return Text("   │", style)
 
 
+# Where a step has no client machine: the note beside the server's machine.
+SCRIPTED_CLIENT = " The lines are typed by the\n scenario itself, as with telnet:\n no client machine runs here."
+
+
 class StatePane(RichLinesView):
     """Both ends of the current connection, side by side; as tall as its drawing."""
 
@@ -143,6 +147,7 @@ class StatePane(RichLinesView):
         self.set_class(fit, "-fit")
         self._machines: Sequence[MachineView] = ()
         self._hide_targets = False
+        self._client_note = SCRIPTED_CLIENT
         self._drawn_for: tuple | None = None
         self._fitted = -1
 
@@ -151,11 +156,14 @@ class StatePane(RichLinesView):
         return {"title": p["title"], "state": p["muted"], "current": p["state_current"],
                 "current_marker": p["accent"], "lit": p["lit"], "muted": p["muted"], "next": p["key"]}
 
-    def show(self, machines: Sequence[MachineView], *, question_open: bool = False) -> None:
+    def show(self, machines: Sequence[MachineView], *, question_open: bool = False,
+             client_note: str = "") -> None:
         """``question_open``: the next step poses a question not answered yet; the
-        pane then does not say which state each command leads to."""
+        pane then does not say which state each command leads to. ``client_note``:
+        what to say where no client machine runs (default: a script typed the lines)."""
         self._machines = machines
         self._hide_targets = question_open
+        self._client_note = client_note or SCRIPTED_CLIENT
         self._draw()
 
     def on_mount(self) -> None:
@@ -177,7 +185,7 @@ class StatePane(RichLinesView):
         if not self.is_mounted:
             return
         width = self.scrollable_content_region.width or self.size.width
-        key = (tuple(self._machines), self._hide_targets, width, self.app.theme)
+        key = (tuple(self._machines), self._hide_targets, width, self.app.theme, self._client_note)
         if key == self._drawn_for:
             return
         self._drawn_for = key
@@ -194,8 +202,7 @@ class StatePane(RichLinesView):
         if self.note_missing_client and not any(m.machine.endswith(".client") for m in machines):
             note = Text()
             note.append("client", styles["title"])
-            note.append("\n The lines are typed by the\n scenario itself, as with telnet:\n"
-                        " no client machine runs here.", styles["muted"])
+            note.append("\n" + self._client_note, styles["muted"])
             cells.append(note)
         cells += [drawing.render(m, hide_targets=self._hide_targets) for m in machines]
         if width >= 70 and len(cells) > 1:
