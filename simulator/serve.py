@@ -302,7 +302,7 @@ class Bridge:
             mh = world.mailhost_for(f"postmaster@{li.domain}")
             if mh is None:
                 raise ServeError(f"the world has no mail host for {li.domain} (the {li.name} listener)")
-            if li.virtual_port not in mh.host.services:  # submissions (465) is served here only
+            if li.virtual_port not in mh.host.services:  # a world of a scenario that does not listen there
                 mh.listen(protocol_of_service(li.name).name, li.virtual_port)
             self.targets[li.name] = mh.host
         self.tls_names = tuple(dict.fromkeys((*TLS_NAMES, self.host)))
@@ -1130,8 +1130,8 @@ class LiveSource:
             for user in mh.store.users():
                 for name, folder in mh.store.folders(user).items():
                     if folder.messages:
-                        rows.append(MailboxAtEnd(user, name, [header(m.data, "Subject") or ""
-                                                              for m in folder.messages]))
+                        rows.append(MailboxAtEnd(user, name, [header(m.data, "Subject") or "" for m in folder.messages],
+                                                 [sorted(m.flags) for m in folder.messages]))
         return rows
 
     def scenario_yaml(self, scenario_id: str = "live-session") -> str:

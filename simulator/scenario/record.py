@@ -66,6 +66,7 @@ class MailboxAtEnd:
     user: str
     folder: str
     subjects: list[str]
+    flags: list[list[str]] = field(default_factory=list)  # each message's flags, in order ([]: none known)
 
 
 @dataclass
@@ -167,8 +168,12 @@ def recorded_scenario(events: Iterable[Event], *, client: str, world: Mapping[st
         codes, protocol = step.pop("_codes", None), step.pop("_protocol", "")
         if codes and protocol in EXPECTED_PROTOCOLS:
             step["expect"] = {"replies": [int(c) if c.isdigit() else c for c in codes]}
-    rows = [{"user": m.user, "folder": m.folder, "count": len(m.subjects), "subjects": m.subjects}
-            for m in mailboxes]
+    rows = []
+    for m in mailboxes:
+        row: dict[str, Any] = {"user": m.user, "folder": m.folder, "count": len(m.subjects), "subjects": m.subjects}
+        if m.flags:  # exactly each message's flags, by its number in the folder
+            row["flags"] = {n: sorted(f) for n, f in enumerate(m.flags, 1)}
+        rows.append(row)
     end: dict[str, Any] = {"id": "mailboxes", "action": "note",
                            "text": "The mailboxes as they were when the live session was saved."}
     if rows:
