@@ -174,7 +174,8 @@ def cmd_serve_live(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"mailsim serve: cannot write {save}: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        print(f"saved the live session as a scenario of {steps} steps: {save} (mailsim run {save} replays it)")
+        print(f"saved the live session as a scenario of {_count(steps, 'step')}: {save} "
+              f"(mailsim run {save} replays it)")
     for line in mailbox_summary(source.world):
         print(line)
     return 0

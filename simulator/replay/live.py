@@ -8,10 +8,12 @@ in answer (the replies, the TLS records, a relay to the MX, a delivery),
 until the client acts again:
 
 * the client opens a connection (``ConnectionOpened`` from the client host);
-* the client's bytes reach the server (a ``BytesSent`` from the client with
-  plaintext: a command line, a message, a TLS record that carried them;
-  handshake records carry no plaintext and stay in the step of the STARTTLS
-  that asked for them);
+* the client's bytes reach the server after the server last spoke (a
+  ``BytesSent`` from the client with plaintext: a command line, a message, a
+  TLS record that carried them; a message that arrives in several reads is
+  one step, as are commands pipelined before the first reply; handshake
+  records carry no plaintext and stay in the step of the STARTTLS that asked
+  for them);
 * the client closes a connection.
 
 The steps are :class:`~simulator.trace.StepStarted` events in a trace of
@@ -52,6 +54,7 @@ class LiveSteps:
         self.trace = Trace(meta={"title": title, "live": True})
         self._recorder = Recorder(lambda: self._t, self.trace)
         self._conns: set[str] = set()  # the client's connections
+        self._answered: set[str] = set()  # ... on which the server spoke since the client last sent
         self.steps = 0
         self._recorder.record(StepStarted(step_id="listening", title="Listening for real clients",
                                           explain=intro))
@@ -74,10 +77,17 @@ class LiveSteps:
             if event.client_host != self.client:
                 return ""
             self._conns.add(event.conn)
+            self._answered.add(event.conn)
             return f"{event.conn}: {self.client} connects to {event.server_host}:{event.port} ({event.service})"
         if isinstance(event, BytesSent):
-            if event.conn not in self._conns or event.direction != C2S or not event.plaintext:
+            if event.conn not in self._conns or not event.plaintext:
                 return ""
+            if event.direction != C2S:
+                self._answered.add(event.conn)
+                return ""
+            if event.conn not in self._answered:  # more of what the client was sending: the same step
+                return ""
+            self._answered.discard(event.conn)
             lines = split_lines(event.plaintext)
             first = clip(lines[0] if lines else "", TITLE_WIDTH)
             more = f" (+{len(lines) - 1} lines, {len(event.plaintext)} bytes)" if len(lines) > 1 else ""

@@ -7,8 +7,9 @@ turns that trace into a scenario file a teacher can replay to a class:
   client host to the server it reached, on the virtual port it reached (a
   login through the mailbox front connects to the mail host the login
   reached: ``route``), named ``c1``, ``c2`` ... in the order they opened;
-* each piece of plaintext the client sent (a command line, a message, what a
-  TLS record carried) becomes a ``send`` step with those bytes: ``line`` for
+* what the client sent between two answers of the server (a command line,
+  a message however many reads it came in, commands pipelined together)
+  becomes a ``send`` step with those bytes: ``line`` for
   one line ending in CRLF, else ``data`` (CRLF line ends written as newlines,
   or ``raw_newlines`` with the bytes as they were when a line ended otherwise);
   STARTTLS is sent as the line it is, so the replay's virtual client makes a
@@ -104,7 +105,6 @@ def recorded_scenario(events: Iterable[Event], *, client: str, world: Mapping[st
     steps: list[dict[str, Any]] = []
     conns: dict[str, _Conn] = {}
     last: dict[str, Any] | None = None  # the step the replies and the queue belong to
-    last_conn: _Conn | None = None
     queued: list[str] = []  # hosts that queued mail since the client last acted
 
     def flush_queue() -> None:
@@ -117,7 +117,7 @@ def recorded_scenario(events: Iterable[Event], *, client: str, world: Mapping[st
     clock = 0.0  # the replay's virtual clock, in seconds since the start
 
     def add(conn: _Conn, step: dict[str, Any], t: float) -> None:
-        nonlocal last, last_conn, clock
+        nonlocal last, clock
         flush_queue()
         if t - clock >= CLOCK_STEP:  # the replay's clock reads what the live one read
             steps.append({"id": f"wait-{sum(1 for s in steps if s['action'] == 'advance_clock') + 1}",
@@ -125,7 +125,7 @@ def recorded_scenario(events: Iterable[Event], *, client: str, world: Mapping[st
             clock = t
         steps.append(step)
         conn.steps.append(step)
-        last, last_conn = step, conn
+        last = step
 
     for event in events:
         if isinstance(event, ConnectionOpened):
@@ -141,11 +141,12 @@ def recorded_scenario(events: Iterable[Event], *, client: str, world: Mapping[st
             conn = conns.get(event.conn)
             if conn is None or event.direction != C2S or not event.plaintext:
                 continue
-            payload, lost = _payload(event.plaintext)
-            step = {"id": f"{conn.name}-{len(conn.steps)}", "action": "send", "conn": conn.name, **payload}
-            if lost:
-                step["explain"] = f"{lost} byte(s) the client sent here were not UTF-8 and are left out."
-            add(conn, step, event.t)
+            if last is not None and last is (conn.steps[-1] if conn.steps else None) and "_raw" in last \
+                    and "_codes" not in last:
+                last["_raw"] += event.plaintext  # more of what it was sending, unanswered yet: the same step
+                continue
+            add(conn, {"id": f"{conn.name}-{len(conn.steps)}", "action": "send", "conn": conn.name,
+                       "_raw": bytes(event.plaintext)}, event.t)
         elif isinstance(event, ReplySent):
             conn = conns.get(event.conn)
             if conn is None or not conn.steps or not event.machine.endswith(".server"):
@@ -165,6 +166,12 @@ def recorded_scenario(events: Iterable[Event], *, client: str, world: Mapping[st
                 add(conn, {"id": f"{conn.name}-close", "action": "close", "conn": conn.name}, event.t)
     flush_queue()
     for step in steps:
+        raw = step.pop("_raw", None)
+        if raw is not None:
+            payload, lost = _payload(raw)
+            step.update(payload)
+            if lost:
+                step["explain"] = f"{lost} byte(s) the client sent here were not UTF-8 and are left out."
         codes, protocol = step.pop("_codes", None), step.pop("_protocol", "")
         if codes and protocol in EXPECTED_PROTOCOLS:
             step["expect"] = {"replies": [int(c) if c.isdigit() else c for c in codes]}

@@ -32,10 +32,11 @@ def test_a_step_per_client_action() -> None:
         _opened("c2", "mail.example.org"),  # the relay to the MX: part of the client's step
         BytesSent(conn="c2", direction=C2S, plaintext=b"EHLO mail\r\n", wire=b"EHLO mail\r\n"),
         BytesSent(conn="c1", direction=C2S, plaintext=b"Subject: x\r\n\r\nhi\r\n.\r\n", wire=b""),
+        BytesSent(conn="c1", direction=C2S, plaintext=b"more of the message\r\n", wire=b""),  # unanswered: same step
         ConnectionClosed(conn="c1", by="client"),
     ]
     begun = [live.feed(e) for e in fed]
-    assert begun == [True, False, True, False, False, False, False, True, True]
+    assert begun == [True, False, True, False, False, False, False, True, False, True]
     steps = live.trace.steps()
     assert [s.title for s in steps] == [
         "Listening for real clients",

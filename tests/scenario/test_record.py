@@ -96,3 +96,18 @@ def test_imap_replies_are_not_expected() -> None:
               ReplySent(conn="c1", machine="imap.server", code="* OK")]
     steps = recorded_scenario(events, client="real-client", world=WORLD, scenario_id="x", title="x")["steps"]
     assert "expect" not in steps[0]
+
+
+def test_a_message_in_several_reads_is_one_send() -> None:
+    opened = ConnectionOpened(conn="c1", client_host="real-client", client_addr="", server_host="mx.example.net",
+                              server_addr="", port=25, service="smtp")
+    text = "Subject: caf\u00e9\r\n\r\nbody\r\n.\r\n".encode()
+    cut = text.index(b"\xc3") + 1  # a read that ends inside the two bytes of é
+    events = [opened, ReplySent(conn="c1", machine="smtp.server", code="354"),
+              BytesSent(conn="c1", direction=C2S, plaintext=text[:cut], wire=b""),
+              BytesSent(conn="c1", direction=C2S, plaintext=text[cut:], wire=b""),
+              ReplySent(conn="c1", machine="smtp.server", code="250"),
+              BytesSent(conn="c1", direction=C2S, plaintext=b"QUIT\r\n", wire=b"")]
+    steps = recorded_scenario(events, client="real-client", world=WORLD, scenario_id="x", title="x")["steps"]
+    assert [s.get("data") or s.get("line") for s in steps[1:3]] == ["Subject: caf\u00e9\n\nbody\n.\n", "QUIT"]
+    assert steps[1]["expect"] == {"replies": [250]} and "explain" not in steps[1]  # no byte lost at the cut
