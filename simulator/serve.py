@@ -331,7 +331,8 @@ class Bridge:
             except OSError as exc:
                 raise ServeError(f"cannot write the CA certificate to {self.ca_out}: {exc.strerror or exc}") from None
         listeners = self.world.net.recorder.listeners
-        listeners.append(self._transcript)
+        if self.out is not None:  # silent (serve --live shows the trace itself): nothing to print
+            listeners.append(self._transcript)
         if self.trace_file is not None:
             listeners.append(self.trace_file)
         listeners.append(self.trace_window)  # last: the others see each event before it may go
