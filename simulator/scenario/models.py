@@ -318,10 +318,10 @@ class WorldModel(Model):
 class Ask(Model):
     """A predict-then-reveal question the player poses before the step runs."""
 
-    prompt: str
-    choices: list[str] = Field([], description="Empty for a typed answer")
-    answer: str
-    why: str = ""
+    prompt: str = Field(description="The question (Markdown), asked before the step is shown")
+    choices: list[str] = Field([], description="Empty for a typed answer; quote numbers: [\"250\", \"550\"]")
+    answer: str = Field(description="The right answer: one of the choices, or the text to type")
+    why: str = Field("", description="Shown after the answer: why it is right, with the RFC section")
 
     @model_validator(mode="after")
     def _answer_is_a_choice(self) -> Ask:
@@ -331,6 +331,8 @@ class Ask(Model):
 
 
 class ExpectReply(Model):
+    """The last reply of the step: its code (or status word), enhanced status code, and a piece of its text."""
+
     code: ReplyCode | None = None
     enhanced: str | None = None
     contains: str | None = None
@@ -412,11 +414,17 @@ class ExpectDownloaded(Model):
 
 
 class ExpectQueue(Model):
+    """How many messages wait in a mail host's outbound queue after the step (sent or bounced ones have left it)."""
+
     host: str
     count: int = Field(ge=0)
 
 
 class ExpectDelivery(Model):
+    """What the submission server answered for one recipient of the last send_message: delivered (2xx,
+    accepted), deferred (4xx) or failed (5xx). Where the message went next, the mailbox and queue
+    expectations say."""
+
     recipient: Address
     outcome: Literal["delivered", "deferred", "failed"]
 
@@ -442,6 +450,8 @@ def _fault_schema(schema: dict[str, Any]) -> None:
 
 
 class ExpectState(Model):
+    """The state a protocol machine of a connection is in after the step, a row of its state table."""
+
     model_config = ConfigDict(json_schema_extra=_state_schema)
     machine: str = Field("smtp.server", description="A machine of the protocol registry, e.g. smtp.server")
     state: str = Field(description="A state of that machine's table (checked when the file is validated)")
@@ -449,6 +459,8 @@ class ExpectState(Model):
 
 
 class Expect(Model):
+    """Checks made after the step ran; `mailsim run` fails (exit 1) and names the step when one does not hold."""
+
     reply: ReplyCode | ExpectReply | None = None
     replies: list[ReplyCode] | None = Field(None, description="One code per reply, for pipelined lines")
     mailbox: list[ExpectMailbox] | ExpectMailbox | None = None
@@ -471,27 +483,34 @@ class Expect(Model):
 
 
 class StepBase(Model):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    title: str = ""
-    explain: str = ""
-    ask: Ask | None = None
-    expect: Expect | None = None
+    """The keys every step has, whatever its action."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique in the scenario")
+    title: str = Field("", description="The step's heading; default: one made from the action")
+    explain: str = Field("", description="The narration shown with the step (Markdown); cite RFC sections")
+    ask: Ask | None = Field(None, description="A question asked before the step is shown")
+    expect: Expect | None = Field(None, description="Checks after the step; mailsim run fails when one does not hold")
 
 
 class ConnectStep(StepBase):
+    """A host opens a TCP connection to a port of another host and reads the greeting; the connection
+    keeps the name conn for later send, close and expect steps. A host that is down or a port where
+    nothing listens is refused, and the trace says why."""
+
     action: Literal["connect"]
-    from_: str = Field(alias="from")
-    to: str
-    port: int = Field(ge=1, le=65535)
-    conn: str = "main"
+    from_: str = Field(alias="from", description="The client host, e.g. alice-laptop")
+    to: str = Field(description="The server host, e.g. mail.example.org")
+    port: int = Field(ge=1, le=65535, description="25 (MX), 587 (submission), 110 (POP3), 143 (IMAP), ...")
+    conn: str = Field("main", description="The connection's name, for the steps that use it")
 
 
 class SendStep(StepBase):
     """Send raw protocol lines on an open connection (CRLF is added to each)."""
 
     action: Literal["send"]
-    line: str | None = None
-    lines: list[str] | None = None
+    line: str | None = Field(None, description="One command line")
+    lines: list[str] | None = Field(None, description="Several lines, sent together (pipelining, or a message "
+                                                     "after DATA ending with \".\")")
     data: str | None = Field(None, description="Raw text sent as is; \\n becomes CRLF unless raw_newlines")
     raw_newlines: bool = False
     conn: str = "main"
@@ -505,6 +524,8 @@ class SendStep(StepBase):
 
 
 class CloseStep(StepBase):
+    """The client closes the connection without a word (no QUIT or LOGOUT)."""
+
     action: Literal["close"]
     conn: str = "main"
 
@@ -763,7 +784,8 @@ class DeleteStep(_OnMessage):
 
 
 class SessionStep(StepBase):
-    """IDLE, NOOP, LOGOUT/QUIT or a dropped connection on a session."""
+    """On an open session: idle (IMAP IDLE, then DONE), sync (IMAP NOOP), logout (IMAP LOGOUT or POP3
+    QUIT), drop (the connection breaks without a word)."""
 
     action: Literal["idle", "sync", "logout", "drop"]
     conn: str = Field(description="A session (open_mailbox, or check_mail with quit: false); drop also "
@@ -771,24 +793,30 @@ class SessionStep(StepBase):
 
 
 class RunQueueStep(StepBase):
+    """A relay sends what waits in its queue: MX lookup in DNS, an SMTP session to port 25 of the MX,
+    and then a delivery, a retry later (4xx) or a bounce to the sender (5xx)."""
+
     action: Literal["run_queue"]
     host: str | None = Field(None, description="Mail host; default: every mail host")
 
 
 class AdvanceClockStep(StepBase):
+    """Move the virtual clock on; the queues then retry what is due (no bytes cross until they do)."""
+
     action: Literal["advance_clock"]
     seconds: float = Field(gt=0)
     run_queues: bool = Field(True, description="Let every queue runner wake up afterwards")
 
 
 class FaultStep(StepBase):
-    """Make a mail host answer a stage with a chosen reply, a number of times."""
+    """From this step on, a mail host answers a command (the stage) with the chosen reply instead of its
+    own, the next `times` times: e.g. 451 4.7.1 at RCPT (greylisting) or 552 at the final dot of DATA."""
 
     model_config = ConfigDict(json_schema_extra=_fault_schema)
 
     action: Literal["fault"]
     host: str
-    protocol: str = Field("smtp", description="A protocol of the registry: smtp")
+    protocol: str = Field("smtp", description="A protocol of the registry: smtp, imap or pop3")
     stage: str = Field(description="A fault stage of that protocol (smtp: MAIL, RCPT, DATA), "
                                    "checked when the file is validated")
     code: int = Field(ge=400, le=599)
@@ -810,6 +838,8 @@ class ChangeBodyStep(StepBase):
 
 
 class HostDownStep(StepBase):
+    """host_down: a host stops answering, so connections to it fail ("host is down"); host_up: it is back."""
+
     action: Literal["host_down", "host_up"]
     host: str
 
@@ -821,6 +851,8 @@ class CheckStepModel(StepBase):
 
 
 class NoteStep(StepBase):
+    """A remark for the class in the trace; nothing crosses the wire."""
+
     action: Literal["note"]
     text: str
 
@@ -841,13 +873,16 @@ Step = Annotated[
 
 
 class Scenario(Model):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
-    summary: str = ""
-    format: Literal[1] = FORMAT_VERSION
-    seed: int = 1
-    start: datetime = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
-    world: WorldModel = WorldModel()
+    """A world and a script of steps: what `mailsim run` runs and `mailsim play` steps through."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="The scenario's name, unique among the files shown")
+    title: str = Field(description="Shown in the picker and above the steps")
+    summary: str = Field("", description="A paragraph on what happens (Markdown)")
+    format: Literal[1] = Field(FORMAT_VERSION, description="The version of this file format")
+    seed: int = Field(1, description="Seeds every random choice (queue ids, nonces): the same seed, the same run")
+    start: datetime = Field(datetime.fromisoformat("2026-03-02T09:00:00+00:00"),
+                            description="The virtual clock's time at the first step")
+    world: WorldModel = Field(WorldModel(), description="Changes to the default world")
     steps: list[Step] = Field(min_length=1, description="Step ids are unique (checked with the references)")
 
 
@@ -855,20 +890,25 @@ class Scenario(Model):
 
 
 class RfcRef(Model):
-    rfc: int = Field(gt=0)
-    section: str = ""
-    title: str = ""
+    """One RFC section the lesson rests on, listed in the picker and the handout."""
+
+    rfc: int = Field(gt=0, description="The RFC's number")
+    section: str = Field("", description="The section, quoted so YAML keeps it text: \"4.2.1\"")
+    title: str = Field("", description="The section's title as the RFC gives it")
 
 
 class Lesson(Model):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
-    topic: str
+    """Narration around a scenario: what the picker lists and the player shows first and last."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="The lesson's name, unique among the lessons shown")
+    title: str = Field(description="Shown in the picker and the player")
+    topic: str = Field(description="The picker's heading, e.g. SMTP, TLS or DMARC; the bundled topics "
+                                   "come in teaching order")
     order: int = Field(0, description="Teaching order within the topic")
     level: Literal["beginner", "intermediate", "advanced"]
-    minutes: int = Field(gt=0)
-    objectives: list[str] = Field(min_length=1)
-    intro: str
-    summary: str
+    minutes: int = Field(gt=0, description="About how long the lesson takes")
+    objectives: list[str] = Field(min_length=1, description="What the student can do afterwards, one line each")
+    intro: str = Field(description="Shown before the first step (Markdown)")
+    summary: str = Field(description="Shown after the last step (Markdown), with the RFC sections")
     scenario: str = Field(description="Path of the scenario, relative to the lesson file")
     rfcs: list[RfcRef] = []
