@@ -133,9 +133,13 @@ def cmd_lessons(args: argparse.Namespace) -> int:
     library = load_library(sandboxes=[])
     bundled = [e for e in library.entries if e.kind == "lesson" and not e.group]
     own = [e for e in library.entries if e.kind == "lesson" and e.group]
-    for e in bundled + own:  # the bundled lessons in teaching order, then the teachers' folders
+    heading = ""
+    for e in bundled + own:  # the learning path in teaching order, then the teachers' folders
+        if (e.group or e.part or e.topic) != heading:
+            heading = e.group or e.part or e.topic
+            print(heading)
         where = f"  ({e.path})" if e.group else ""
-        print(f"{e.topic:<10} {e.key:<24} {e.level:<13} {e.minutes:>3} min  {e.title}{where}")
+        print(f"  {e.key:<24} {e.topic:<8} {e.level:<13} {e.minutes:>3} min  {e.title}{where}")
     for err in library.errors:
         print(err, file=sys.stderr)
     return 1 if library.errors else 0
@@ -238,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the templates")
     p.set_defaults(func=cmd_new)
 
-    p = sub.add_parser("lessons", help="list the lessons (bundled, then those of --lessons folders)")
+    p = sub.add_parser("lessons", help="list the learning path's lessons in teaching order, then those of --lessons folders")
     p.set_defaults(func=cmd_lessons)
 
     from simulator.tui.launch import add_tui_commands  # play, sandbox, web (Textual loads lazily)

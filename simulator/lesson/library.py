@@ -1,5 +1,5 @@
-"""What the lesson picker offers: a teacher's own folders, the lessons in teaching order,
-then bare scenarios.
+"""What the lesson picker offers: a teacher's own folders, the learning path's lessons in
+teaching order under their parts' headings, then bare scenarios.
 
 A scenario that no lesson uses is still worth stepping through, so the picker
 lists it after the lessons. Each teacher's folder (``mailsim --lessons DIR``,
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulator.lesson.catalog import CatalogEntry, load_catalog
+from simulator.lesson.catalog import CatalogEntry, heading_of, load_catalog
 from simulator.scenario.loader import (
     ContentError,
     ContentErrors,
@@ -40,7 +40,8 @@ class Entry:
     intro: str = ""
     objectives: tuple[str, ...] = ()
     rfcs: tuple[str, ...] = ()
-    group: str = ""  # the heading it is listed under, when not its topic (a teacher's folder)
+    group: str = ""  # a teacher's folder it comes from: the heading it is listed under
+    part: str = ""  # a bundled lesson's part of the learning path: its heading otherwise
 
     def matches(self, query: str) -> bool:
         hay = " ".join([self.title, self.topic, self.key, self.level, self.kind]).casefold()
@@ -55,18 +56,18 @@ class Library:
     def topics(self) -> dict[str, list[Entry]]:
         out: dict[str, list[Entry]] = {}
         for e in self.entries:
-            out.setdefault(e.group or e.topic, []).append(e)
+            out.setdefault(e.group or e.part or e.topic, []).append(e)
         return out
 
 
-def _lesson_entry(item: CatalogEntry, group: str = "") -> Entry:
+def _lesson_entry(item: CatalogEntry, group: str = "", part: str = "") -> Entry:
     lesson, scenario = item.lesson, item.scenario
     return Entry(
         "lesson", lesson.id, lesson.title, lesson.topic, item.path, lesson.level, lesson.minutes,
         len(scenario.steps), sum(1 for s in scenario.steps if s.ask is not None), lesson.intro.strip(),
         tuple(lesson.objectives),
         tuple(f"RFC {r.rfc}" + (f" §{r.section}" if r.section else "") + (f" {r.title}" if r.title else "")
-              for r in lesson.rfcs), group)
+              for r in lesson.rfcs), group, part)
 
 
 def _scenario_entry(scenario: Scenario, path: Path, topic: str = "Scenarios", group: str = "") -> Entry:
@@ -129,7 +130,7 @@ def load_library(lessons: Path | None = None, scenarios: Path | None = None, *,
     bundled: list[Entry] = []
     for item in catalog.entries:
         used.add(item.scenario.id)
-        bundled.append(_lesson_entry(item))
+        bundled.append(_lesson_entry(item, part=heading_of(item.lesson)))
     folder = scenarios or scenarios_dir()
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:

@@ -48,7 +48,7 @@ def test_a_teachers_folder_is_a_group_of_its_own_before_the_bundled_lessons(fold
     # the lesson (its scenario is not listed again), then the other scenarios, subfolders included
     assert [(e.kind, e.key) for e in topics["class-7b"]] == [("lesson", "my-greeting"), ("scenario", "helo-only")]
     assert topics["class-7b"][0].topic == "SMTP"  # the lesson keeps its topic for the details
-    assert "smtp-basics" in [e.key for e in topics["SMTP"]]
+    assert "smtp-basics" in [e.key for e in topics["1. Sending mail: SMTP"]]
     assert library.errors == []
 
 
