@@ -9,7 +9,7 @@ classic attacks on STARTTLS, both shown in the trace as ``WireAltered``:
   ``STLS``; each protocol's registry entry knows its syntax). A client that
   uses TLS only when offered goes on in plaintext, and its AUTH crosses the
   wire for the attacker to read; a client that requires TLS gives up with
-  QUIT (RFC 3207 6, RFC 8314 5.1, RFC 8461 for MTA-to-MTA).
+  QUIT (RFC 3207 6, RFC 8314 5.2, RFC 8461 for MTA-to-MTA).
 * **command injection** (``inject``): lines added after the client's
   STARTTLS, in the same flight, as in CVE-2011-0411 and the "NO STARTTLS"
   study (Poddebniak et al., USENIX Security 2021). A correct server drops

@@ -4,7 +4,7 @@ A server offers TLS in plaintext: SMTP's ``250-STARTTLS`` in the EHLO reply
 (RFC 3207 4), IMAP's ``STARTTLS`` capability (RFC 9051 6.2.1), POP3's
 ``STLS`` line in the CAPA reply (RFC 2595 4). Nothing protects those bytes,
 so an attacker on the path can take the offer out, and a client that uses
-TLS only when it is offered goes on in plaintext (RFC 3207 6, RFC 8314 5.1).
+TLS only when it is offered goes on in plaintext (RFC 3207 6, RFC 8314 5.2).
 Each protocol's registry entry builds a :class:`OfferStripper` for it; the
 man in the middle (``simulator.agents.mitm``) feeds it what crosses a
 connection before TLS and passes on what it gives back.

@@ -194,7 +194,7 @@ class _MitmFields(Model):
         True, description="Remove the offer of TLS from the server's plaintext replies: 250-STARTTLS from "
                           "EHLO (RFC 3207 4), STARTTLS from IMAP's CAPABILITY (RFC 9051 6.2.1), STLS from "
                           "POP3's CAPA (RFC 2595 4). An opportunistic client then goes on without TLS; one "
-                          "that requires TLS gives up (RFC 3207 6, RFC 8314 5.1)")
+                          "that requires TLS gives up (RFC 3207 6, RFC 8314 5.2)")
     inject_after_starttls: list[Annotated[str, AfterValidator(_command_line)]] = Field(
         [], description="Command lines added after the client's STARTTLS in the same flight (the "
                         "CVE-2011-0411 injection): a correct server discards them when TLS starts")

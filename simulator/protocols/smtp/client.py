@@ -30,7 +30,7 @@ from simulator.trace import Event, StateChanged
 
 MACHINE = "smtp.client"
 REPLY_LINE_LIMIT = 512  # RFC 5321 4.5.3.1.5
-TLS_POLICIES = ("none", "opportunistic", "required")  # RFC 3207 4; "required": RFC 8314 5.1's advice
+TLS_POLICIES = ("none", "opportunistic", "required")  # RFC 3207 4; "required": RFC 8314 5.2's advice
 
 
 class ReplyFormatError(RemoteProtocolError, ValueError):

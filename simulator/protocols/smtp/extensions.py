@@ -7,7 +7,7 @@ declares it, so ``extensions=("PIPELINING",)`` refuses ``SIZE=``,
 ``BODY=8BITMIME`` and ``SMTPUTF8`` with 555 (RFC 5321 4.1.1.11) and
 ``STARTTLS`` with 502. A line may depend on whether TLS is up: STARTTLS is
 never offered over TLS (RFC 3207 4.2), and AUTH offers its plaintext
-mechanisms only over TLS (RFC 4954 4, RFC 8314 5.1) unless the server allows them.
+mechanisms only over TLS (RFC 4954 4, RFC 8314 5.2) unless the server allows them.
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ class SmtpServerConfig:
     # SASL mechanisms AUTH offers (RFC 4954), when "AUTH" is among the extensions.
     auth_mechanisms: tuple[str, ...] = ()
     # Offer PLAIN and LOGIN (the password readable on the wire) before TLS too. RFC 4954 4
-    # and RFC 8314 5.1 say not to; a world may allow it to show the eavesdropper why.
+    # and RFC 8314 5.2 say not to; a world may allow it to show the eavesdropper why.
     plaintext_auth: bool = False
 
     def ehlo_keywords(self, *, tls: bool = False) -> list[str]:
