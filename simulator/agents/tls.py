@@ -26,11 +26,13 @@ class VirtualTls:
         self.version = version  # the highest the clients offer
         self.server_version = server_version  # the highest the servers accept
         self.faults: dict[str, CertFault] = {}  # server host name -> what is wrong with its certificate
+        self.client_versions: dict[str, str] = {}  # client host name -> the highest version it offers, if not ``version``
 
     def __call__(self, client: Host, server: Host, name: str) -> TlsFactory:
         return partial(TlsSession, self.ca, server.fqdn, server_name=name,
                        fault=self.faults.get(server.name, CertFault.NONE),
-                       version=self.version, server_version=self.server_version)
+                       version=self.client_versions.get(client.name, self.version),
+                       server_version=self.server_version)
 
     def served(self, server: Host, also: tuple[str, ...]) -> TlsFactory:
         """The TLS of a connection whose client is a real program (``mailsim serve``): the server end only,

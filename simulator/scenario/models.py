@@ -654,6 +654,10 @@ class SendMessageStep(StepBase):
     auth: AuthModel | bool | None = Field(
         None, description="Log in with AUTH (RFC 4954): true (the sender's own credentials, PLAIN), false (no "
                           "login), or {user, password, mechanism}. Default: log in where submission offers AUTH")
+    tls_version: Literal["TLSv1.3", "TLSv1.2"] | None = Field(
+        None, description="The highest TLS version this client offers for this message (default: world.tls.version): "
+                          "TLSv1.2 shows the server's certificate in the clear (RFC 5246 7.4.2), TLSv1.3 encrypts it "
+                          "(RFC 8446 4.4.2)")
 
     @field_validator("envelope_from")
     @classmethod
@@ -857,6 +861,16 @@ class NoteStep(StepBase):
     text: str
 
 
+class CertificateStep(StepBase):
+    """From this step on, a mail host serves a certificate with a fault (or a valid one again): the next
+    TLS handshake with it shows what a verifying client says (RFC 5280 6.1.3, RFC 9525 6)."""
+
+    action: Literal["certificate"]
+    host: str = Field(description="The mail host whose certificate changes, e.g. mail.example.org")
+    fault: CertFault = Field(description="expired, not-yet-valid, wrong-name, self-signed, unknown-ca, "
+                                         "or none for a valid certificate again")
+
+
 class MitmStep(StepBase, _MitmFields):
     """From this step on, a man in the middle sits on the link between two hosts (see world.mitm)."""
 
@@ -865,7 +879,7 @@ class MitmStep(StepBase, _MitmFields):
 
 Step = Annotated[
     ConnectStep | SendStep | CloseStep | SendMessageStep | RunQueueStep | AdvanceClockStep
-    | FaultStep | ChangeBodyStep | HostDownStep | CheckStepModel | NoteStep | MitmStep | CheckMailStep
+    | FaultStep | ChangeBodyStep | HostDownStep | CheckStepModel | NoteStep | MitmStep | CertificateStep | CheckMailStep
     | OpenMailboxStep | ReadStep
     | FlagStep | MoveStep | DeleteStep | SessionStep,
     Field(discriminator="action"),

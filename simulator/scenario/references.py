@@ -199,6 +199,11 @@ def check_change_body(refs: References, at: DocPath, step: m.ChangeBodyStep) -> 
     _no_reply_here(refs, at, step, "a change_body step only arms the change")
 
 
+def check_certificate(refs: References, at: DocPath, step: m.CertificateStep) -> None:
+    refs.need_mail_host((*at, "host"), step.host)
+    _no_reply_here(refs, at, step, "a certificate step only changes the host's certificate")
+
+
 def _no_reply_here(refs: References, at: DocPath, step: m.StepBase, why: str) -> None:
     """A reply expectation on a step that sends nothing can never be met."""
     ex = step.expect

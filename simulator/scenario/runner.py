@@ -20,6 +20,7 @@ from simulator.scenario import models as m
 from simulator.scenario import reading
 from simulator.scenario import references as refs
 from simulator.scenario.world import man_in_the_middle, scenario_spec
+from simulator.security.pki import CertFault
 from simulator.trace import (
     ClockAdvanced,
     ExpectationChecked,
@@ -139,8 +140,19 @@ class Runner:
         envelope_from = step.envelope_from if step.envelope_from is not None else step.sender
         login = self.world.spec.submission_auth  # where submission offers AUTH, clients log in by default
         tls = step.tls or ("opportunistic" if login else "none")
-        sent = client.send(server, step.port, envelope_from, [*step.to, *step.cc], data,
-                           use_pipelining=step.use_pipelining, tls=tls, auth=self._credentials(step, bool(login)))
+        offered = self.world.tls.client_versions
+        host = self.world.net.host(step.from_).name
+        before = offered.get(host)
+        if step.tls_version is not None:
+            offered[host] = step.tls_version
+        try:
+            sent = client.send(server, step.port, envelope_from, [*step.to, *step.cc], data,
+                               use_pipelining=step.use_pipelining, tls=tls, auth=self._credentials(step, bool(login)))
+        finally:  # the version is this message's setting, not the host's from now on
+            if before is None:
+                offered.pop(host, None)
+            else:
+                offered[host] = before
         self.last_results = sent.results
         self.last_replies = [sent.last_reply] if sent.last_reply else []
         if sent.error:  # the client itself gave up (TLS required but not offered, its mechanism missing)
@@ -197,6 +209,12 @@ class Runner:
     def _do_mitm(self, step: m.MitmStep) -> None:
         self.world.add_mitm(man_in_the_middle(step))
         self.world.net.record(FaultInjected(fault="man_in_the_middle", detail=mitm_text(step)))
+
+    def _do_certificate(self, step: m.CertificateStep) -> None:
+        host = self.world.net.host(step.host).name
+        self.world.tls.faults[host] = CertFault(step.fault)
+        self.world.net.record(FaultInjected(fault="certificate",
+                                            detail=f"{host} now serves {CERTIFICATE_TEXT[CertFault(step.fault)]}"))
 
     def _do_check(self, step: m.CheckStepModel) -> None:
         pass
@@ -318,6 +336,16 @@ def attachment(model: m.AttachmentModel) -> Attachment:
     return Attachment(model.filename, kind, data, inline=model.inline)
 
 
+CERTIFICATE_TEXT = {  # what a certificate step makes a host serve (its FaultInjected detail)
+    CertFault.NONE: "a valid certificate again, from the world's CA",
+    CertFault.EXPIRED: "an expired certificate (its notAfter date has passed)",
+    CertFault.NOT_YET_VALID: "a certificate that is not yet valid (its notBefore date is in the future)",
+    CertFault.WRONG_NAME: "a certificate for another name",
+    CertFault.SELF_SIGNED: "a self-signed certificate",
+    CertFault.UNKNOWN_CA: "a certificate from a CA the clients do not trust",
+}
+
+
 def _crlf(text: str) -> str:
     """Scenario text as body lines on the wire: CRLF line ends, no final one (BodyChange adds it)."""
     return text.replace("\r\n", "\n").rstrip("\n").replace("\n", "\r\n")
@@ -378,6 +406,8 @@ ACTIONS: dict[str, Action] = {
                           refs.check_change_body),
     "host_down": Action(Runner._do_host_down, _plain_title, refs.check_host),
     "host_up": Action(Runner._do_host_up, _plain_title, refs.check_host),
+    "certificate": Action(Runner._do_certificate, lambda s: f"{s.host}'s certificate: {s.fault}",
+                          refs.check_certificate),
     "check": Action(Runner._do_check, _plain_title, refs.check_nothing),
     "note": Action(Runner._do_note, _plain_title, refs.check_nothing),
     "mitm": Action(Runner._do_mitm, lambda s: f"{s.host} gets between {s.between[0]} and {s.between[1]}",
