@@ -25,7 +25,8 @@ from simulator.trace import (
     ConnectionOpened,
     MailboxView,
     QueueChanged,
-    TlsRecord,
+    TlsFailed,
+    TlsStarted,
 )
 
 from . import prose
@@ -618,6 +619,83 @@ def starttls_stripped_fault(spec_id: str, title: str) -> FaultSpec:
     return FaultSpec(spec_id, title, option, edit, "a STARTTLS on a connection the step opens", why_not)
 
 
+def _handshake_here(r: Reach) -> tuple[TlsStarted, ConnectionOpened] | None:
+    """The first TLS handshake the step's own sessions complete with a mail host (STARTTLS or implicit)."""
+    for e in r.own():
+        if (isinstance(e, TlsStarted) and e.conn in r.conns and e.layer.startswith("TLSv")
+                and r.conns[e.conn].server_host in r.result.world.mailhosts):
+            return e, r.conns[e.conn]
+    return None
+
+
+def _failed_here(r: Reach) -> TlsFailed | None:
+    return next((e for e in r.own() if isinstance(e, TlsFailed)), None)
+
+
+def _session_of(step: m.StepBase) -> str:
+    """The scenario's name of the session a step opens or acts on ("" for send_message: its own)."""
+    if isinstance(step, m.OpenMailboxStep | m.CheckMailStep):
+        return step.name
+    if isinstance(step, m.ConnectStep):
+        return step.conn
+    return _session_conn(step)
+
+
+def certificate_expired_fault(spec_id: str, title: str) -> FaultSpec:
+    """From the fork on, the server's certificate has expired: the client's check of the validity period
+    fails in the step's handshake (RFC 5280 6.1.3), and it aborts (RFC 8314 5.3)."""
+
+    def text(r: Reach, started: TlsStarted, conn: ConnectionOpened) -> str:
+        how = "after STARTTLS" if started.mode == "starttls" else f"that opens port {conn.port} (implicit TLS)"
+        step = r.scenario.steps[r.step_index]
+        if isinstance(step, m.SendMessageStep):
+            loses = "Neither the login nor the message is sent: the message stays with the client."
+        elif isinstance(step, m.OpenMailboxStep | m.CheckMailStep):
+            loses = "The password is never sent and the mailbox is not opened; what the session would do next does not happen."
+        else:
+            loses = "The session ends there: the commands typed after it have no connection to go on."
+        return prose.certificate_expired_text(conn, how, loses)
+
+    def option(r: Reach) -> FaultOption | None:
+        hit = _handshake_here(r)
+        if hit is None:
+            return None
+        return FaultOption(spec_id, title, text(r, *hit), hit[1].server_host)
+
+    def why_not(r: Reach) -> str:
+        failed = _failed_here(r)
+        if failed is not None and _handshake_here(r) is None:
+            return (f"The TLS handshake here fails already ({failed.client_reason or failed.server_reason}): "
+                    f"{title.lower()} would change nothing.")
+        return ""
+
+    def edit(r: Reach) -> m.Scenario:
+        hit = _handshake_here(r)
+        assert hit is not None
+        step = {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "certificate", "host": hit[1].server_host,
+                "fault": "expired", "title": f"What if: {title}", "explain": text(r, *hit)}
+        branched = edit_scenario(r.scenario, r.step_index, [step])
+        name = _session_of(r.scenario.steps[r.step_index])
+        if not name:
+            return branched
+        # The handshake fails and the connection closes: the later steps on that session do not happen,
+        # until a step opens a session of that name again.
+        openers = m.ConnectStep | m.OpenMailboxStep | m.CheckMailStep
+        kept, fork_at, gone = [], r.step_index + 1, False
+        for n, s in enumerate(branched.steps):
+            if n == fork_at:
+                gone = True
+            elif n > fork_at and _session_of(s) == name:
+                if isinstance(s, openers):
+                    gone = False
+                elif gone:
+                    continue
+            kept.append(s)
+        return branched.model_copy(update={"steps": kept})
+
+    return FaultSpec(spec_id, title, option, edit, "a TLS handshake with a mail server", why_not)
+
+
 def later_fault(spec_id: str, title: str, needs: str,
                 evidence: Callable[[Reach], bool]) -> FaultSpec:
     """A row waiting for a later issue: never offered until that issue implements it.
@@ -641,10 +719,6 @@ def later_fault(spec_id: str, title: str, needs: str,
 
 def _has_command(*verbs: str) -> Callable[[Reach], bool]:
     return lambda r: any(r.commands(v) for v in verbs)
-
-
-def _has_tls(r: Reach) -> bool:
-    return any(isinstance(e, TlsRecord) for e in r.all()) or bool(r.commands("STARTTLS"))
 
 
 def _max_size(r: Reach, target: Target) -> Reply:
@@ -683,7 +757,7 @@ CATALOGUE: tuple[FaultSpec, ...] = (
     # Rows that wait for later issues (never offered while available=False).
     later_fault("smtp-wrong-password", "Wrong password (SMTP AUTH)", "SMTP AUTH (the AUTH issue)",
                 _has_command("AUTH")),
-    later_fault("certificate-expired", "Certificate expired", "TLS (the TLS issue)", _has_tls),
+    certificate_expired_fault("certificate-expired", "Certificate expired"),
     starttls_stripped_fault("starttls-stripped", "STARTTLS stripped by a man in the middle"),
     body_changed_fault("body-changed", "Body changed in transit"),
     spoofed_from_fault("spoofed-from", "A spoofed From"),
@@ -694,7 +768,8 @@ BY_ID = {spec.id: spec for spec in CATALOGUE}
 WANTS_ORDER = ("a connection being opened", "a MAIL FROM", "a RCPT TO", "the final dot of DATA",
                "a message relayed to an MX", "a DKIM-signed message relayed to an MX",
                "a message whose From domain passes DMARC", "a login (IMAP LOGIN, POP3 PASS)", "a POP3 QUIT",
-               "a message an IMAP session reads", "a STARTTLS on a connection the step opens")
+               "a message an IMAP session reads", "a STARTTLS on a connection the step opens",
+               "a TLS handshake with a mail server")
 
 
 def fault_options(scenario: m.Scenario, step_index: int) -> list[FaultOption]:

@@ -135,3 +135,12 @@ def starttls_stripped_text(attacker: str, conn: ConnectionOpened, offer: str, po
                        "and message cross the wire in plaintext for the attacker to read.")
     return text + ("A client that uses TLS only when offered goes on in plaintext, its login readable on the "
                    "wire; one that requires TLS gives up (RFC 8314 5.2).")
+
+
+def certificate_expired_text(conn: ConnectionOpened, how: str, loses: str) -> str:
+    """What the certificate-expired fault does: the server's certificate is past its notAfter date."""
+    return (f"{conn.server_host}'s certificate has expired: nobody renewed it, and its notAfter date has passed "
+            f"(RFC 5280 4.1.2.5). In the TLS handshake {how}, {conn.client_host}'s client checks the validity "
+            "period (RFC 5280 6.1.3) and refuses: \"certificate has expired\". It sends a certificate_expired "
+            "alert and closes the connection before any command crosses TLS, since a mail client must not "
+            f"treat a session whose certificate cannot be validated as confidential (RFC 8314 5.3). {loses}")
