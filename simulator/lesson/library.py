@@ -128,13 +128,16 @@ def load_library(lessons: Path | None = None, scenarios: Path | None = None, *,
     lib.errors += catalog.errors
     used: set[str] = set()
     bundled: list[Entry] = []
+    # A lesson's scenario was loaded (and checked) with the lesson: it is not read twice.
+    loaded: dict[Path, Scenario] = {}
     for item in catalog.entries:
         used.add(item.scenario.id)
         bundled.append(_lesson_entry(item, part=heading_of(item.lesson)))
+        loaded[(item.path.parent / item.lesson.scenario).resolve()] = item.scenario
     folder = scenarios or scenarios_dir()
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
-            scenario = load_scenario(path)
+            scenario = loaded.get(path.resolve()) or load_scenario(path)
         except ContentErrors as exc:
             lib.errors += exc.errors
             continue

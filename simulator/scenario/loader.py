@@ -3,6 +3,17 @@
 The YAML is composed into nodes first, so every key and value keeps its
 position; pydantic's error locations are then mapped back to those
 positions. A teacher sees where the mistake is, never a traceback.
+
+Where PyYAML was built with libyaml, libyaml scans and parses the text (five
+times faster than PyYAML's own scanner, which was most of the time the lesson
+picker took to appear); the nodes are composed from its events by the same
+guarded composer, and every other check (tags, keys, duplicates, aliases,
+the expansion budget) runs on those nodes exactly as on PyYAML's own. When
+libyaml refuses the text, or composing its events goes past a limit, the text
+is parsed again by PyYAML's pure-Python parser, whose error (with its place
+and the hints that go with it) is the one reported: the two parsers word their
+errors differently and stop at different depths. ``MAILSIM_YAML=python`` in
+the environment turns libyaml off (to compare, or to rule it out).
 """
 
 from __future__ import annotations
@@ -90,12 +101,10 @@ class _Limit(yaml.MarkedYAMLError):
     """A document past one of the limits above, with the place where it went past."""
 
 
-class _ComposingLoader(yaml.SafeLoader):
-    """SafeLoader's composer, refusing nesting deeper than MAX_DEPTH (it recurses per level)."""
+class _DepthGuard:
+    """A composer refusing nesting deeper than MAX_DEPTH (PyYAML's composer recurses per level)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         self._depth += 1
@@ -103,9 +112,92 @@ class _ComposingLoader(yaml.SafeLoader):
             if self._depth > MAX_DEPTH:
                 raise _Limit(problem=f"lists and mappings are nested more than {MAX_DEPTH} deep here",
                              problem_mark=self.peek_event().start_mark)
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
+
+
+class _ComposingLoader(_DepthGuard, yaml.SafeLoader):
+    """SafeLoader: PyYAML's pure-Python reader, scanner and parser, and the guarded composer."""
+
+
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml
+    _CParser = None
+
+LIBYAML = _CParser is not None and os.environ.get("MAILSIM_YAML", "").strip().lower() != "python"
+
+if _CParser is not None:
+    class _LibyamlComposingLoader(_DepthGuard, yaml.composer.Composer, _CParser,  # type: ignore[misc, valid-type]
+                                  yaml.resolver.Resolver):
+        """libyaml's scanner and parser, PyYAML's composer (with the guard) and resolver.
+
+        The composer and resolver are the pure-Python ones, so the nodes, their tags and their
+        marks are what _ComposingLoader makes of the same text; libyaml only makes the events.
+        """
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+
+def _as_pyyaml_would(root: yaml.Node) -> bool:
+    """Make libyaml's nodes what PyYAML's parser makes of the same text; False where that is unsure.
+
+    libyaml marks a plain scalar with style '' where PyYAML says None. Where the two parsers
+    are known to differ, the document is left to PyYAML: an empty value (``key:`` with nothing
+    after it, ``{a: , b}``), which libyaml places at the next token in flow collections and
+    PyYAML right after the colon; and a '?' inside a plain value in a flow collection
+    (``{state: A?B}``), which libyaml reads as text and PyYAML refuses.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, in_flow = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.style == "":
+                if node.value == "" or (in_flow and "?" in node.value):
+                    return False
+                node.style = None
+            continue
+        in_flow = in_flow or bool(node.flow_style)
+        if isinstance(node, yaml.SequenceNode):
+            stack += ((item, in_flow) for item in node.value)
+        else:
+            for key, value in node.value:
+                stack += ((key, in_flow), (value, in_flow))
+    return True
+
+
+def compose(text: str, *, libyaml: bool | None = None) -> yaml.Node | None:
+    """The node graph of a one-document text (None when it has no document).
+
+    With libyaml (the default where it is built in, see LIBYAML), any failure of the fast
+    parse falls back to the pure-Python one, whose exception (the located one) is raised;
+    so does a document whose nodes might be placed differently (see _as_pyyaml_would).
+    """
+    # Where a tab may stand, the parsers disagree (libyaml reads "t\to: x" as a key): PyYAML decides.
+    if (LIBYAML if libyaml is None else (libyaml and _CParser is not None)) and "\t" not in text:
+        fast = _LibyamlComposingLoader(text)
+        try:
+            root = fast.get_single_node()
+        except Exception:  # noqa: BLE001 - any refusal: PyYAML says what and where, below
+            pass
+        else:
+            if root is None or _as_pyyaml_would(root):
+                return root
+        finally:
+            fast.dispose()
+    loader = _ComposingLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
@@ -167,9 +259,12 @@ def _unknown_tag(tag: str) -> str:
     return f"unknown tag {shown!r}: mailsim files are plain YAML, without tags"
 
 
-def parse_yaml(text: str, file: str) -> Located:
+def parse_yaml(text: str, file: str, *, libyaml: bool | None = None) -> Located:
     """Parse YAML keeping positions; raises ContentErrors on syntax errors, duplicate keys,
-    tags, keys that are not text, and documents past the limits above."""
+    tags, keys that are not text, and documents past the limits above.
+
+    ``libyaml``: None for the default (LIBYAML), False for the pure-Python parser alone.
+    """
     if len(text) > MAX_FILE_BYTES:
         raise ContentErrors([ContentError(file, 0, 0, f"the text is larger than {MAX_FILE_BYTES} characters")])
     if (bad := _NOT_PRINTABLE.search(text)) is not None:
@@ -178,9 +273,8 @@ def parse_yaml(text: str, file: str) -> Located:
         raise ContentErrors([ContentError(
             file, line, col,
             f"{_CONTROL_NAMES.get(code, 'a control character')} (U+{code:04X}) is not allowed in a YAML file; delete it")])
-    loader = _ComposingLoader(text)
     try:
-        root = loader.get_single_node()
+        root = compose(text, libyaml=libyaml)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -191,8 +285,6 @@ def parse_yaml(text: str, file: str) -> Located:
         raise ContentErrors([ContentError(file, line, col, f"YAML syntax: {problem}")]) from None
     except yaml.YAMLError as exc:
         raise ContentErrors([ContentError(file, 0, 0, f"YAML: {exc}")]) from None
-    finally:
-        loader.dispose()
     if root is None:
         raise ContentErrors([ContentError(file, 1, 1, "the file is empty")])
     constructor = yaml.SafeLoader("")
