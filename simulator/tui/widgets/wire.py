@@ -16,6 +16,7 @@ from textual import on
 from textual.widgets import Tab, Tabs
 
 from simulator.replay import WireChunk
+from simulator.replay.tls import tls_view
 from simulator.trace import TlsRecord
 from simulator.tui.widgets.panes import PANE_CSS, RichPane
 
@@ -65,15 +66,26 @@ class WirePane(RichPane):
                                   self.s("muted")))
             parts.append(self._eavesdropper(model.chunks) if self.lens == "eavesdropper"
                          else self._endpoint(model.chunks))
-        if model.tls:
+        view = tls_view(model.tls, model.step, lens=self.lens)
+        if view is not None:
             parts.append(Text(""))
-            parts.append(Text("TLS records", self.s("title")))
-            t = self.table("dir", "type", "version", "length", "handshake", "decrypted")
-            for step, r in model.tls:
-                t.add_row("C→S" if r.direction == "c2s" else "S→C", r.content_type, r.version,
-                          str(r.length), " ".join(r.handshake_types), r.decrypted or "",
-                          style=self.s("current") if step == model.step else None)
+            lens = "what an eavesdropper reads" if self.lens == "eavesdropper" else f"as the {self.lens} decodes them"
+            title = Text.assemble(("TLS records", self.s("title")), (f"  {lens}", self.s("muted")))
+            parts.append(title)
+            if view.earlier:
+                parts.append(Text(f"({view.earlier} earlier record{'s' if view.earlier != 1 else ''} "
+                                  "in the steps before)", self.s("muted")))
+            t = self.table("", "record (header)", "holds")
+            t.columns[0].no_wrap = True
+            for r in view.records:
+                side = self.s("client") if r.arrow == "C→S" else self.s("server")
+                body = Text(r.title, side if r.readable else self.s("warn"))
+                for line in r.lines:
+                    body.append("\n  " + line, self.s("muted") if r.readable else self.s("warn"))
+                t.add_row(Text(r.arrow, side), Text(r.header), body,
+                          style=self.s("current") if r.current else None)
             parts.append(t)
+            parts.append(Text(view.note, self.s("muted")))
         return Group(*parts)
 
     def _endpoint(self, chunks: Sequence[WireChunk]) -> RenderableType:
