@@ -871,6 +871,30 @@ class CertificateStep(StepBase):
                                          "or none for a valid certificate again")
 
 
+class DnsPublishModel(DnsRecordModel):
+    """A record a dns step adds to the world's DNS."""
+
+
+class DnsWithdrawModel(DnsRemoveModel):
+    """A record a dns step takes out of the world's DNS (every value of that name and type)."""
+
+
+class DnsStep(StepBase):
+    """From this step on, the world's DNS holds other records: a domain publishes a record (a DMARC
+    policy, an SPF record) or withdraws one. Every later lookup sees the change; nothing crosses the wire."""
+
+    action: Literal["dns"]
+    publish: list[DnsPublishModel] = Field([], description="Records added, e.g. {name: _dmarc.example.org, "
+                                                           "type: TXT, value: \"v=DMARC1; p=reject\"}")
+    remove: list[DnsWithdrawModel] = Field([], description="Records removed (every value of that name and type)")
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> DnsStep:
+        if not self.publish and not self.remove:
+            raise ValueError("a dns step needs publish or remove (or both)")
+        return self
+
+
 class MitmStep(StepBase, _MitmFields):
     """From this step on, a man in the middle sits on the link between two hosts (see world.mitm)."""
 
@@ -879,7 +903,8 @@ class MitmStep(StepBase, _MitmFields):
 
 Step = Annotated[
     ConnectStep | SendStep | CloseStep | SendMessageStep | RunQueueStep | AdvanceClockStep
-    | FaultStep | ChangeBodyStep | HostDownStep | CheckStepModel | NoteStep | MitmStep | CertificateStep | CheckMailStep
+    | FaultStep | ChangeBodyStep | HostDownStep | CheckStepModel | NoteStep | MitmStep | CertificateStep | DnsStep
+    | CheckMailStep
     | OpenMailboxStep | ReadStep
     | FlagStep | MoveStep | DeleteStep | SessionStep,
     Field(discriminator="action"),

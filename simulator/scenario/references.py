@@ -229,6 +229,10 @@ def check_mitm(refs: References, at: DocPath, step: m.MitmStep) -> None:
     _no_reply_here(refs, at, step, "a mitm step only puts the attacker on the link")
 
 
+def check_dns(refs: References, at: DocPath, step: m.DnsStep) -> None:
+    _no_reply_here(refs, at, step, "a dns step only changes the world's DNS records")
+
+
 def check_nothing(refs: References, at: DocPath, step: m.StepBase) -> None:
     """Actions that name nothing in the world (check, note, advance_clock)."""
 

@@ -216,6 +216,14 @@ class Runner:
         self.world.net.record(FaultInjected(fault="certificate",
                                             detail=f"{host} now serves {CERTIFICATE_TEXT[CertFault(step.fault)]}"))
 
+    def _do_dns(self, step: m.DnsStep) -> None:
+        for gone in step.remove:
+            self.world.net.dns.remove(gone.name, gone.type)
+            self.world.net.record(Note(text=f"DNS: {gone.name} {gone.type} removed"))
+        for record in step.publish:
+            self.world.net.dns.add(record.name, record.type, record.value)
+            self.world.net.record(Note(text=f"DNS: {record.name} {record.type} now published: {record.value}"))
+
     def _do_check(self, step: m.CheckStepModel) -> None:
         pass
 
@@ -408,6 +416,9 @@ ACTIONS: dict[str, Action] = {
     "host_up": Action(Runner._do_host_up, _plain_title, refs.check_host),
     "certificate": Action(Runner._do_certificate, lambda s: f"{s.host}'s certificate: {s.fault}",
                           refs.check_certificate),
+    "dns": Action(Runner._do_dns, lambda s: "DNS changes: " + ", ".join(
+        [f"{r.name} {r.type} published" for r in s.publish] + [f"{r.name} {r.type} removed" for r in s.remove]),
+        refs.check_dns),
     "check": Action(Runner._do_check, _plain_title, refs.check_nothing),
     "note": Action(Runner._do_note, _plain_title, refs.check_nothing),
     "mitm": Action(Runner._do_mitm, lambda s: f"{s.host} gets between {s.between[0]} and {s.between[1]}",
