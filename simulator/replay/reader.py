@@ -14,6 +14,7 @@ serve``'s log, the sandbox): it says and folds, one event at a time.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TypeVar
 
@@ -23,7 +24,16 @@ from simulator.replay.mailboxes import mailboxes_view
 from simulator.replay.text import hex_lines, is_readable, split_lines
 from simulator.replay.views import Arrow, HostColumn, StepView, TranscriptLine, WireChunk
 from simulator.replay.world import MachineKey, World, initial_states
-from simulator.trace import C2S, BytesSent, ConnectionOpened, Event, ExpectationChecked, Step, Trace
+from simulator.trace import (
+    C2S,
+    BytesSent,
+    ConnectionOpened,
+    Event,
+    ExpectationChecked,
+    Step,
+    Trace,
+    WireAltered,
+)
 
 CHECKPOINT = 32  # steps between the worlds the reader keeps
 
@@ -53,6 +63,23 @@ def _fold(world: World, event: Event, step: int) -> None:
     kind_of(event).fold(world, event, step)
     if event.t > world.clock:
         world.clock = event.t
+
+
+def _altered(chunks: list[WireChunk], altered: list[WireAltered]) -> list[WireChunk]:
+    """The chunks a man in the middle changed, each with what reached its receiver instead."""
+    if not altered:
+        return chunks
+    at = {chunk.seq: n for n, chunk in enumerate(chunks)}
+    for e in altered:
+        # The sender's bytes are the last BytesSent of that connection and direction before the change.
+        seq = max((c.seq for c in chunks if c.seq < e.seq and c.conn == e.conn and c.direction == e.direction),
+                  default=None)
+        if seq is not None:
+            n = at[seq]
+            chunks[n] = dataclasses.replace(chunks[n], altered_by=e.attacker, changes=e.changes,
+                                            delivered_lines=tuple(split_lines(e.delivered)),
+                                            delivered_size=len(e.delivered))
+    return chunks
 
 
 def wire_chunk(step: int, event: BytesSent, conns: Mapping[str, ConnectionOpened]) -> WireChunk:
@@ -110,7 +137,8 @@ class Replay:
             if n % CHECKPOINT == 0:
                 self._checkpoints.append(world.copy())
         self.hosts = list(seen.values())
-        self.wire = [wire_chunk(n, e, self.index.conns) for n, e in self.of(BytesSent)]
+        self.wire = _altered([wire_chunk(n, e, self.index.conns) for n, e in self.of(BytesSent)],
+                             [e for _, e in self.of(WireAltered)])
 
     # --- the index ------------------------------------------------------------------
 

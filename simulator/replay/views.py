@@ -82,6 +82,11 @@ class WireChunk:
     size: int
     wire_size: int
     encrypted: bool  # the wire bytes differ from the plaintext
+    # A man in the middle changed these bytes on their way (WireAltered): who, what reached ``dst``, and how.
+    altered_by: str = ""
+    delivered_lines: tuple[str, ...] = ()
+    delivered_size: int = 0
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,3 +74,47 @@ async def test_injection_lesson_says_what_was_discarded_and_what_the_vulnerable_
         view = player.view()
         assert "**Vulnerable server**" in view.narration
         assert any("250 2.0.0 Reset OK" in a.label for a in view.arrows)
+
+
+def test_the_wire_shows_what_reached_the_client_after_the_man_in_the_middle() -> None:
+    from simulator.replay import Replay
+    from simulator.scenario.loader import load_scenario
+    from simulator.scenario.runner import run_scenario
+
+    trace = run_scenario(load_scenario(BUNDLED / "scenarios" / "starttls-stripping.yaml")).trace
+    chunks = [c for c in Replay(trace).wire if c.altered_by]
+    assert len(chunks) == 4  # two EHLO replies, IMAP's greeting, POP3's CAPA
+    chunk = chunks[0]
+    assert chunk.altered_by == "mallory-box" and chunk.dst == "alice-laptop"
+    assert "250-STARTTLS" in chunk.plain_lines  # what the server sent
+    assert "250-STARTTLS" not in chunk.delivered_lines and chunk.delivered_lines[-1].startswith("250 AUTH")
+    assert chunk.changes == ("removed 250-STARTTLS",)
+
+
+async def test_the_wire_pane_shows_each_lens_the_bytes_it_really_got(make_app) -> None:
+    from textual.widgets import TabbedContent
+
+    from simulator.tui.widgets.wire import WirePane
+
+    app = make_app("play", BUNDLED / "lessons" / "starttls-stripping.yaml", lessons=BUNDLED / "lessons")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        player = screen.player
+        at = [s.step_id for s in player.steps].index("stripped-opportunistic")
+        player.answer(at, "AUTH PLAIN with her password, in plaintext")
+        screen.go(at)
+        await pilot.pause()
+        screen.query_one("#tabs", TabbedContent).active = "pane-wire"
+        await pilot.pause()
+        wire = screen.query_one(WirePane)
+        client = wire.plain_text()  # the client lens: the EHLO reply without STARTTLS
+        assert "changed by mallory-box on the way: removed" in client  # the column wraps after it
+        assert "250 AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256" in client
+        wire.set_lens("server")
+        await pilot.pause()
+        server = wire.plain_text()  # the server lens: what it sent, STARTTLS and all
+        assert "changed by" not in server and "250-STARTTLS" in server
+        wire.set_lens("eavesdropper")
+        await pilot.pause()
+        assert "mallory-box → alice-laptop" in wire.plain_text()

@@ -99,8 +99,14 @@ class WirePane(RichPane):
         for chunk in chunks:
             c2s = chunk.direction == "c2s"
             sends = c2s == client
-            arrow = f"→ sent {chunk.size} B" if sends else f"← got {chunk.size} B"
             side_style = self.s("client") if c2s else self.s("server")
+            if chunk.altered_by and not sends:  # what reached this end is what the man in the middle passed on
+                table.add_row(Text(f"← got {chunk.delivered_size} B", side_style),
+                              Text("\n".join(chunk.delivered_lines), side_style),
+                              Text(f"changed by {chunk.altered_by} on the way: {'; '.join(chunk.changes)}",
+                                   self.s("bad")))
+                continue
+            arrow = f"→ sent {chunk.size} B" if sends else f"← got {chunk.size} B"
             plain = Text("\n".join(chunk.plain_lines), side_style)
             if chunk.encrypted:
                 wire = Text("\n".join(chunk.wire_lines), self.s("warn"))
@@ -118,4 +124,8 @@ class WirePane(RichPane):
             verdict = (Text("encrypted: only lengths and timing leak", self.s("good")) if chunk.encrypted
                        else Text("plaintext: every word is readable", self.s("bad")))
             table.add_row(Text.assemble(head, "\n", verdict), Text("\n".join(chunk.wire_lines)))
+            if chunk.altered_by:  # the listener on the path is the one who changed them
+                table.add_row(Text(f"{chunk.altered_by} → {chunk.dst}, {chunk.delivered_size} B\n"
+                                   f"{'; '.join(chunk.changes)}", self.s("bad")),
+                              Text("\n".join(chunk.delivered_lines)))
         return table
