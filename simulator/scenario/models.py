@@ -421,7 +421,7 @@ class ExpectQueue(Model):
 
 
 class ExpectDelivery(Model):
-    """What the submission server answered for one recipient of the last send_message: delivered (2xx,
+    """What the submission server answered for one recipient of this step's send_message: delivered (2xx,
     accepted), deferred (4xx) or failed (5xx). Where the message went next, the mailbox and queue
     expectations say."""
 

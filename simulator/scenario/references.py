@@ -374,4 +374,23 @@ def check_references(scenario: m.Scenario) -> list[tuple[DocPath, str]]:
         ACTIONS[step.action].check(refs, at, step)
         if step.expect is not None:
             _check_expect(refs, at, step.expect)
+            _check_delivery(refs, at, step)
     return refs.problems
+
+
+def _check_delivery(refs: References, at: DocPath, step: m.StepBase) -> None:
+    """expect.delivery reads what the submission server answered to this step's own send_message."""
+    assert step.expect is not None
+    items = _each(step.expect.delivery, (*at, "expect", "delivery"))
+    if not isinstance(step, m.SendMessageStep):
+        for path, _item in items:
+            refs.problem(path, f"a {step.action} step sends no message, so there is no delivery to check: "
+                         "expect.delivery checks the submission server's answer to this step's own "
+                         "send_message; put it on that step (mailbox and queue say where mail went later)")
+        return
+    recipients = {r.lower() for r in (*step.to, *step.cc)}
+    for path, item in items:
+        if item.recipient.lower() not in recipients:
+            guess = nearest(item.recipient, [*step.to, *step.cc])
+            refs.problem((*path, "recipient"), f"{item.recipient!r} is not a recipient of this step's message"
+                         + (f": did you mean {guess!r}?" if guess else f" (to/cc: {', '.join([*step.to, *step.cc])})"))

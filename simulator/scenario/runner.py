@@ -83,6 +83,7 @@ class Runner:
         self.world.net.record(StepStarted(step_id=step.id, title=step.title or action.title(step),
                                           explain=step.explain))
         self.last_replies = []
+        self.last_results = []  # expect.delivery reads this step's send_message only
         self.last_download = None
         action.run(self, step)
         reading.pump(self)
@@ -294,10 +295,15 @@ class Runner:
             self._verdict(step, "queue", count == item.count,
                           f"{item.host} queue holds {count} message(s), expected {item.count}")
         for item in _as_list(ex.delivery):
+            if not self.last_results:
+                self._fail(step, "delivery", f"{item.recipient}: this step sent no message, expected "
+                           f"{item.outcome} (expect.delivery checks its own step's send_message)")
+                continue
             outcomes = [r.outcome for res in self.last_results for r in res.recipients
                         if r.recipient.lower() == item.recipient.lower()]
             self._verdict(step, "delivery", item.outcome in outcomes,
-                          f"{item.recipient}: {', '.join(outcomes) or 'no result'}, expected {item.outcome}")
+                          f"{item.recipient}: {', '.join(outcomes) or 'not a recipient of this message'}, "
+                          f"expected {item.outcome}")
         if ex.state is not None:
             state = self._current_state(ex.state.conn, ex.state.machine)
             self._verdict(step, "state", state == ex.state.state,

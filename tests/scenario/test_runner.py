@@ -192,3 +192,68 @@ def test_a_fault_says_how_often_it_fires_in_words() -> None:
     assert detail(1).endswith(" once")
     assert detail(2).endswith(" 2 times")
     assert detail(0).endswith(" every time")
+
+
+def _sent_then(second: dict, outcome: str = "delivered") -> dict:
+    """Alice sends Bob a message (accepted), then ``second`` runs and expects a delivery."""
+    send = {"id": "send", "action": "send_message", "from": "alice-laptop", "sender": "alice@example.org",
+            "to": ["bob@example.net"], "subject": "Hello", "body": "Hi Bob"}
+    return {"id": "delivery", "title": "Delivery", "steps": [
+        send, {**second, "expect": {"delivery": {"recipient": "bob@example.net", "outcome": outcome}}}]}
+
+
+def test_expect_delivery_never_reads_an_earlier_steps_message() -> None:
+    # Built by hand (validation refuses it): the run_queue step sends nothing, so nothing was
+    # delivered by it, whatever the send_message before it got.
+    from simulator.scenario.models import Scenario
+
+    result = run_scenario(Scenario.model_validate(_sent_then({"id": "later", "action": "run_queue"})))
+    assert [str(f) for f in result.failures] == [
+        "step 'later': delivery: bob@example.net: this step sent no message, expected delivered "
+        "(expect.delivery checks its own step's send_message)"]
+
+
+def test_expect_delivery_reads_its_own_steps_message_only() -> None:
+    # The first message is accepted; a fault makes the submission server refuse the second's RCPT.
+    # The second step's expectation sees its own 550, not the first message's acceptance.
+    from simulator.scenario.models import Scenario
+
+    fault = {"id": "refuse", "action": "fault", "host": "mail.example.org", "stage": "RCPT", "code": 550,
+             "enhanced": "5.7.1", "text": "Refused"}
+    again = {"id": "again", "action": "send_message", "from": "alice-laptop", "sender": "alice@example.org",
+             "to": ["bob@example.net"], "subject": "Again", "body": "Hi again"}
+    spec = _sent_then(again)
+    spec["steps"].insert(1, fault)
+    result = run_scenario(Scenario.model_validate(spec))
+    assert [str(f) for f in result.failures] == [
+        "step 'again': delivery: bob@example.net: failed, expected delivered"]
+    spec["steps"][2]["expect"]["delivery"]["outcome"] = "failed"
+    assert run_scenario(Scenario.model_validate(spec)).ok
+
+
+def _yaml(tmp_path: Path, spec: dict) -> Path:
+    import yaml
+
+    path = tmp_path / "delivery.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_expect_delivery_on_a_step_that_sends_no_message_is_a_located_error(tmp_path: Path) -> None:
+    path = _yaml(tmp_path, _sent_then({"id": "later", "action": "run_queue"}))
+    with pytest.raises(ContentErrors) as err:
+        load_scenario(path)
+    assert [str(e) for e in err.value.errors] == [
+        f"{path}:16:7: a run_queue step sends no message, so there is no delivery to check: expect.delivery "
+        "checks the submission server's answer to this step's own send_message; put it on that step "
+        "(mailbox and queue say where mail went later)"]
+
+
+def test_expect_delivery_of_someone_the_message_was_not_sent_to_is_a_located_error(tmp_path: Path) -> None:
+    spec = _sent_then({"id": "again", "action": "send_message", "from": "alice-laptop",
+                       "sender": "alice@example.org", "to": ["bob@example.net"], "subject": "S", "body": "B"})
+    spec["steps"][1]["to"] = ["mallory@evil.example"]
+    with pytest.raises(ContentErrors) as err:
+        load_scenario(_yaml(tmp_path, spec))
+    assert [str(e).split(": ", 1)[1] for e in err.value.errors] == [
+        "'bob@example.net' is not a recipient of this step's message (to/cc: mallory@evil.example)"]
