@@ -11,11 +11,16 @@ table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from simulator.replay import Index, Live, MachineView, MessageRow, TranscriptLine, World
+from simulator.replay import Index, Live, MachineView, MessageRow, TranscriptLine, WireChunk, World
 from simulator.replay.arrivals import Arrival, arrivals
 from simulator.replay.mailboxes import MailboxesView, mailboxes_view
-from simulator.trace import MailboxChanged
+from simulator.replay.reader import wire_chunk
+from simulator.trace import BytesSent, ConnectionOpened, Event, MailboxChanged, TlsRecord
+
+if TYPE_CHECKING:
+    from simulator.agents.world import WorldSpec
 
 RECONNECT = "Press ctrl+r to connect again."
 
@@ -38,16 +43,29 @@ TARGETS = {
                    "You are mail.example.org, Alice's provider, connected to Bob's MX (mx.example.net) "
                    "on port 25, like `telnet mx.example.net 25`. Try EHLO mail.example.org, "
                    "MAIL FROM:<alice@example.org>, RCPT TO:<bob@example.net>, DATA, a few lines, a lone `.`, "
-                   "then QUIT. The MX checks SPF, DKIM and DMARC at the final dot."),
+                   "then QUIT. The MX checks SPF, DKIM and DMARC at the final dot. STARTTLS after EHLO "
+                   "switches the session to real TLS (RFC 3207): send EHLO again and go on typing, "
+                   "while the Wire tab shows the TLS records an eavesdropper sees."),
     "imap": Target("imap", "bob-laptop", "mx.example.net", 143, "imap.server",
                    "You are bob-laptop, connected to Bob's IMAP server on port 143; Alice's message waits "
                    "in his INBOX. Try: a1 LOGIN bob@example.net builder, a2 SELECT INBOX, "
-                   "a3 FETCH 1 (FLAGS BODY[]), a4 STORE 1 +FLAGS (\\Flagged), a5 LOGOUT.", mail=True),
+                   "a3 FETCH 1 (FLAGS BODY[]), a4 STORE 1 +FLAGS (\\Flagged), a5 LOGOUT. "
+                   "a0 STARTTLS first switches the session to real TLS (RFC 9051 6.2.1).", mail=True),
     "pop3": Target("pop3", "bob-phone", "mx.example.net", 110, "pop3.server",
                    "You are bob-phone, connected to Bob's POP3 server on port 110; Alice's message waits "
-                   "in his maildrop. Try: USER bob@example.net, PASS builder, STAT, LIST, RETR 1, DELE 1, QUIT.",
+                   "in his maildrop. Try: USER bob@example.net, PASS builder, STAT, LIST, RETR 1, DELE 1, QUIT. "
+                   "STLS first switches the session to real TLS (RFC 2595 4).",
                    mail=True),
 }
+
+
+def sandbox_spec() -> WorldSpec:
+    """The default world, with STARTTLS offered (RFC 3207, 9051 6.2.1, 2595 4) so a student can try it."""
+    from simulator.agents.world import DEFAULT_SPEC
+
+    spec = DEFAULT_SPEC.copy()
+    spec.starttls = True
+    return spec
 
 
 def available_protocols() -> list[str]:
@@ -81,7 +99,7 @@ class Sandbox:
         if protocol not in TARGETS:
             raise ValueError(f"unknown protocol {protocol!r}")
         self.target = TARGETS[protocol]
-        self.world = build_world(seed=seed)
+        self.world = build_world(sandbox_spec(), seed=seed)
         self.trace = self.world.trace
         self.reader = Live(initial_states())
         self._seen = 0
@@ -90,6 +108,9 @@ class Sandbox:
         self.output: list[TranscriptLine] = []
         self.commands = 0
         self.last_events: list = []
+        self._opened: dict[str, ConnectionOpened] = {}
+        self.wire: list[WireChunk] = []  # the session's bytes, each chunk stamped with the command it followed
+        self.tls: list[tuple[int, TlsRecord]] = []  # the session's TLS records, the same way
         self._absorb()  # world setup: mailboxes created
         if self.target.mail:
             self._alice_writes()
@@ -151,12 +172,29 @@ class Sandbox:
         was_open = self.conn is not None and self.conn.id not in self.fold.closed
         for event in events:
             new += [line for line in self.reader.feed(event, self.commands) if line.level == "main"]
+            self._wire(event)
         if was_open and self.conn is not None and self.conn.id in self.fold.closed:
             new.append(TranscriptLine(self.commands, "", "*", RECONNECT))
         self.output += new
         return new
 
+    def _wire(self, event: Event) -> None:
+        """Keep the bytes and TLS records of the typed session (not Alice's message before it)."""
+        if isinstance(event, ConnectionOpened):
+            self._opened[event.conn] = event
+        if self.conn is None:
+            return
+        if isinstance(event, BytesSent) and event.conn == self.conn.id and (event.plaintext or event.wire):
+            self.wire.append(wire_chunk(self.commands, event, self._opened))
+        elif isinstance(event, TlsRecord) and event.conn == self.conn.id:
+            self.tls.append((self.commands, event))
+
     # --- what the screen shows ----------------------------------------------------
+
+    def wire_now(self) -> tuple[list[WireChunk], bool]:
+        """The chunks of the last typed line (True), or else the last chunk before it (False)."""
+        here = [c for c in self.wire if c.step == self.commands]
+        return (here, True) if here else (self.wire[-1:], False)
 
     def machines(self) -> list[MachineView]:
         if self.conn is None:

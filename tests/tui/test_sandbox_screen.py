@@ -60,13 +60,15 @@ async def test_brackets_switch_tabs_only_while_the_line_is_empty(make_app) -> No
         await pilot.press("right_square_bracket")
         assert tabs.active == "side-message"
         await pilot.press("right_square_bracket")
+        assert tabs.active == "side-wire"
+        await pilot.press("right_square_bracket")
         assert tabs.active == "side-state"  # round again
         await pilot.press("left_square_bracket")
-        assert tabs.active == "side-message"
+        assert tabs.active == "side-wire"
         # In a line being typed they are characters: an address literal.
         await pilot.press(*"EHLO ", "left_square_bracket", *"192.0.2.10", "right_square_bracket")
         assert box.value == "EHLO [192.0.2.10]"
-        assert tabs.active == "side-message"
+        assert tabs.active == "side-wire"
 
 
 async def test_the_delivered_message_opens_with_its_dots_unstuffed(make_app) -> None:

@@ -28,6 +28,7 @@ from simulator.tui.widgets.panes import MailboxesPane
 from simulator.tui.widgets.states import StatePane
 from simulator.tui.widgets.stepbar import StepBar
 from simulator.tui.widgets.transcript import TranscriptView
+from simulator.tui.widgets.wire import WireModel, WirePane
 
 TAB_KEYS = ("left_square_bracket", "right_square_bracket")
 
@@ -79,6 +80,8 @@ class SandboxScreen(Screen):
                     yield MailboxesPane(id="mailboxes")
                 with TabPane("Message", id="side-message"):
                     yield MessagePane(id="message")
+                with TabPane("Wire", id="side-wire"):
+                    yield WirePane(id="wire")
         yield Footer()
         self._add("*", t.blurb)
 
@@ -107,6 +110,8 @@ class SandboxScreen(Screen):
         self.query_one(StatePane).show(self.sandbox.machines())
         self.query_one(MailboxesPane).show((self.sandbox.mail_view(), ()))
         self.query_one(MessagePane).show(self._message())
+        chunks, current = self.sandbox.wire_now()
+        self.query_one(WirePane).show(WireModel(chunks, current, self.sandbox.tls, self.sandbox.commands))
 
     def _message(self) -> MessageModel:
         """The last message delivered, parsed: what the recipient's mailbox holds."""
