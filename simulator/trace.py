@@ -193,6 +193,33 @@ class WireAltered(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Sniffed(Event):
+    """What an eavesdropper on the link of ``conn`` read from the bytes on the wire; it changed nothing.
+
+    ``attacker`` is the host it listens from; ``direction`` the bytes it read.
+    ``what`` is one of :data:`SNIFFED`: ``login`` (``how`` names the command,
+    e.g. "AUTH PLAIN"; ``user`` and ``secret`` what it decoded, ``secret``
+    empty where only a digest or proof crossed), ``message`` (``text``: the
+    message as it crossed), ``tls`` (TLS records began: from here on it sees
+    only records) and ``records`` (``text``: the content type and length of
+    each TLS record, all it can tell of them).
+    """
+
+    kind: ClassVar[str] = "attack:sniffed"
+    conn: str
+    attacker: str
+    direction: str  # C2S or S2C
+    what: str
+    how: str = ""
+    user: str = ""
+    secret: str = ""
+    text: str = ""
+
+
+SNIFFED = ("login", "message", "tls", "records")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DnsLookup(Event):
     kind: ClassVar[str] = "dns:lookup"
     asker: str

@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from simulator.agents.eavesdropper import Eavesdropper
 from simulator.agents.faults import FaultBoard
 from simulator.agents.mailhost import MX, SUBMISSION, MailHost, MailHostConfig
 from simulator.agents.mitm import ManInTheMiddle
@@ -91,6 +92,7 @@ class WorldSpec:
     # the mail host's own /24 or /64). None: "provider" while submission offers no AUTH, none once it does.
     trusted_networks: list[str] | None = None
     mitm: ManInTheMiddle | None = None  # an attacker on one link from the start (see agents.mitm)
+    eavesdropper: Eavesdropper | None = None  # a listener on one link from the start (see agents.eavesdropper)
     # VULNERABLE, for teaching: server hosts that read plaintext pipelined after STARTTLS (CVE-2011-0411).
     vulnerable_starttls: list[str] = field(default_factory=list)
 
@@ -229,6 +231,8 @@ class MailWorld:
             net.keeps_plaintext_after_starttls.add(net.host(host).name)
         if spec.mitm is not None:
             self.add_mitm(spec.mitm)
+        if spec.eavesdropper is not None:
+            net.listeners.append(spec.eavesdropper)
         for name, rtype, value in spec.dns:
             net.dns.add(name, rtype, value)
         for name, rtype in spec.dns_remove:

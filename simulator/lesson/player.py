@@ -22,7 +22,7 @@ from simulator.replay import Arrow, HostColumn, Replay, StepView, TranscriptLine
 from simulator.replay.arrivals import Arrival, arrivals
 from simulator.replay.kinds import kind_of
 from simulator.replay.text import describe_event, md_escape
-from simulator.trace import CheckStep, DnsLookup, MailboxChanged, TlsRecord, Trace
+from simulator.trace import CheckStep, DnsLookup, MailboxChanged, Sniffed, TlsRecord, Trace
 
 __all__ = ["Player", "describe_event", "md_escape"]
 
@@ -60,10 +60,13 @@ class Player:
         self.tls: list[tuple[int, TlsRecord]] = r.of(TlsRecord)
         self.dns: list[tuple[int, DnsLookup]] = r.of(DnsLookup)
         self.checks: list[tuple[int, CheckStep]] = r.of(CheckStep)
+        # What eavesdroppers learned (credentials, messages, that TLS began), not each record's length.
+        self.sniffed: list[tuple[int, Sniffed]] = [(n, e) for n, e in r.of(Sniffed) if e.what != "records"]
         # Messages that reached a folder: delivered, appended by a client, copied or moved.
         self.arrived: list[tuple[int, Arrival]] = arrivals(r.of(MailboxChanged))
         self._lists = {"tls": [n for n, _ in self.tls], "dns": [n for n, _ in self.dns],
-                       "checks": [n for n, _ in self.checks], "arrived": [n for n, _ in self.arrived]}
+                       "checks": [n for n, _ in self.checks],
+                       "sniffed": [n for n, _ in self.sniffed], "arrived": [n for n, _ in self.arrived]}
 
     @classmethod
     def from_result(cls, result: RunResult, lesson: Lesson | None = None, *, asks: bool = True) -> Player:

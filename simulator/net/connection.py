@@ -21,6 +21,9 @@ that reads what crosses before TLS and may change it. What the sender put on
 the wire is recorded as usual; what the tamper changed is its own events
 (``WireAltered``), and the other end gets what it passed on. Once TLS is up
 it sees only records, which it cannot change unnoticed, and is not asked.
+A link may also carry :class:`Tap` listeners (``simulator.agents.eavesdropper``):
+each is handed the wire bytes of both directions, TLS records included, right
+after they are recorded, and says what it learned in its own events.
 A server with the CVE-2011-0411 bug (``keeps_plaintext``, a world option for
 teaching) reads the plaintext pipelined after STARTTLS once the handshake is
 done, as if it had come over TLS; ``TlsStarted.replayed`` says so.
@@ -77,11 +80,19 @@ class Tamper(Protocol):
         ...
 
 
+class Tap(Protocol):
+    """A listener on a connection's link (an eavesdropper): it reads the bytes on the wire and changes nothing."""
+
+    def wire(self, conn: str, direction: str, data: bytes) -> list[Event]:
+        """The events saying what the listener learned from ``data``, the bytes just put on the wire."""
+        ...
+
+
 class Connection:
     def __init__(self, world: World, conn_id: str, client: Host, server: Host, server_addr: str,
                  service: Service, machine: ServerMachine, *, tls: TlsFactory = pass_through,
                  external_client: bool = False, tamper: Tamper | None = None,
-                 keeps_plaintext: bool = False) -> None:
+                 keeps_plaintext: bool = False, taps: Iterable[Tap] = ()) -> None:
         self.world = world
         self.id = conn_id
         self.client = client
@@ -98,6 +109,7 @@ class Connection:
         self._server_tls: TlsEnd | None = None
         self.external = external_client  # the client is a real program: see the module docstring
         self.tamper = tamper  # a man in the middle on the link, or None
+        self.taps = tuple(taps)  # eavesdroppers on the link: they see the wire bytes of both directions
         self.keeps_plaintext = keeps_plaintext  # the server has the CVE-2011-0411 bug (teaching only)
         # A real client's handshake under way: (mode, plaintext discarded, the server end).
         self._awaiting: tuple[str, bytes, TlsEnd] | None = None
@@ -157,7 +169,7 @@ class Connection:
             raise ConnectionError(f"connection {self.id}: TLS records go to receive_wire()")
         if data:
             if self._client_tls is None:
-                self._record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=data))
+                self._sent(C2S, data, data)
                 if self.tamper is not None:
                     data, events = self.tamper.client_to_server(self.id, data)
                     self._record_events(events)
@@ -166,7 +178,7 @@ class Connection:
                 self._client_tls.send_plain(data)
                 wire = self._client_tls.take_wire()
                 received = self._server_tls.receive_wire(wire)
-                self._record(BytesSent(conn=self.id, direction=C2S, plaintext=data, wire=wire))
+                self._sent(C2S, data, wire)
                 self._observe(C2S, wire)
                 data = received
         self._after(self.machine.receive_data(data))
@@ -187,7 +199,7 @@ class Connection:
             # The flight that finished the handshake: TLS is up before the plaintext that came with it.
             finished, self._awaiting, self._server_tls = True, None, end
             self._record(TlsStarted(conn=self.id, mode=awaiting[0], layer=end.name, discarded=awaiting[1]))
-        self._record(BytesSent(conn=self.id, direction=C2S, plaintext=plain, wire=data))
+        self._sent(C2S, plain, data)
         self._observe(C2S, data)
         self._flush_tls(end)
         if finished:
@@ -238,7 +250,7 @@ class Connection:
         wire = end.take_wire()
         if wire:
             self._inbox += wire
-            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=b"", wire=wire))
+            self._sent(S2C, b"", wire)
             self._observe(S2C, wire)
 
     def interrupt(self, events: list[Event], reason: str) -> None:
@@ -293,7 +305,7 @@ class Connection:
             wire = sender.take_wire()
             if wire:
                 receiver.receive_wire(wire)
-                self._record(BytesSent(conn=self.id, direction=direction, plaintext=b"", wire=wire))
+                self._sent(direction, b"", wire)
                 self._observe(direction, wire)
 
     def _after(self, events: Iterable[Event], reason: str = "") -> None:
@@ -331,12 +343,12 @@ class Connection:
             flight = client_end.take_wire()
             if flight:
                 server_end.receive_wire(flight)
-                self._record(BytesSent(conn=self.id, direction=C2S, plaintext=b"", wire=flight))
+                self._sent(C2S, b"", flight)
                 self._observe(C2S, flight)
             answer = server_end.take_wire()
             if answer:
                 client_end.receive_wire(answer)
-                self._record(BytesSent(conn=self.id, direction=S2C, plaintext=b"", wire=answer))
+                self._sent(S2C, b"", answer)
                 self._observe(S2C, answer)
             settled = (client_end.established and server_end.established) or client_end.failure or server_end.failure
             if settled and not flight and not answer:
@@ -361,6 +373,13 @@ class Connection:
         client, server = self._layer.client.failure, self._layer.server.failure
         self._close("client" if client else "server", f"TLS handshake failed: {client or server}")
 
+    def _sent(self, direction: str, plaintext: bytes, wire: bytes) -> None:
+        """Record bytes crossing the link; each eavesdropper on it reads the wire bytes (never the plaintext)."""
+        self._record(BytesSent(conn=self.id, direction=direction, plaintext=plaintext, wire=wire))
+        if wire:
+            for tap in self.taps:
+                self._record_events(tap.wire(self.id, direction, wire))
+
     def _observe(self, direction: str, wire: bytes) -> None:
         """The layer's record events for ``wire``, after the receiving end took it."""
         if self._layer is not None:
@@ -374,11 +393,11 @@ class Connection:
             self._server_tls.send_plain(out)
             wire = self._server_tls.take_wire()
             self._inbox += wire
-            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=wire))
+            self._sent(S2C, out, wire)
             self._observe(S2C, wire)
             return
         if self._server_tls is None:
-            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=out))
+            self._sent(S2C, out, out)
             if self.tamper is not None:
                 out, events = self.tamper.server_to_client(self.id, out)
                 self._record_events(events)
@@ -388,7 +407,7 @@ class Connection:
             self._server_tls.send_plain(out)
             wire = self._server_tls.take_wire()
             self._inbox += self._client_tls.receive_wire(wire)
-            self._record(BytesSent(conn=self.id, direction=S2C, plaintext=out, wire=wire))
+            self._sent(S2C, out, wire)
             self._observe(S2C, wire)
 
     def run_client(self, client: ClientMachine) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from simulator.net.clock import DEFAULT_START, SeededRandom, VirtualClock
-from simulator.net.connection import Tamper
+from simulator.net.connection import Tamper, Tap
 from simulator.net.dns import VirtualDns
 from simulator.net.tls import TlsFactory, pass_through
 from simulator.protocols.machine import Control, StateTable
@@ -116,6 +116,12 @@ class OnLink(Protocol):
     def on_link(self, client: Host, server: Host, service: Service) -> Tamper | None: ...
 
 
+class Listening(Protocol):
+    """A passive attacker placed on links: the tap it puts on a new connection, or None where it is not on the path."""
+
+    def tap_link(self, client: Host, server: Host, service: Service) -> Tap | None: ...
+
+
 # The TLS sessions of a world: (client host, server host, the name the client asked for) -> a factory.
 TlsProvider = Callable[[Host, Host, str], TlsFactory]
 
@@ -130,6 +136,7 @@ class World:
         self._conn_counter = 0
         self.tls_provider: TlsProvider | None = None  # None: the pass-through layer (nothing encrypted)
         self.attackers: list[OnLink] = []  # men in the middle, each on the links it chose
+        self.listeners: list[Listening] = []  # eavesdroppers: they read the links they chose, change nothing
         # Server hosts with the CVE-2011-0411 bug: they read plaintext pipelined after STARTTLS (teaching only).
         self.keeps_plaintext_after_starttls: set[str] = set()
 
@@ -202,12 +209,13 @@ class World:
         else:
             tls = pass_through if self.tls_provider is None else self.tls_provider(
                 client_host, target, server if server.lower().rstrip(".") not in target.addresses else target.fqdn)
-        tamper = None
+        tamper, taps = None, []
         if external_tls is None:
             tamper = next((t for t in (a.on_link(client_host, target, service) for a in self.attackers)
                            if t is not None), None)
+            taps = [t for t in (e.tap_link(client_host, target, service) for e in self.listeners) if t is not None]
         conn = Connection(self, conn_id, client_host, target, addr, service, service.factory(peer), tls=tls,
-                          external_client=external_tls is not None, tamper=tamper,
+                          external_client=external_tls is not None, tamper=tamper, taps=taps,
                           keeps_plaintext=target.name in self.keeps_plaintext_after_starttls)
         conn.open()
         return conn

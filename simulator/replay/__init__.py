@@ -20,7 +20,7 @@ this package, and nothing else interprets one. It imports only
 
 from simulator.replay.diff import DiffLine, TimelineDiff, diff
 from simulator.replay.index import Index
-from simulator.replay.kinds import DNS, KINDS, Kind
+from simulator.replay.kinds import DNS, KINDS, Kind, sniffed_text
 from simulator.replay.reader import CHECKPOINT, Live, Replay
 from simulator.replay.views import (
     Arrow,
@@ -37,5 +37,5 @@ from simulator.replay.world import World
 __all__ = [
     "CHECKPOINT", "DNS", "KINDS", "Arrow", "DiffLine", "HostColumn", "Index", "Kind", "LastTransition", "Live",
     "MachineView", "MessageRow", "Replay", "StepView", "TimelineDiff", "TranscriptLine", "WireChunk", "World",
-    "diff",
+    "diff", "sniffed_text",
 ]

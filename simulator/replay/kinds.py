@@ -45,6 +45,7 @@ from simulator.trace import (
     Note,
     QueueChanged,
     ReplySent,
+    Sniffed,
     StateChanged,
     StepStarted,
     TlsFailed,
@@ -347,6 +348,37 @@ def _altered_narrate(e: WireAltered) -> Iterable[str]:
     yield f"✂ **Man in the middle** ({md_escape(e.attacker)}): {md_escape('; '.join(e.changes))}"
 
 
+def sniffed_text(e: Sniffed) -> str:
+    """What the eavesdropper learned from one capture, as one phrase (every face says it so)."""
+    if e.what == "login":
+        if e.secret:
+            return f"reads {e.how}: user {e.user!r}, password {e.secret!r}"
+        return f"reads {e.how}: user {e.user!r}; {e.text}"
+    if e.what == "message":
+        lines = split_lines(e.text.encode("utf-8"))
+        subject = next((line for line in lines if line.lower().startswith("subject:")), "")
+        return f"reads the message ({e.how}, {len(lines)} lines){': ' + clip(subject) if subject else ''}"
+    if e.what == "tls":
+        return "sees TLS begin: from here on only records (type, length), not what they carry"
+    return f"sees TLS records only: {e.text}"
+
+
+def _sniffed_say(e: Sniffed, w: World) -> Iterable[Said]:
+    level: Level = "alert" if e.what in ("login", "message") else "main" if e.what == "tls" else "detail"
+    yield Said(f"{e.conn}: the eavesdropper ({e.attacker}) {sniffed_text(e)}", level=level, conn=e.conn)
+
+
+def _sniffed_draw(e: Sniffed, w: World, ahead: Iterable[Event]) -> Iterable[Mark]:
+    if e.what != "records":  # a record's length is no news worth an arrow
+        text = f"👂 {sniffed_text(e)}"
+        yield Mark(e.attacker, e.attacker, "fault" if e.what != "tls" else "note", clip(text), (text,), e.conn)
+
+
+def _sniffed_narrate(e: Sniffed) -> Iterable[str]:
+    if e.what != "records":
+        yield f"👂 **Eavesdropper** ({md_escape(e.attacker)}): {md_escape(sniffed_text(e))}"
+
+
 def _check_text(e: CheckStep) -> str:
     said = e.result and e.result in e.text.partition("\n")[0]  # "SPF result for ...: pass" needs no "→ pass"
     return f"{e.check.upper()}: {e.text}" + (f" → {e.result}" if e.result and not said else "")
@@ -565,6 +597,7 @@ KINDS: dict[type[Event], Kind] = {
     TlsStarted: Kind(say=_tls_started_say, narrate=_tls_started_narrate),
     WireAltered: Kind(say=_altered_say, draw=_altered_draw, narrate=_altered_narrate,
                       hosts=lambda e: [(e.attacker, "")]),
+    Sniffed: Kind(say=_sniffed_say, draw=_sniffed_draw, narrate=_sniffed_narrate, hosts=lambda e: [(e.attacker, "")]),
     CheckStep: Kind(say=_check_say, draw=_check_draw, hosts=lambda e: [(e.host, "")]),
     MailboxChanged: Kind(say=_mailbox_say, draw=_mailbox_draw, fold=_mailbox_fold, hosts=_mailbox_hosts),
     MailboxView: Kind(say=lambda e, w: [Said(_view_text(e), level="detail", conn=e.conn)], fold=_view_fold),

@@ -220,6 +220,33 @@ class MitmModel(_MitmFields):
     """A man in the middle on the link between a client host and a server: an attack, for teaching."""
 
 
+class EavesdropperModel(Model):
+    """A passive eavesdropper on one link: it reads every byte that crosses and changes nothing."""
+
+    host: str = Field("mallory-box", description="The attacker's host: where the listener runs (a shared Wi-Fi, "
+                                                 "a tapped cable, a compromised router)")
+    link: tuple[str, str] = Field(
+        description="[one host, the other host]: every connection between the two, either way, crosses the link. "
+                    "Without TLS the eavesdropper decodes AUTH PLAIN / LOGIN, IMAP LOGIN, POP3 USER/PASS and "
+                    "the message text; once TLS is up it sees only each record's type and length")
+
+    @field_validator("link", mode="before")
+    @classmethod
+    def _a_pair(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) != 2:
+            raise ValueError(f"link names its two ends, [one host, the other host], not {len(value)} hosts")
+        return value
+
+    @model_validator(mode="after")
+    def _two_ends(self) -> EavesdropperModel:
+        if self.link[0] == self.link[1]:
+            raise ValueError("link names the two hosts at its ends: two different hosts")
+        if self.host in self.link:
+            raise ValueError(f"the eavesdropper listens on the link between {self.link[0]} and {self.link[1]}; "
+                             "its host is a third one (e.g. mallory-box)")
+        return self
+
+
 SaslName = Literal["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"]
 
 
@@ -298,6 +325,9 @@ class WorldModel(Model):
     mitm: MitmModel | None = Field(
         None, description="A man in the middle on one link from the start (a mitm step puts one there later). "
                           "A passive eavesdropper is the separate eavesdropper option")
+    eavesdropper: EavesdropperModel | None = Field(
+        None, description="A passive eavesdropper on one link from the start: it reads the wire and changes "
+                          "nothing (what it learns is in the trace and the Wire tab's eavesdropper lens)")
     pop3_login_delay: int = Field(
         0, ge=0, le=86400,
         description="Seconds a user must wait after one POP3 login before the next (RFC 2449 6.5, "

@@ -277,6 +277,10 @@ def _check_world(refs: References, scenario: m.Scenario) -> None:
         refs.need_mail_host(("world", "tls", "vulnerable_starttls", n), host)
     if scenario.world.mitm is not None:
         _check_mitm_hosts(refs, ("world", "mitm"), scenario.world.mitm)
+    if scenario.world.eavesdropper is not None:
+        refs.need_host(("world", "eavesdropper", "host"), scenario.world.eavesdropper.host)
+        for n, end in enumerate(scenario.world.eavesdropper.link):
+            refs.need_host(("world", "eavesdropper", "link", n), end)
     for n, host in enumerate(scenario.world.without_8bitmime):
         refs.need_mail_host(("world", "without_8bitmime", n), host)
     for n, u in enumerate(scenario.world.users):

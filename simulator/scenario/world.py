@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simulator.agents.eavesdropper import Eavesdropper
 from simulator.agents.mitm import ManInTheMiddle
 from simulator.agents.world import DEFAULT_SPEC, DomainSpec, HostSpec, UserSpec, WorldSpec
 from simulator.scenario.models import MitmModel, MitmStep, Scenario, WorldModel
@@ -40,6 +41,8 @@ def world_spec(model: WorldModel) -> WorldSpec:
     spec.certificate_faults = {host: str(fault) for host, fault in model.tls.certificates.items()}
     spec.vulnerable_starttls = list(model.tls.vulnerable_starttls)
     spec.mitm = None if model.mitm is None else man_in_the_middle(model.mitm)
+    if model.eavesdropper is not None:
+        spec.eavesdropper = Eavesdropper(model.eavesdropper.host, model.eavesdropper.link)
     spec.without_8bitmime = list(model.without_8bitmime)
     spec.submission_auth = tuple(model.submission.mechanisms) if model.submission.auth else ()
     spec.plaintext_auth = model.submission.plaintext_auth

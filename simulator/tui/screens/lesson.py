@@ -233,7 +233,7 @@ class LessonScreen(Screen):
                 wire_from, wire_upto = p.since("wire"), p.upto("wire")
                 current = wire_upto > wire_from
                 chunks = p.wire[wire_from:wire_upto] if current else p.wire[max(0, wire_upto - 1):wire_upto]
-                widget.show(WireModel(chunks, current, p.tls[: p.upto("tls")], i))
+                widget.show(WireModel(chunks, current, p.tls[: p.upto("tls")], i, p.sniffed[: p.upto("sniffed")]))
             elif isinstance(widget, MessagePane):
                 delivered, message, count, new = p.message()
                 widget.show(MessageModel(delivered, message, count, new))

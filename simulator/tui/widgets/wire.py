@@ -15,9 +15,9 @@ from rich.text import Text
 from textual import on
 from textual.widgets import Tab, Tabs
 
-from simulator.replay import WireChunk
+from simulator.replay import WireChunk, sniffed_text
 from simulator.replay.tls import tls_view
-from simulator.trace import TlsRecord
+from simulator.trace import Sniffed, TlsRecord
 from simulator.tui.widgets.panes import PANE_CSS, RichPane
 
 LENSES = ("client", "server", "eavesdropper")
@@ -29,6 +29,7 @@ class WireModel:
     current: bool  # whether the chunks belong to the current step
     tls: Sequence[tuple[int, TlsRecord]]  # (step, record)
     step: int
+    sniffed: Sequence[tuple[int, Sniffed]] = ()  # (step, what an eavesdropper learned) up to this step
 
 
 class WirePane(RichPane):
@@ -58,6 +59,8 @@ class WirePane(RichPane):
         if model is None:
             return Text("")
         parts: list[RenderableType] = []
+        if self.lens == "eavesdropper" and model.sniffed:
+            parts.append(self._learned(model))
         if not model.chunks:
             parts.append(Text("No bytes have crossed the network yet.", self.s("muted")))
         else:
@@ -114,6 +117,18 @@ class WirePane(RichPane):
                 wire = Text("same bytes: readable by anyone on the path", self.s("bad"))
             table.add_row(Text(arrow, side_style), plain, wire)
         return table
+
+    def _learned(self, model: WireModel) -> RenderableType:
+        """What the eavesdroppers in the world learned so far: the credentials and messages they read."""
+        lines = [Text("What the eavesdropper learned", self.s("title"))]
+        for step, e in model.sniffed:
+            style = self.s("good") if e.what == "tls" else self.s("bad")
+            line = Text(f"{e.attacker} {sniffed_text(e)}", style)
+            if step == model.step:
+                line.stylize(self.s("current"))
+            lines.append(line)
+        lines.append(Text(""))
+        return Group(*lines)
 
     def _eavesdropper(self, chunks: Sequence[WireChunk]) -> RenderableType:
         table = self.table("", "what a listener on the path captures")
