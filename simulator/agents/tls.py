@@ -29,10 +29,16 @@ class VirtualTls:
         self.client_versions: dict[str, str] = {}  # client host name -> the highest version it offers, if not ``version``
 
     def __call__(self, client: Host, server: Host, name: str) -> TlsFactory:
-        return partial(TlsSession, self.ca, server.fqdn, server_name=name,
-                       fault=self.faults.get(server.name, CertFault.NONE),
-                       version=self.client_versions.get(client.name, self.version),
-                       server_version=self.server_version)
+        version = self.client_versions.get(client.name, self.version)  # the client's, when it connects
+
+        def session() -> TlsSession:
+            # The certificate is the one the server has when the handshake starts: a certificate step
+            # between the connect and a STARTTLS changes it.
+            return TlsSession(self.ca, server.fqdn, server_name=name,
+                              fault=self.faults.get(server.name, CertFault.NONE), version=version,
+                              server_version=self.server_version)
+
+        return session
 
     def served(self, server: Host, also: tuple[str, ...]) -> TlsFactory:
         """The TLS of a connection whose client is a real program (``mailsim serve``): the server end only,

@@ -107,4 +107,8 @@ def test_offered_in_the_starttls_lesson_at_the_handshake_step():
     # The session is gone after the failed handshake: the typed steps on it are not in the branch.
     assert [s.id for s in branch.scenario.steps] == ["connect", "ehlo", "what-if-certificate-expired", "starttls"]
     assert branch.result.ok, branch.result.failures
+    # The connection opened before the fault: its handshake, after STARTTLS, meets the expired certificate.
+    events = _branch_step(branch, "starttls")
+    assert [e.client_reason for e in events if isinstance(e, TlsFailed)] == [REASON]
+    assert not any(isinstance(e, TlsStarted) for e in events)
     assert nothing_fits(lesson, 0) == "" or FAULT not in nothing_fits(lesson, 0)
