@@ -17,11 +17,19 @@ from simulator.replay import Index, Live, MachineView, MessageRow, TranscriptLin
 from simulator.replay.arrivals import Arrival, arrivals
 from simulator.replay.mailboxes import MailboxesView, mailboxes_view
 from simulator.replay.reader import wire_chunk
-from simulator.trace import BytesSent, ConnectionOpened, Event, MailboxChanged, TlsRecord
+from simulator.trace import (
+    BytesSent,
+    ConnectionOpened,
+    Event,
+    MailboxChanged,
+    TlsRecord,
+    TlsStarted,
+)
 
 if TYPE_CHECKING:
     from simulator.agents.world import WorldSpec
 
+STARTTLS_VERBS = ("STARTTLS", "STLS")  # SMTP and IMAP (RFC 3207, RFC 9051 6.2.1), POP3 (RFC 2595 4)
 RECONNECT = "Press ctrl+r to connect again."
 
 
@@ -216,7 +224,16 @@ class Sandbox:
         table = machine_tables().get(self.target.machine)
         if table is None or self.closed:
             return []
-        return table.inputs_in(self.state, InputKind.COMMAND)
+        valid = table.inputs_in(self.state, InputKind.COMMAND)
+        if self.tls_up:  # the table accepts it in this state; the server refuses a second one (RFC 3207 4.2)
+            valid = [c for c in valid if c.upper() not in STARTTLS_VERBS]
+        return valid
+
+    @property
+    def tls_up(self) -> bool:
+        """Whether TLS runs on the current connection (the trace says it started there)."""
+        return self.conn is not None and any(isinstance(e, TlsStarted) and e.conn == self.conn.id
+                                             for e in self.trace.events)
 
     def hint(self) -> str:
         if self.closed:

@@ -36,7 +36,9 @@ async def test_starttls_in_the_smtp_sandbox_goes_on_over_real_tls(make_app) -> N
         (started,) = [e for e in box.trace.events if isinstance(e, TlsStarted)]
         assert started.layer.startswith("TLSv1.3") and started.conn == box.conn.id
         assert box.state == "EXPECT_EHLO"  # RFC 3207 4.2: the session is reset
+        assert "STARTTLS" not in box.hint()
         await _type(pilot, "EHLO mail.example.org")
+        assert "STARTTLS" not in box.valid_commands() and "MAIL" in box.valid_commands()
         await _type(pilot, "MAIL FROM:<alice@example.org>")
         assert screen.lines[-1].text.startswith("250 2.1.0") or any(
             line.text.startswith("250 2.1.0") for line in screen.lines[-4:])
