@@ -59,6 +59,24 @@ class Library:
             out.setdefault(e.group or e.part or e.topic, []).append(e)
         return out
 
+    def after(self, key: str, path: Path | None = None) -> Entry | None:
+        """The lesson after lesson ``key`` (the one at ``path`` when given) in the picker's order: the
+        next on the learning path for a bundled lesson, the next of its folder for a teacher's own."""
+        lessons = [e for e in self.entries if e.kind == "lesson"]
+        here = next((i for i, e in enumerate(lessons) if e.key == key
+                     and (path is None or e.path is None or _same(e.path, path))), None)
+        if here is None:
+            return None
+        nxt = lessons[here + 1] if here + 1 < len(lessons) else None
+        return nxt if nxt is not None and nxt.group == lessons[here].group else None
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a == b
+
 
 def _lesson_entry(item: CatalogEntry, group: str = "", part: str = "") -> Entry:
     lesson, scenario = item.lesson, item.scenario

@@ -47,6 +47,7 @@ class Player:
         self.steps = self.replay.steps
         self.index = 0
         self.answers: dict[str, QuizResult] = {}
+        self.next_lesson = ""  # the title of the lesson after this one, offered at the end ("": none)
         self._parsed: dict[int, MessageView] = {}
         self._asks = ({s.id: s.ask for s in scenario.steps if s.ask is not None}
                       if scenario is not None and asks else {})
@@ -129,6 +130,24 @@ class Player:
         self.answers[self.steps[index].step_id] = result
         return result
 
+    def reveal(self, index: int) -> QuizResult:
+        """The teacher shows the answer of step ``index``'s question (``--present``): no one answered."""
+        return self._settle(index, "revealed")
+
+    def skip(self, index: int) -> QuizResult:
+        """The teacher passes over step ``index``'s question (``--present``): the step comes unasked."""
+        return self._settle(index, "skipped")
+
+    def _settle(self, index: int, outcome: str) -> QuizResult:
+        from simulator.lesson.quiz import QuizResult
+
+        ask = self.ask_at(index)
+        if ask is None:
+            raise ValueError(f"step {index} asks nothing")
+        result = QuizResult(ask.prompt, "", ask.answer, False, ask.why, outcome=outcome)
+        self.answers[self.steps[index].step_id] = result
+        return result
+
     def first_unanswered_before(self, index: int) -> int | None:
         """The first step up to ``index`` whose question is still open (jumping with End)."""
         for i in range(self.index + 1, min(index, self.count - 1) + 1):
@@ -189,6 +208,8 @@ class Player:
                 parts.append(f"**Summary**\n\n{self.lesson.summary.strip()}")
             parts.append("*End of the lesson. Press ← to look back, `w` for a what-if, Escape for the "
                          "lessons.*" if self.lesson else "*End of the scenario.*")
+            if self.lesson is not None and self.next_lesson:
+                parts.append(f"**Next lesson:** {md_escape(self.next_lesson)}. Press `n` to open it.")
         return "\n\n".join(parts)
 
     def view(self, index: int | None = None) -> StepView:

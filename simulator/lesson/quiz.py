@@ -29,8 +29,14 @@ class QuizResult:
     expected: str
     correct: bool
     why: str = ""
+    outcome: str = "answered"  # or "revealed" / "skipped" by the teacher in --present
 
     def markdown(self) -> str:
+        if self.outcome == "revealed":
+            text = f"**The question:** {self.prompt.strip()} **The answer:** {self.expected}."
+            return f"{text} {self.why.strip()}" if self.why.strip() else text
+        if self.outcome == "skipped":
+            return "*The question of this step was skipped.*"
         mark = "✓" if self.correct else "✗"
         given = f"{mark} **You predicted** `{self.given or '(nothing)'}`"
         text = f"{given}: right." if self.correct else f"{given}, not quite; the answer is **{self.expected}**."

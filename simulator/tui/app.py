@@ -113,7 +113,8 @@ class MailsimApp(App):
             return PickerScreen(self.library, self.progress)
         return PickerScreen(None, self.progress, loader=lambda: self.library)
 
-    def open_path(self, path: Path, lesson_id: str = "") -> bool:
+    def open_path(self, path: Path, lesson_id: str = "", *, replace: bool = False) -> bool:
+        """Open a lesson or scenario file in the player, above this screen or (``replace``) instead of it."""
         from simulator.tui.screens.lesson import LessonScreen
 
         try:
@@ -121,9 +122,22 @@ class MailsimApp(App):
         except LoadError as exc:
             self.notify(str(exc), title=f"Cannot open {path.name}", severity="error", timeout=10)
             return False
-        self.push_screen(LessonScreen(player, title=title, lesson_id=lesson_id or found_id,
-                                      present=self.present, progress=self.progress))
+        screen = LessonScreen(player, title=title, lesson_id=lesson_id or found_id, present=self.present,
+                              progress=self.progress, path=path)
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
         return True
+
+    def library_after(self, lesson_id: str, path: Path | None = None):
+        """The picker's entry of the lesson after ``lesson_id`` (None at the end of the path or folder)."""
+        return self.library.after(lesson_id, path)
+
+    def open_next(self, screen: Screen, path: Path | None, lesson_id: str) -> None:
+        """The end of a lesson's "next lesson" key: the next one takes this one's place."""
+        if path is not None and screen is self.screen:
+            self.open_path(path, lesson_id, replace=True)
 
     def open_in_background(self, path: Path) -> None:
         """Paint a first frame at once; load and run the scenario in a thread, then show it."""
@@ -154,7 +168,7 @@ class MailsimApp(App):
 
         player, title, lesson_id = loaded
         self.switch_screen(LessonScreen(player, title=title, lesson_id=lesson_id, present=self.present,
-                                        progress=self.progress))
+                                        progress=self.progress, path=self.target))
 
     def _load_failed(self, path: Path, errors: str) -> None:
         if self.exit_on_load_error:

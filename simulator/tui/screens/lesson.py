@@ -10,6 +10,7 @@ the narration, large, for a projector.
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from typing import Any
 
 from textual import on
@@ -75,6 +76,7 @@ class LessonScreen(Screen):
         Binding("minus", "speed(-1)", "Slower", id="slower", show=False),
         Binding("e", "expand", "Events", id="expand"),
         Binding("w", "what_if", "What if", id="what-if"),
+        Binding("n", "next_lesson", "Next lesson", id="next-lesson"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False),
         Binding("l", "lens", "Lens", show=False),
@@ -89,9 +91,10 @@ class LessonScreen(Screen):
 
     def __init__(self, player: Player, *, title: str = "", lesson_id: str = "", present: bool = False,
                  progress: ProgressStore | None = None, branch: Any = None, diff: Any = None,
-                 start: int = 0) -> None:
+                 start: int = 0, path: Path | None = None) -> None:
         super().__init__()
         self.player = player
+        self.path = path  # the lesson's file: the next lesson is looked up after it
         self.lesson_title = title or player.trace.meta.get("title", "mailsim")
         self.lesson_id = lesson_id
         self.present = present
@@ -108,6 +111,8 @@ class LessonScreen(Screen):
         self._view = None
         self._ends: tuple[bool, bool] | None = None
         self._running_note: Timer | None = None  # "Running the branch…", if a fork is slow
+        self._next: Any = None  # the picker's entry of the lesson after this one, once looked up
+        self._next_looked_up = False
 
     # --- layout -----------------------------------------------------------------
 
@@ -216,6 +221,36 @@ class LessonScreen(Screen):
         if ends != self._ends:  # the footer greys out Back / Next at the ends
             self._ends = ends
             self.refresh_bindings()
+        if p.at_end and p.count > 1:
+            self._look_up_next()
+
+    # --- the next lesson ----------------------------------------------------------------
+
+    def _look_up_next(self) -> None:
+        """At the end of a lesson, find the one after it in the picker's order (in a thread: the
+        first look-up reads every lesson), then offer it in the narration and the footer."""
+        if self._next_looked_up or not self.lesson_id or self.branch is not None or self.player.lesson is None:
+            return
+        library = getattr(self.app, "library_after", None)
+        if library is None:
+            return
+        self._next_looked_up = True
+        self.run_worker(lambda: self._from_worker(self._offer_next, library(self.lesson_id, self.path)),
+                        thread=True, group="next-lesson", name="next-lesson", exit_on_error=False)
+
+    def _offer_next(self, entry: Any) -> None:
+        if entry is None:
+            return
+        self._next = entry
+        self.player.next_lesson = entry.title
+        self.refresh_view()
+        self.refresh_bindings()
+
+    def action_next_lesson(self) -> None:
+        if self._next is None or not self.player.at_end:
+            return
+        self._stop_autoplay()
+        self.app.open_next(self, self._next.path, self._next.key)
 
     def _update_pane(self, pane_id: str) -> None:
         p, view = self.player, self._view
@@ -258,6 +293,10 @@ class LessonScreen(Screen):
                 return None
         if action == "what_if" and self.player.scenario is None:
             return None
+        if action == "expand" and self.present:  # the projector layout has no tabs to expand into
+            return False
+        if action == "next_lesson":
+            return self.player.at_end and self._next is not None
         return True
 
     def action_step(self, target: str) -> None:
@@ -308,7 +347,7 @@ class LessonScreen(Screen):
         def answered(result: QuizResult | None) -> None:
             if result is None:  # "not now": stay where we are
                 return
-            if self.progress is not None and self.lesson_id:
+            if self.progress is not None and self.lesson_id and result.outcome == "answered":
                 self.progress.record_answer(self.lesson_id, step.step_id, result.correct)
             self.player.go(index)
             self.refresh_view()
@@ -319,8 +358,15 @@ class LessonScreen(Screen):
 
         self.app.push_screen(
             QuizScreen(ask.prompt, list(ask.choices), lambda given: self.player.answer(index, given),
-                       step_title=f"Step {index}: {step.title or step.step_id}"),
+                       step_title=f"Step {index}: {step.title or step.step_id}",
+                       settle=self._settler(index) if self.present else None),
             answered)
+
+    def _settler(self, index: int):
+        """What the projector's reveal and skip keys do to step ``index``'s question."""
+        def settle(outcome: str) -> QuizResult:
+            return self.player.reveal(index) if outcome == "revealed" else self.player.skip(index)
+        return settle
 
     def _save(self, *, done: bool = False) -> None:
         if self.progress is not None and self.lesson_id and self.branch is None:

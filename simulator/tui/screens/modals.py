@@ -25,6 +25,8 @@ HELP = """\
 | p | autoplay on or off; **+** / **-** faster / slower |
 | e | expand the step into its raw trace events |
 | w | what if? fork the lesson here with a fault injected |
+| n | at the end of a lesson: open the next one (on the learning path, or in the teacher's folder) |
+| ctrl+r / ctrl+n | with `--present`, in a question: reveal the answer to the class / skip the question |
 | [ / ] | previous / next tab; **l** switches the wire lens |
 | ctrl+s | save the screen as an SVG picture |
 | ? | this help |

@@ -2,7 +2,9 @@
 
 The screen collects an answer, hands it to ``checker`` (the player's quiz
 checking; no logic here), shows the verdict and the explanation, and on
-Enter dismisses with the result.
+Enter dismisses with the result. In ``--present`` (a teacher at a projector)
+the footer offers two more keys: ctrl+r reveals the answer to the class, ctrl+n
+skips the question; both settle it through ``settle`` (the player's).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from simulator.lesson.quiz import QuizResult
@@ -24,15 +26,21 @@ from simulator.tui.widgets.markdown import inline
 
 class QuizScreen(ModalScreen[QuizResult | None]):
     CSS_PATH = "quiz.tcss"
-    BINDINGS = [Binding("escape", "skip", "Not now")]
+    # Control keys, not letters: a typed answer's input has the focus and takes every letter.
+    BINDINGS = [
+        Binding("ctrl+r", "settle('revealed')", "Reveal answer", id="quiz-reveal", priority=True),
+        Binding("ctrl+n", "settle('skipped')", "Skip question", id="quiz-skip", priority=True),
+        Binding("escape", "skip", "Not now"),
+    ]
     AUTO_FOCUS = "#choices, #typed"
 
     def __init__(self, prompt: str, choices: list[str], checker: Callable[[str], QuizResult], *,
-                 step_title: str = "") -> None:
+                 step_title: str = "", settle: Callable[[str], QuizResult] | None = None) -> None:
         super().__init__()
         self.prompt = prompt
         self.choices = choices
         self.checker = checker
+        self.settle = settle  # given (--present): the teacher may reveal or skip
         self.step_title = step_title
         self.result: QuizResult | None = None
 
@@ -53,6 +61,26 @@ class QuizScreen(ModalScreen[QuizResult | None]):
                 yield Static(id="verdict")
                 yield Label(Content.from_markup("[$text-muted]Enter to answer, Escape: not now[/]"), id="quiz-help")
             yield Button("Continue", id="continue", variant="primary")
+        if self.settle is not None:
+            yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "settle":
+            if self.settle is None:
+                return False
+            return None if self.result is not None else True  # greyed once the question is settled
+        return True
+
+    def action_settle(self, outcome: str) -> None:
+        if self.settle is None or self.result is not None:
+            return
+        result = self.settle(outcome)
+        if outcome == "skipped":
+            self.dismiss(result)
+            return
+        self.result = result
+        self._settled(Content.from_markup("[$accent b]The answer:[/] [b]$answer[/b]. ", answer=result.expected)
+                      + inline(result.why), right=True)
 
     @on(OptionList.OptionSelected, "#choices")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
@@ -70,19 +98,22 @@ class QuizScreen(ModalScreen[QuizResult | None]):
             return
         self.result = self.checker(given)
         r = self.result
-        verdict = self.query_one("#verdict", Static)
         if r.correct:
             text = Content.from_markup("[$success b]✓ Right.[/] ") + inline(r.why)
         else:
             text = Content.from_markup("[$error b]✗ Not quite:[/] you said [b]$given[/b], the answer is "
                                        "[b]$answer[/b]. ", given=r.given, answer=r.expected) + inline(r.why)
-        verdict.update(text)
+        self._settled(text, right=r.correct)
+
+    def _settled(self, text: Content, *, right: bool) -> None:
+        self.query_one("#verdict", Static).update(text)
         self.add_class("-answered")
-        self.set_class(r.correct, "-right")
+        self.set_class(right, "-right")
         for widget in self.query("#choices, #typed"):
             widget.disabled = True
         self.query_one("#quiz-help", Label).update(Content.from_markup("[$text-muted]Enter to see the step[/]"))
         self.query_one("#continue", Button).focus()
+        self.refresh_bindings()
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
