@@ -17,6 +17,7 @@ from pathlib import Path
 
 from simulator import content
 from simulator.scenario.schema import SCHEMA_FOLDER, build, schema_file
+from simulator.scenario.suggest import nearest
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The templates in the order `mailsim new --list` shows them.
@@ -71,7 +72,9 @@ def template(name: str) -> Template:
     for t in templates():
         if t.name == name:
             return t
-    raise ScaffoldError(f"no template {name!r}; the templates are: {', '.join(TEMPLATES)} "
+    guess = nearest(name, list(TEMPLATES))
+    said = f" (did you mean {guess!r}?)" if guess else ""
+    raise ScaffoldError(f"no template {name!r}{said}; the templates are: {', '.join(TEMPLATES)} "
                         "(mailsim new --list describes them)")
 
 

@@ -17,6 +17,8 @@ import yaml
 # "key:value" at the start of a line (or after "- "): a key with no space after its colon.
 _NO_SPACE = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][\w.-]*):([^\s:/][^#]*?)\s*$")
 _KEY_THEN_VALUE = re.compile(r"^\s*(?:-\s+)?[^\s:#'\"][^:#]*:\s")
+# "-key: value": a list item with no space after its dash.
+_DASH_NO_SPACE = re.compile(r"^(\s*)-([A-Za-z_][^:]*:.*)$")
 LOOK_BACK = 5  # lines above a syntax error searched for the line that caused it
 
 
@@ -29,6 +31,15 @@ def _no_space_after_colon(lines: list[str], last: int) -> tuple[int, int, str] |
             column = len(indent) + len(key) + 1  # 0-based column of the colon
             return n + 1, column + 1, (f"a space is needed after the colon in '{key}:{value}' "
                                        f"(write '{key}: {value}'); without it YAML reads one word")
+    return None
+
+
+def _dash_without_space(lines: list[str], last: int) -> tuple[int, str, str] | None:
+    """(line, indent, item) of a '-key: value' list item at ``last`` (0-based) or on the line above it,
+    where the reader stumbles on the next key."""
+    for n in (last, last - 1):
+        if 0 <= n < len(lines) and (match := _DASH_NO_SPACE.match(lines[n])) is not None:
+            return n + 1, match.group(1), match.group(2)
     return None
 
 
@@ -50,6 +61,13 @@ def syntax_hint(text: str, exc: yaml.MarkedYAMLError, line: int, col: int,
         found = _no_space_after_colon(lines, line - 1)
         if found is not None:
             return found
+    found = _dash_without_space(lines, line - 1)
+    if found is not None and (problem == "mapping values are not allowed here"
+                              or problem.startswith("expected <block end>")):
+        at, indent, item = found
+        return at, len(indent) + 1, (f"a space is needed after the '-' that starts a list item "
+                                       f"(write '- {item.rstrip()}'); without it YAML reads "
+                                       f"'-{item.split(':')[0]}' as a key")
     if problem == "mapping values are not allowed here":
         before = here[: col - 1]
         if _KEY_THEN_VALUE.match(before):

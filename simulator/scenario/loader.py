@@ -441,6 +441,15 @@ def _quoted_names(expected: str) -> list[str]:
     return re.findall(r"'([^']*)'", expected)
 
 
+def _step_actions() -> list[str]:
+    """Every step action, in the order of the format's step union."""
+    from simulator.scenario import models as m
+
+    (union, *_) = typing.get_args(m.Step)
+    return [name for model in typing.get_args(union)
+            for name in typing.get_args(model.model_fields["action"].annotation)]
+
+
 def _message(doc: Located, root: type[BaseModel] | None, err: Any, loc: tuple[Any, ...],
              path: Path_) -> tuple[Path_, str, bool]:
     """(path, message, at_key) for one pydantic error, worded for a teacher."""
@@ -462,7 +471,8 @@ def _message(doc: Located, root: type[BaseModel] | None, err: Any, loc: tuple[An
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = _quoted_names(str(err.get("ctx", {}).get("expected_tags", "")))
         key = str(err.get("ctx", {}).get("discriminator", "action")).strip("'")
-        if kind == "union_tag_not_found":
+        if kind == "union_tag_not_found":  # pydantic names no tags here: the step models do
+            tags = tags or (_step_actions() if key == "action" else [])
             return path, f"missing required key {key!r} in {where}; one of: {', '.join(tags)}", True
         tag = str(err.get("ctx", {}).get("tag", ""))
         guess = nearest(tag, tags)

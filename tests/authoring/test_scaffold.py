@@ -140,6 +140,9 @@ def test_bad_name_and_unknown_template_exit_2(tmp_path: Path) -> None:
     done = mailsim("new", "x", "--from", "imap", cwd=tmp_path)
     assert done.returncode == 2
     assert "no template 'imap'; the templates are: blank, smtp-send, pop3-vs-imap, tls, spoofing" in done.stderr
+    done = mailsim("new", "x", "--from", "tsl", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "no template 'tsl' (did you mean 'tls'?); the templates are: blank, smtp-send" in done.stderr
     done = mailsim("new", cwd=tmp_path)
     assert done.returncode == 2 and "give a NAME" in done.stderr
     assert list(tmp_path.iterdir()) == []
