@@ -33,6 +33,7 @@ class TlsRecordView:
     lines: tuple[str, ...]  # the decoded fields (the lens may see them), or what hides them
     readable: bool  # the lens reads the contents
     current: bool  # the record crossed in the current step
+    handshake: bool = False  # it carries handshake messages (in the clear, or protected)
 
 
 def _size(r: TlsRecord) -> str:
@@ -45,12 +46,15 @@ def record_view(step: int, r: TlsRecord, *, lens: str, current: bool) -> TlsReco
     kinds = ", ".join(r.handshake_types)
     if not r.encrypted:
         title = kinds or r.decrypted or r.content_type
-        return TlsRecordView(step, r.conn, arrow, header, title, tuple(r.fields), True, current)
+        return TlsRecordView(step, r.conn, arrow, header, title, tuple(r.fields), True, current,
+                             bool(r.handshake_types))
     if lens == "eavesdropper":
         return TlsRecordView(step, r.conn, arrow, header, f"encrypted {r.content_type}",
-                             ("ciphertext: only the header and the length can be read",), False, current)
+                             ("ciphertext: only the header and the length can be read",), False, current,
+                             bool(r.handshake_types))
     inside = r.decrypted or kinds or r.inner_type
-    return TlsRecordView(step, r.conn, arrow, header, f"decrypted: {inside}", tuple(r.fields), True, current)
+    return TlsRecordView(step, r.conn, arrow, header, f"decrypted: {inside}", tuple(r.fields), True, current,
+                         bool(r.handshake_types))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,11 @@ class TlsView:
     records: tuple[TlsRecordView, ...]
     earlier: int  # records of earlier steps, not repeated
     note: str = RANDOMISED_NOTE
+
+    @property
+    def handshake_now(self) -> bool:
+        """The current step carries a handshake: its records matter more than the bytes' hex dump."""
+        return any(r.current and r.handshake for r in self.records)
 
 
 def tls_view(records: Sequence[tuple[int, TlsRecord]], step: int, *, lens: str) -> TlsView | None:

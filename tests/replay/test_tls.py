@@ -45,3 +45,9 @@ def test_the_current_steps_records_in_full_else_the_latest_steps():
     at5 = tls_view(records, 5, lens="client")  # a step without TLS: the last records stay, not current
     assert at5.earlier == 2 and not at5.records[0].current
     assert tls_view([], 1, lens="client") is None
+
+
+def test_a_handshake_step_is_told_apart_from_one_with_only_application_data():
+    assert tls_view([(3, HELLO), (3, CERT)], 3, lens="eavesdropper").handshake_now
+    assert not tls_view([(3, HELLO), (4, DATA)], 4, lens="client").handshake_now
+    assert not tls_view([(3, HELLO)], 5, lens="client").handshake_now  # shown, but from an earlier step

@@ -16,7 +16,7 @@ from textual import on
 from textual.widgets import Tab, Tabs
 
 from simulator.replay import WireChunk, sniffed_text
-from simulator.replay.tls import tls_view
+from simulator.replay.tls import TlsView, tls_view
 from simulator.trace import Sniffed, TlsRecord
 from simulator.tui.widgets.panes import PANE_CSS, RichPane
 
@@ -58,38 +58,43 @@ class WirePane(RichPane):
     def render_model(self, model: WireModel | None) -> RenderableType:
         if model is None:
             return Text("")
-        parts: list[RenderableType] = []
-        if self.lens == "eavesdropper" and model.sniffed:
-            parts.append(self._learned(model))
+        bytes_part: list[RenderableType] = []
         if not model.chunks:
-            parts.append(Text("No bytes have crossed the network yet.", self.s("muted")))
+            bytes_part.append(Text("No bytes have crossed the network yet.", self.s("muted")))
         else:
             if not model.current:
-                parts.append(Text("Nothing crossed during this step; the last bytes before it were:",
-                                  self.s("muted")))
-            parts.append(self._eavesdropper(model.chunks) if self.lens == "eavesdropper"
-                         else self._endpoint(model.chunks))
+                bytes_part.append(Text("Nothing crossed during this step; the last bytes before it were:",
+                                       self.s("muted")))
+            bytes_part.append(self._eavesdropper(model.chunks) if self.lens == "eavesdropper"
+                              else self._endpoint(model.chunks))
         view = tls_view(model.tls, model.step, lens=self.lens)
-        if view is not None:
-            parts.append(Text(""))
-            lens = "what an eavesdropper reads" if self.lens == "eavesdropper" else f"as the {self.lens} decodes them"
-            title = Text.assemble(("TLS records", self.s("title")), (f"  {lens}", self.s("muted")))
-            parts.append(title)
-            if view.earlier:
-                parts.append(Text(f"({view.earlier} earlier record{'s' if view.earlier != 1 else ''} "
-                                  "in the steps before)", self.s("muted")))
-            t = self.table("", "record (header)", "holds")
-            t.columns[0].no_wrap = True
-            for r in view.records:
-                side = self.s("client") if r.arrow == "C→S" else self.s("server")
-                body = Text(r.title, side if r.readable else self.s("warn"))
-                for line in r.lines:
-                    body.append("\n  " + line, self.s("muted") if r.readable else self.s("warn"))
-                t.add_row(Text(r.arrow, side), Text(r.header), body,
-                          style=self.s("current") if r.current else None)
-            parts.append(t)
-            parts.append(Text(view.note, self.s("muted")))
+        if view is None:
+            return Group(*bytes_part)
+        records = self._records(view)
+        # A handshake step: its records first (the hex of the same bytes follows).
+        parts = [*records, Text(""), *bytes_part] if view.handshake_now else [*bytes_part, Text(""), *records]
         return Group(*parts)
+
+    def _records(self, view: TlsView) -> list[RenderableType]:
+        lens = "what an eavesdropper reads" if self.lens == "eavesdropper" else f"as the {self.lens} decodes them"
+        parts: list[RenderableType] = [
+            Text.assemble(("TLS records", self.s("title")), (f"  {lens}", self.s("muted")))]
+        if view.earlier:
+            parts.append(Text(f"({view.earlier} earlier record{'s' if view.earlier != 1 else ''} "
+                              "in the steps before)", self.s("muted")))
+        t = self.table("", "record (header)", "holds")
+        t.columns[0].no_wrap = True
+        t.columns[1].max_width = 26  # the header wraps; the decoded fields take the room
+        t.columns[2].ratio = 1
+        for r in view.records:
+            side = self.s("client") if r.arrow == "C→S" else self.s("server")
+            body = Text(r.title, side if r.readable else self.s("warn"))
+            for line in r.lines:
+                body.append("\n  " + line, self.s("muted") if r.readable else self.s("warn"))
+            t.add_row(Text(r.arrow, side), Text(r.header), body, style=self.s("current") if r.current else None)
+        parts.append(t)
+        parts.append(Text(view.note, self.s("muted")))
+        return parts
 
     def _endpoint(self, chunks: Sequence[WireChunk]) -> RenderableType:
         client = self.lens == "client"
