@@ -4,15 +4,19 @@ Run by hand (this is not a test)::
 
     python benchmarks/startup.py [--runs 7] [--size 120x40] [--before PATH]
 
-Each figure is measured for two set-ups in the same run, interleaved so
-both see the same machine load, and printed with the ratio between them:
+Each figure is measured for three set-ups in the same run, interleaved so
+all see the same machine load, and printed with the ratio to the first:
 
 * **python**: the loader with libyaml turned off (``MAILSIM_YAML=python``),
-  PyYAML's pure-Python scanner and parser, as mailsim parsed every file before;
+  PyYAML's pure-Python scanner and parser, as mailsim parsed every file
+  before, and an empty cache folder at every run;
 * **libyaml**: the default, libyaml's parser feeding the same guarded composer
-  (simulator/scenario/loader.py says how the two are kept the same).
+  (simulator/scenario/loader.py says how the two are kept the same), with an
+  empty cache folder at every run: a first start, or the first visitor;
+* **cached**: the default with the cache folder kept from the runs before
+  (simulator/lesson/entry_cache.py): every later start, and every later visitor.
 
-``--before PATH`` adds a third: another checkout of mailsim (e.g. a
+``--before PATH`` adds a fourth, first: another checkout of mailsim (e.g. a
 ``git worktree`` of an older commit), run the same way, as a baseline of
 the whole change.
 
@@ -64,9 +68,11 @@ FRAME_MARKER = b"how e-mail really travels"
 
 
 def environment(setup: tuple[str, Path, dict[str, str]], data_dir: str) -> dict[str, str]:
-    _name, tree, extra = setup
+    name, tree, extra = setup
+    # A cache folder kept for the "cached" set-up, a new empty one at every run for the others.
+    cache = os.path.join(data_dir, "cache") if name == "cached" else tempfile.mkdtemp(dir=data_dir)
     env = dict(os.environ, MAILSIM_DATA_DIR=data_dir, PYTHONPATH=str(tree), TEXTUAL_ANIMATIONS="none",
-               TERM="xterm-256color", COLORTERM="truecolor", **extra)
+               TERM="xterm-256color", COLORTERM="truecolor", MAILSIM_CACHE_DIR=cache, **extra)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("MAILSIM_LESSONS", None)
     return env
@@ -127,7 +133,7 @@ def main() -> int:
     parser.add_argument("--before", type=Path, help="another mailsim checkout to measure as the baseline")
     args = parser.parse_args()
     size = (int(args.size.split("x")[0]), int(args.size.split("x")[1]))
-    setups = [("python", ROOT, {"MAILSIM_YAML": "python"}), ("libyaml", ROOT, {})]
+    setups = [("python", ROOT, {"MAILSIM_YAML": "python"}), ("libyaml", ROOT, {}), ("cached", ROOT, {})]
     if args.before is not None:
         setups.insert(0, ("before", args.before.resolve(), {}))
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start; {args.runs} runs each")

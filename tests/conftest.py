@@ -33,3 +33,11 @@ def _no_teacher_folders(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(content, "_added", [])
     monkeypatch.delenv(content.ENV_FOLDERS, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test starts with an empty cache folder of its own (never the user's), its CLI runs too."""
+    from simulator.lesson import entry_cache
+
+    monkeypatch.setenv(entry_cache.ENV_CACHE_DIR, str(tmp_path_factory.mktemp("cache")))

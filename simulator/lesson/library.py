@@ -9,8 +9,10 @@ lessons and then its other scenarios. Files that fail to load are reported, not 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from simulator.lesson.catalog import CatalogEntry, heading_of, load_catalog
 from simulator.scenario.loader import (
@@ -136,14 +138,33 @@ def _teacher_folder(folder: Path, taken: dict[str, Path]) -> tuple[list[Entry], 
     return entries, errors
 
 
-def load_library(lessons: Path | None = None, scenarios: Path | None = None, *,
-                 sandboxes: list[str] | None = None, folders: list[Path] | None = None) -> Library:
-    """The picker's entries; ``folders`` are teachers' folders (default: content.teacher_folders())."""
-    from simulator.content import lessons_dir, scenarios_dir, teacher_folders
+def _row(entry: Entry) -> dict[str, Any]:
+    row = dataclasses.asdict(entry)
+    row["path"] = None if entry.path is None else str(entry.path)
+    return row
 
-    lib = Library()
-    catalog = load_catalog(lessons or lessons_dir())
-    lib.errors += catalog.errors
+
+def _from_row(row: dict[str, Any]) -> Entry:
+    return Entry(**{**row, "path": None if row["path"] is None else Path(row["path"]),
+                    "objectives": tuple(row["objectives"]), "rfcs": tuple(row["rfcs"])})
+
+
+def _bundled(lessons: Path, scenarios: Path) -> tuple[list[Entry], list[ContentError]]:
+    """The bundled lessons, then the scenarios no lesson uses; kept in the cache once they are
+    error-free (see simulator.lesson.entry_cache), and taken from it while nothing changed."""
+    from simulator.lesson import entry_cache
+
+    folders = (lessons, scenarios)
+    rows = entry_cache.load(folders)
+    if rows is not None:
+        try:
+            return [_from_row(row) for row in rows], []
+        except (KeyError, TypeError):
+            pass  # a cache from other code: made again below
+    listed = [p for folder in folders if folder.is_dir() for p in sorted(folder.glob("*.yaml"))]
+    before = entry_cache.digests(listed)
+    catalog = load_catalog(lessons)
+    errors = list(catalog.errors)
     used: set[str] = set()
     bundled: list[Entry] = []
     # A lesson's scenario was loaded (and checked) with the lesson: it is not read twice.
@@ -152,16 +173,28 @@ def load_library(lessons: Path | None = None, scenarios: Path | None = None, *,
         used.add(item.scenario.id)
         bundled.append(_lesson_entry(item, part=heading_of(item.lesson)))
         loaded[(item.path.parent / item.lesson.scenario).resolve()] = item.scenario
-    folder = scenarios or scenarios_dir()
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+    for path in sorted(scenarios.glob("*.yaml")) if scenarios.is_dir() else []:
         try:
             scenario = loaded.get(path.resolve()) or load_scenario(path)
         except ContentErrors as exc:
-            lib.errors += exc.errors
+            errors += exc.errors
             continue
         if scenario.id in used:
             continue
         bundled.append(_scenario_entry(scenario, path))
+    if not errors:
+        entry_cache.save(folders, before, listed + list(loaded), [_row(e) for e in bundled])
+    return bundled, errors
+
+
+def load_library(lessons: Path | None = None, scenarios: Path | None = None, *,
+                 sandboxes: list[str] | None = None, folders: list[Path] | None = None) -> Library:
+    """The picker's entries; ``folders`` are teachers' folders (default: content.teacher_folders())."""
+    from simulator.content import lessons_dir, scenarios_dir, teacher_folders
+
+    lib = Library()
+    bundled, errors = _bundled(lessons or lessons_dir(), scenarios or scenarios_dir())
+    lib.errors += errors
     taken = {f"{e.kind}:{e.key}": e.path for e in bundled if e.path is not None}
     # A teacher's own folders come first: on a class machine they are what the class is for.
     for teacher in teacher_folders() if folders is None else folders:
