@@ -12,7 +12,9 @@ the expansion budget) runs on those nodes exactly as on PyYAML's own. When
 libyaml refuses the text, or composing its events goes past a limit, the text
 is parsed again by PyYAML's pure-Python parser, whose error (with its place
 and the hints that go with it) is the one reported: the two parsers word their
-errors differently and stop at different depths. ``MAILSIM_YAML=python`` in
+errors differently and stop at different depths. Where they are known to read
+the same text differently (a tab, an empty value, a '?' in a flow value), PyYAML
+parses it from the start. ``MAILSIM_YAML=python`` in
 the environment turns libyaml off (to compare, or to rule it out).
 """
 
