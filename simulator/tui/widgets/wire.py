@@ -67,13 +67,15 @@ class WirePane(RichPane):
                                        self.s("muted")))
             bytes_part.append(self._eavesdropper(model.chunks) if self.lens == "eavesdropper"
                               else self._endpoint(model.chunks))
+        # The eavesdropper lens starts with what the listeners learned so far (credentials, messages).
+        learned = [self._learned(model)] if self.lens == "eavesdropper" and model.sniffed else []
         view = tls_view(model.tls, model.step, lens=self.lens)
         if view is None:
-            return Group(*bytes_part)
+            return Group(*learned, *bytes_part)
         records = self._records(view)
         # A handshake step: its records first (the hex of the same bytes follows).
         parts = [*records, Text(""), *bytes_part] if view.handshake_now else [*bytes_part, Text(""), *records]
-        return Group(*parts)
+        return Group(*learned, *parts)
 
     def _records(self, view: TlsView) -> list[RenderableType]:
         lens = "what an eavesdropper reads" if self.lens == "eavesdropper" else f"as the {self.lens} decodes them"
