@@ -46,7 +46,7 @@ class Entry:
     part: str = ""  # a bundled lesson's part of the learning path: its heading otherwise
 
     def matches(self, query: str) -> bool:
-        hay = " ".join([self.title, self.topic, self.key, self.level, self.kind]).casefold()
+        hay = " ".join([self.title, self.topic, self.part, self.key, self.level, self.kind]).casefold()
         return all(word in hay for word in query.casefold().split())
 
 

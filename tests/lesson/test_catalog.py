@@ -70,3 +70,10 @@ def test_an_unknown_topic_is_listed_after_the_path_under_its_own_heading(tmp_pat
     catalog = load_catalog(folder)
     assert catalog.errors == []
     assert list(catalog.by_part()) == ["1. Sending mail: SMTP", "Our school"]
+
+
+def test_typing_a_parts_name_in_the_picker_finds_its_lessons_whatever_their_topic() -> None:
+    library = load_library(folders=[], sandboxes=[])
+    found = [e.key for e in library.entries if e.matches("attacks")]
+    assert "starttls-stripping" in found and "smtp-smuggling" in found
+    assert "smtp-basics" not in found
