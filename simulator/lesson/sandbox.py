@@ -16,14 +16,10 @@ from typing import TYPE_CHECKING
 from simulator.replay import Index, Live, MachineView, MessageRow, TranscriptLine, WireChunk, World
 from simulator.replay.arrivals import Arrival, arrivals
 from simulator.replay.mailboxes import MailboxesView, mailboxes_view
-from simulator.replay.reader import wire_chunk
+from simulator.replay.tls import SessionWire
 from simulator.trace import (
-    BytesSent,
-    ConnectionOpened,
-    Event,
     MailboxChanged,
     TlsRecord,
-    TlsStarted,
 )
 
 if TYPE_CHECKING:
@@ -116,9 +112,7 @@ class Sandbox:
         self.output: list[TranscriptLine] = []
         self.commands = 0
         self.last_events: list = []
-        self._opened: dict[str, ConnectionOpened] = {}
-        self.wire: list[WireChunk] = []  # the session's bytes, each chunk stamped with the command it followed
-        self.tls: list[tuple[int, TlsRecord]] = []  # the session's TLS records, the same way
+        self.session_wire = SessionWire()  # the typed session's bytes and TLS records, by command
         self._absorb()  # world setup: mailboxes created
         if self.target.mail:
             self._alice_writes()
@@ -152,6 +146,7 @@ class Sandbox:
             self.conn.close("client")
         t = self.target
         self.conn = self.world.net.connect(t.client, t.server, t.port)
+        self.session_wire.conn = self.conn.id if self.conn is not None else ""
         if self.conn is not None:
             self.conn.read()  # the bytes are in the trace; the sandbox reads the trace
         return self._absorb()
@@ -180,29 +175,22 @@ class Sandbox:
         was_open = self.conn is not None and self.conn.id not in self.fold.closed
         for event in events:
             new += [line for line in self.reader.feed(event, self.commands) if line.level == "main"]
-            self._wire(event)
+            self.session_wire.feed(event, self.commands)
         if was_open and self.conn is not None and self.conn.id in self.fold.closed:
             new.append(TranscriptLine(self.commands, "", "*", RECONNECT))
         self.output += new
         return new
 
-    def _wire(self, event: Event) -> None:
-        """Keep the bytes and TLS records of the typed session (not Alice's message before it)."""
-        if isinstance(event, ConnectionOpened):
-            self._opened[event.conn] = event
-        if self.conn is None:
-            return
-        if isinstance(event, BytesSent) and event.conn == self.conn.id and (event.plaintext or event.wire):
-            self.wire.append(wire_chunk(self.commands, event, self._opened))
-        elif isinstance(event, TlsRecord) and event.conn == self.conn.id:
-            self.tls.append((self.commands, event))
-
     # --- what the screen shows ----------------------------------------------------
 
     def wire_now(self) -> tuple[list[WireChunk], bool]:
         """The chunks of the last typed line (True), or else the last chunk before it (False)."""
-        here = [c for c in self.wire if c.step == self.commands]
-        return (here, True) if here else (self.wire[-1:], False)
+        return self.session_wire.now(self.commands)
+
+    @property
+    def tls(self) -> list[tuple[int, TlsRecord]]:
+        """The typed session's TLS records, each with the number of the command it followed."""
+        return self.session_wire.records
 
     def machines(self) -> list[MachineView]:
         if self.conn is None:
@@ -232,8 +220,7 @@ class Sandbox:
     @property
     def tls_up(self) -> bool:
         """Whether TLS runs on the current connection (the trace says it started there)."""
-        return self.conn is not None and any(isinstance(e, TlsStarted) and e.conn == self.conn.id
-                                             for e in self.trace.events)
+        return self.session_wire.tls_up
 
     def hint(self) -> str:
         if self.closed:

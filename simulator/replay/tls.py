@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from simulator.trace import C2S, TlsRecord
+from simulator.replay.reader import wire_chunk
+from simulator.replay.views import WireChunk
+from simulator.trace import C2S, BytesSent, ConnectionOpened, Event, TlsRecord, TlsStarted
 
 RANDOMISED_NOTE = ("values marked (randomised) are fresh in every handshake: the random, the key shares, "
                    "the signatures and Finished; everything else is the same in every run")
@@ -85,3 +87,37 @@ def tls_view(records: Sequence[tuple[int, TlsRecord]], step: int, *, lens: str) 
     first = records.index(shown[0])
     views = tuple(record_view(s, r, lens=lens, current=s == step) for s, r in shown)
     return TlsView(views, first)
+
+
+class SessionWire:
+    """The bytes and TLS records of one connection as events arrive (the sandbox's Wire tab).
+
+    ``feed`` each event with the step (the sandbox: the number of the typed line) it belongs to;
+    only those of connection ``conn`` are kept. ``tls_up``: a TLS layer started on it.
+    """
+
+    def __init__(self) -> None:
+        self.conn = ""
+        self._opened: dict[str, ConnectionOpened] = {}
+        self.chunks: list[WireChunk] = []
+        self.records: list[tuple[int, TlsRecord]] = []
+        self._tls_on: set[str] = set()
+
+    def feed(self, event: Event, step: int) -> None:
+        if isinstance(event, ConnectionOpened):
+            self._opened[event.conn] = event
+        elif isinstance(event, TlsStarted):
+            self._tls_on.add(event.conn)
+        elif isinstance(event, BytesSent) and event.conn == self.conn and (event.plaintext or event.wire):
+            self.chunks.append(wire_chunk(step, event, self._opened))
+        elif isinstance(event, TlsRecord) and event.conn == self.conn:
+            self.records.append((step, event))
+
+    @property
+    def tls_up(self) -> bool:
+        return self.conn in self._tls_on
+
+    def now(self, step: int) -> tuple[list[WireChunk], bool]:
+        """The chunks of ``step`` (True), or else the last chunk before it (False)."""
+        here = [c for c in self.chunks if c.step == step]
+        return (here, True) if here else (self.chunks[-1:], False)
