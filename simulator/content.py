@@ -91,3 +91,9 @@ def resolve(name: str) -> Path:
         for candidate, _, _ in sorted((d for d in declared if d[1] == name), key=lambda d: not d[2]):
             return candidate
     return path
+
+
+def known_names() -> list[str]:
+    """The names ``resolve`` finds: bundled lessons and scenarios, and those in teachers' folders."""
+    folders = [lessons_dir(), scenarios_dir(), *(f for f in teacher_folders() if f.is_dir())]
+    return sorted({p.name.removesuffix(".yaml").removesuffix(".yml") for f in folders for p in yaml_files(f)})

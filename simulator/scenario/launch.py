@@ -23,6 +23,7 @@ from simulator.scenario.loader import (
 )
 from simulator.scenario.models import Lesson, Scenario
 from simulator.scenario.runner import Failure, RunResult, run_scenario
+from simulator.scenario.suggest import nearest
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,20 @@ def find(source: str | Path) -> Path:
                                           "is a directory; name a scenario or lesson file "
                                           "(mailsim validate checks whole folders)")])
     if not path.is_file():
-        raise ContentErrors([ContentError(str(source), 0, 0, "no such file, lesson or scenario")])
+        raise ContentErrors([ContentError(str(source), 0, 0, "no such file, lesson or scenario"
+                                          + _not_found_hint(str(source)))])
     return path
+
+
+def _not_found_hint(name: str) -> str:
+    """For a name (not a path): the nearest lesson or scenario name, and where a teacher's own are found."""
+    if "/" in name or "\\" in name or name.endswith((".yaml", ".yml")):
+        return ""
+    guess = nearest(name, content.known_names())
+    said = f": did you mean {guess!r}?" if guess else ""
+    if content.teacher_folders():
+        return said
+    return said + " (a lesson in a folder of your own: add --lessons DIR, or set MAILSIM_LESSONS)"
 
 
 def load(source: str | Path) -> Loaded:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,26 @@ def test_run_on_a_directory_says_so(tmp_path: Path) -> None:
 def test_run_of_a_missing_file() -> None:
     done = mailsim("run", "nosuch.yaml")
     assert done.returncode == 2 and done.stderr == "nosuch.yaml: no such file, lesson or scenario\n"
+
+
+def _without_teacher_folders() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "MAILSIM_LESSONS"}
+
+
+def test_run_of_a_mistyped_name_suggests_the_nearest_and_says_where_own_lessons_are(tmp_path: Path) -> None:
+    done = mailsim("run", "starttsl", env=_without_teacher_folders())
+    assert done.returncode == 2 and done.stderr == (
+        "starttsl: no such file, lesson or scenario: did you mean 'starttls'? (a lesson in a folder of "
+        "your own: add --lessons DIR, or set MAILSIM_LESSONS)\n")
+    # a teacher's lesson run by name without its folder: the hint says how to name the folder
+    mailsim("new", "greylisting", "--dir", str(tmp_path / "mine"), check=True)
+    done = mailsim("run", "greylisting", env=_without_teacher_folders())
+    assert done.stderr == ("greylisting: no such file, lesson or scenario (a lesson in a folder of your own: "
+                           "add --lessons DIR, or set MAILSIM_LESSONS)\n")
+    # with the folder named, a typo finds the teacher's own lesson
+    done = mailsim("--lessons", str(tmp_path / "mine"), "run", "greylistng", env=_without_teacher_folders())
+    assert done.returncode == 2
+    assert done.stderr == "greylistng: no such file, lesson or scenario: did you mean 'greylisting'?\n"
 
 
 def test_validate_of_a_missing_file_has_no_fake_location() -> None:
