@@ -696,6 +696,84 @@ def certificate_expired_fault(spec_id: str, title: str) -> FaultSpec:
     return FaultSpec(spec_id, title, option, edit, "a TLS handshake with a mail server", why_not)
 
 
+# --- SMTP AUTH: a client with a mistyped password ---------------------------------------------
+
+
+def mistyped(password: str) -> str:
+    """The password with its last two letters swapped (one appended where that changes nothing)."""
+    if len(password) >= 2 and password[-1] != password[-2]:
+        return password[:-2] + password[-1] + password[-2]
+    return password + "1"
+
+
+def _smtp_auth_here(r: Reach) -> tuple[CommandReceived, ConnectionOpened] | None:
+    """The first SMTP AUTH of the step's own sessions that the server accepted (235), if the step is a
+    submission by a mail client (send_message), whose password a what-if can change."""
+    step = r.scenario.steps[r.step_index]
+    if not isinstance(step, m.SendMessageStep) or step.auth is False:
+        return None
+    for e in r.own():
+        if isinstance(e, CommandReceived) and e.verb.upper() == "AUTH" and e.conn in r.conns:
+            conn = r.conns[e.conn]
+            heard = r.reply_to(e)
+            if protocol_of_service(conn.service).name == "smtp" and heard is not None and heard.code == "235":
+                return e, conn
+    return None
+
+
+def smtp_wrong_password_fault(spec_id: str, title: str) -> FaultSpec:
+    """The client of a send_message step logs in with a mistyped password: the server's own check
+    answers 535 5.7.8 (RFC 4954 6), and the client quits without sending the message."""
+
+    def login(r: Reach) -> tuple[str, str, str] | None:
+        """(user, the password the client has, the mechanism) of the step's AUTH, from the world."""
+        step = r.scenario.steps[r.step_index]
+        assert isinstance(step, m.SendMessageStep)
+        auth = step.auth if isinstance(step.auth, m.AuthModel) else m.AuthModel()
+        user = auth.user or step.sender
+        password = auth.password or scenario_spec(r.scenario).credentials(user)
+        return None if password is None else (user, password, auth.mechanism)
+
+    def option(r: Reach) -> FaultOption | None:
+        hit = _smtp_auth_here(r)
+        creds = login(r) if hit is not None else None
+        if hit is None or creds is None:
+            return None
+        command, conn = hit
+        return FaultOption(spec_id, title, prose.smtp_wrong_password_text(conn, creds[0], creds[2]),
+                           conn.server_host)
+
+    def why_not(r: Reach) -> str:
+        step = r.scenario.steps[r.step_index]
+        for e in r.own():
+            if isinstance(e, CommandReceived) and e.verb.upper() == "AUTH" and e.conn in r.conns:
+                heard = r.reply_to(e)
+                if heard is not None and heard.code != "235":
+                    return f"The AUTH here is refused already ({heard.code}): a wrong password would change nothing."
+                if not isinstance(step, m.SendMessageStep):
+                    return ("The AUTH here is a line the script types; a what-if changes the password of a "
+                            "mail client (a send_message step).")
+        return ""
+
+    def edit(r: Reach) -> m.Scenario:
+        hit, creds = _smtp_auth_here(r), login(r)
+        assert hit is not None and creds is not None
+        _, conn = hit
+        user, password, mechanism = creds
+        explain = prose.smtp_wrong_password_text(conn, user, mechanism)
+        note = {"id": f"{WHAT_IF_PREFIX}-{spec_id}", "action": "note", "title": f"What if: {title}",
+                "text": f"{conn.client_host}'s mail client has a mistyped password for {user}",
+                "explain": explain}
+        branched = edit_scenario(r.scenario, r.step_index, [note])
+        steps = list(branched.steps)
+        fork = steps[r.step_index + 1]
+        wrong = m.AuthModel(user=user, password=mistyped(password), mechanism=mechanism)
+        steps[r.step_index + 1] = fork.model_copy(update={"auth": wrong})
+        return branched.model_copy(update={"steps": steps})
+
+    return FaultSpec(spec_id, title, option, edit, "an SMTP AUTH by a mail client", why_not)
+
+
 def later_fault(spec_id: str, title: str, needs: str,
                 evidence: Callable[[Reach], bool]) -> FaultSpec:
     """A row waiting for a later issue: never offered until that issue implements it.
@@ -715,10 +793,6 @@ def later_fault(spec_id: str, title: str, needs: str,
 
     return FaultSpec(spec_id, title, option, edit, title.lower(), lambda r: "",
                      available=False, needs=needs)
-
-
-def _has_command(*verbs: str) -> Callable[[Reach], bool]:
-    return lambda r: any(r.commands(v) for v in verbs)
 
 
 def _max_size(r: Reach, target: Target) -> Reply:
@@ -755,8 +829,7 @@ CATALOGUE: tuple[FaultSpec, ...] = (
     drop_fault("dropped-before-quit", "Connection dropped before QUIT"),
     expunge_fault("expunged-elsewhere", "Message expunged by another device"),
     # Rows that wait for later issues (never offered while available=False).
-    later_fault("smtp-wrong-password", "Wrong password (SMTP AUTH)", "SMTP AUTH (the AUTH issue)",
-                _has_command("AUTH")),
+    smtp_wrong_password_fault("smtp-wrong-password", "Wrong password (SMTP AUTH)"),
     certificate_expired_fault("certificate-expired", "Certificate expired"),
     starttls_stripped_fault("starttls-stripped", "STARTTLS stripped by a man in the middle"),
     body_changed_fault("body-changed", "Body changed in transit"),
@@ -767,7 +840,8 @@ BY_ID = {spec.id: spec for spec in CATALOGUE}
 # The order "why no fault fits" names what the faults act on: the order of a session.
 WANTS_ORDER = ("a connection being opened", "a MAIL FROM", "a RCPT TO", "the final dot of DATA",
                "a message relayed to an MX", "a DKIM-signed message relayed to an MX",
-               "a message whose From domain passes DMARC", "a login (IMAP LOGIN, POP3 PASS)", "a POP3 QUIT",
+               "a message whose From domain passes DMARC", "an SMTP AUTH by a mail client",
+               "a login (IMAP LOGIN, POP3 PASS)", "a POP3 QUIT",
                "a message an IMAP session reads", "a STARTTLS on a connection the step opens",
                "a TLS handshake with a mail server")
 

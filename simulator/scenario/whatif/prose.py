@@ -55,6 +55,14 @@ def login_refused_text(blurb: str, command: CommandReceived, conn: ConnectionOpe
     return f"{blurb} {conn.server_host} answers {command.verb} from {conn.client_host} with `{answer}`. {after}"
 
 
+def smtp_wrong_password_text(conn: ConnectionOpened, user: str, mechanism: str) -> str:
+    """What a mistyped submission password does (RFC 4954 6)."""
+    return (f"The mail client on {conn.client_host} has a mistyped password for {user}. Its AUTH {mechanism} "
+            f"to {conn.server_host} is answered `535 5.7.8 Authentication credentials invalid` (RFC 4954 "
+            "section 6); unauthenticated, it could get only 530 5.7.0 for MAIL (RFC 6409 section 4.3), so it "
+            "says QUIT, and the message is not sent.")
+
+
 def dropped_text(r: Reach, conn: ConnectionOpened) -> str:
     return (f"The connection from {conn.client_host} to {conn.server_host} drops just before QUIT (Wi-Fi "
             "lost, say). The session never enters the UPDATE state (RFC 1939 6), so the messages it marked "
