@@ -1,4 +1,17 @@
-"""The relay (MTA): runs a MailHost's queue, finds the next hop by MX, retries, bounces."""
+"""The relay (MTA): runs a MailHost's queue, finds the next hop by MX, retries, bounces.
+
+TLS between MTAs (RFC 3207) follows the relay's policy:
+
+- ``opportunistic`` (the default, Postfix ``smtp_tls_security_level = may``):
+  STARTTLS when the MX offers it, with no certificate check, and plaintext
+  when it does not. RFC 7435 calls this opportunistic security: it beats
+  plaintext against an eavesdropper, but a man in the middle who removes the
+  offer of STARTTLS goes unnoticed (RFC 3207 6).
+- ``verify`` (Postfix ``verify``): TLS is required and the certificate must
+  come from the world's CA and name the MX host; otherwise the mail is
+  deferred (4.7.x) and retried, never sent in plaintext.
+- ``none``: never STARTTLS.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +27,9 @@ from simulator.protocols.smtp.replies import Reply
 from simulator.trace import FaultInjected, Note
 
 SMTP_PORT = 25
+RELAY_TLS_POLICIES = ("none", "opportunistic", "verify")
+# The SMTP client's STARTTLS policy for each relay policy (RFC 3207 4), and whether it checks the certificate.
+_CLIENT_POLICY = {"none": ("none", False), "opportunistic": ("opportunistic", False), "verify": ("required", True)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +40,10 @@ class HopResult:
 
 
 class Relay:
-    def __init__(self, mailhost: MailHost, mailhosts: dict[str, MailHost]) -> None:
+    def __init__(self, mailhost: MailHost, mailhosts: dict[str, MailHost], *, tls: str = "opportunistic") -> None:
+        if tls not in RELAY_TLS_POLICIES:
+            raise ValueError(f"relay TLS policy {tls!r}: one of {', '.join(RELAY_TLS_POLICIES)}")
+        self.tls = tls
         self.mailhost = mailhost
         self.world = mailhost.world
         self.mailhosts = mailhosts
@@ -97,13 +116,27 @@ class Relay:
             if not addr.ok:
                 unusable += addr.error in (NXDOMAIN, NODATA)
                 continue
-            # Like a real MTA: the name gives an address, and the address is what we connect to.
-            conn = self.world.connect(self.mailhost.name, addr.records[0], SMTP_PORT)
+            # Like a real MTA: the name gives an address, and the address is what we connect to;
+            # the certificate, if checked, must name the MX host (RFC 8461 4.1, RFC 6125).
+            policy, verify = _CLIENT_POLICY[self.tls]
+            conn = self.world.connect(self.mailhost.name, addr.records[0], SMTP_PORT, tls_name=target,
+                                      tls_verify=verify)
             if conn is None:
                 self.world.record(Note(text=f"{target} did not answer; trying the next MX"))
                 continue
-            client = SmtpClient(self.mailhost.host.fqdn, [OutgoingMessage(entry.mail_from, list(rcpts), data)])
+            client = SmtpClient(self.mailhost.host.fqdn, [OutgoingMessage(entry.mail_from, list(rcpts), data)],
+                                tls=policy)
             conn.run_client(client)
+            tls_problem = self._tls_problem(client, target)
+            if tls_problem is not None:
+                # Not sent: a deferral, retried later, perhaps through another MX; never plaintext instead.
+                self.world.record(Note(text=f"{self.mailhost.host.fqdn} did not send to {target}: "
+                                            f"{tls_problem.text[0]}"))
+                refused = HopResult([], [(r, tls_problem) for r in rcpts], [])
+                continue
+            if client.tls_active and not verify:
+                self.world.record(Note(text=f"{self.mailhost.host.fqdn} encrypted the hop to {target} without "
+                                            "checking its certificate: opportunistic TLS (RFC 7435)"))
             results: list[RecipientResult] = [r for m in client.results for r in m.recipients]
             hop = HopResult(
                 [r.recipient for r in results if r.outcome == "delivered"],
@@ -124,6 +157,17 @@ class Relay:
             return HopResult([], [], [(r, reply, "") for r in rcpts])
         reply = Reply(451, (f"Could not connect to any mail exchanger for {domain}",), "4.4.1")
         return HopResult([], [(r, reply) for r in rcpts], [])
+
+    def _tls_problem(self, client: SmtpClient, target: str) -> Reply | None:
+        """Why the session sent nothing for want of TLS (a deferral), or None when TLS was not the problem."""
+        if client.error.startswith("TLS handshake failed"):
+            # RFC 3463 3.8: X.7.5 "Cryptographic failure"; 4xx, so the message waits in the queue.
+            return Reply(451, (f"{client.error} (with {target})",), "4.7.5")
+        if self.tls == "verify" and not client.tls_active and client.session_refused is not None \
+                and "STARTTLS" in client.error:
+            # RFC 3463 3.8: X.7.4 "Security features not supported".
+            return Reply(451, (f"TLS is required, but {target} offered no STARTTLS",), "4.7.4")
+        return None
 
     def _in_preference_order(self, mx_hosts: list[MxHost]) -> list[str]:
         """Lowest preference first; equal preferences in random order (RFC 5321 5.1), seeded."""

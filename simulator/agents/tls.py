@@ -28,13 +28,13 @@ class VirtualTls:
         self.faults: dict[str, CertFault] = {}  # server host name -> what is wrong with its certificate
         self.client_versions: dict[str, str] = {}  # client host name -> the highest version it offers, if not ``version``
 
-    def __call__(self, client: Host, server: Host, name: str) -> TlsFactory:
+    def __call__(self, client: Host, server: Host, name: str, *, verify: bool = True) -> TlsFactory:
         version = self.client_versions.get(client.name, self.version)  # the client's, when it connects
 
         def session() -> TlsSession:
             # The certificate is the one the server has when the handshake starts: a certificate step
             # between the connect and a STARTTLS changes it.
-            return TlsSession(self.ca, server.fqdn, server_name=name,
+            return TlsSession(self.ca, server.fqdn, server_name=name, verify=verify,
                               fault=self.faults.get(server.name, CertFault.NONE), version=version,
                               server_version=self.server_version)
 

@@ -79,6 +79,7 @@ class WorldSpec:
     pop3_login_delay: int = 0  # seconds between two POP3 logins of a user (RFC 2449 6.5); 0: none
     tls_version: str = "TLSv1.3"  # the highest TLS version the clients offer ("TLSv1.2" to show 1.2)
     starttls: bool = False  # the mail servers offer STARTTLS (RFC 3207)
+    relay_tls: str = "opportunistic"  # the relays' STARTTLS policy: none, opportunistic (RFC 7435), verify
     certificate_faults: dict[str, str] = field(default_factory=dict)  # server host -> pki.CertFault value
     without_8bitmime: list[str] = field(default_factory=list)  # server hosts offering no 8BITMIME/SMTPUTF8
     # SMTP AUTH on submission (RFC 4954, RFC 6409 4.3): the mechanisms offered (empty: no AUTH).
@@ -245,7 +246,7 @@ class MailWorld:
             mh.listen("pop3", 995)  # pop3s: implicit TLS (RFC 8314 3.3)
             mh.listen("imap", 143)
             mh.listen("imap", 993)  # imaps: implicit TLS (RFC 8314 3.3)
-            self.relays[mh.name] = Relay(mh, self.mailhosts)
+            self.relays[mh.name] = Relay(mh, self.mailhosts, tls=spec.relay_tls)
 
     def add_mitm(self, mitm: ManInTheMiddle) -> None:
         """Put a man in the middle on its link: connections opened from now on cross it."""

@@ -122,8 +122,13 @@ class Listening(Protocol):
     def tap_link(self, client: Host, server: Host, service: Service) -> Tap | None: ...
 
 
-# The TLS sessions of a world: (client host, server host, the name the client asked for) -> a factory.
-TlsProvider = Callable[[Host, Host, str], TlsFactory]
+class TlsProvider(Protocol):
+    """The TLS sessions of a world: (client host, server host, the name the client checks) -> a factory.
+
+    ``verify=False``: the client accepts any certificate (opportunistic TLS between MTAs, RFC 7435).
+    """
+
+    def __call__(self, client: Host, server: Host, name: str, *, verify: bool = True) -> TlsFactory: ...
 
 
 class World:
@@ -174,13 +179,16 @@ class World:
         return f"c{self._conn_counter}"
 
     def connect(self, client: str, server: str, port: int, *, server_addr: str = "",
-                external_tls: TlsFactory | None = None):
+                external_tls: TlsFactory | None = None, tls_name: str = "", tls_verify: bool = True):
         """Open an in-memory connection, or record why it was refused and return None.
 
         ``server`` is the name the client checks the server's certificate
         against once TLS starts; a client that connected by address (a relay
         that looked up the MX) checks the host's name, as MTA-STS has it
-        check the MX name (RFC 8461 4.1).
+        check the MX name (RFC 8461 4.1). ``tls_name`` names the certificate
+        the client expects when it is not ``server`` (the MX name a relay got
+        from DNS); ``tls_verify=False``: the client checks no certificate at
+        all (opportunistic TLS, RFC 7435).
 
         ``external_tls``: the client is a real program (``mailsim serve``),
         which makes its own TLS; this factory gives the server end (see
@@ -207,8 +215,9 @@ class World:
         if external_tls is not None:
             tls = external_tls
         else:
+            name = tls_name or (server if server.lower().rstrip(".") not in target.addresses else target.fqdn)
             tls = pass_through if self.tls_provider is None else self.tls_provider(
-                client_host, target, server if server.lower().rstrip(".") not in target.addresses else target.fqdn)
+                client_host, target, name, verify=tls_verify)
         tamper, taps = None, []
         if external_tls is None:
             tamper = next((t for t in (a.on_link(client_host, target, service) for a in self.attackers)

@@ -173,6 +173,13 @@ class TlsModel(Model):
         {}, description="Per server host, what is wrong with its certificate: expired, not-yet-valid, "
                         "wrong-name, self-signed or unknown-ca (none: a valid one); the client's reason "
                         "for refusing it appears in the trace")
+    relay: Literal["none", "opportunistic", "verify"] = Field(
+        "opportunistic", description="How the relays (MTA to MX, port 25) use STARTTLS. opportunistic: when the "
+                                     "MX offers it, encrypt without checking the certificate, and go on in "
+                                     "plaintext when it is not offered (RFC 3207, RFC 7435 opportunistic security, "
+                                     "Postfix smtp_tls_security_level=may). verify: require TLS and a certificate "
+                                     "from the world's CA naming the MX host, else defer the mail (Postfix "
+                                     "'verify'). none: never STARTTLS")
     vulnerable_starttls: list[str] = Field(
         [], description="VULNERABLE BEHAVIOUR, for teaching: mail hosts given the CVE-2011-0411 bug, which read "
                         "the plaintext a client pipelined after STARTTLS as if it had come over TLS. mailsim's "

@@ -38,6 +38,7 @@ def world_spec(model: WorldModel) -> WorldSpec:
     spec.pop3_login_delay = model.pop3_login_delay
     spec.tls_version = model.tls.version
     spec.starttls = model.tls.starttls
+    spec.relay_tls = model.tls.relay
     spec.certificate_faults = {host: str(fault) for host, fault in model.tls.certificates.items()}
     spec.vulnerable_starttls = list(model.tls.vulnerable_starttls)
     spec.mitm = None if model.mitm is None else man_in_the_middle(model.mitm)

@@ -28,13 +28,20 @@ _READ_CHUNK = 65536
 
 
 def client_context(ca: VirtualCA, *, version: str = "TLSv1.3", keylog: str = "",
-                   alpn: tuple[str, ...] = ()) -> ssl.SSLContext:
+                   alpn: tuple[str, ...] = (), verify: bool = True) -> ssl.SSLContext:
     """A client that verifies as real clients do: ``ca`` the only trust anchor, the host name checked.
+
+    ``verify=False`` is opportunistic security between MTAs (RFC 7435, Postfix's
+    ``smtp_tls_security_level = may``): encrypt, but accept any certificate, since
+    refusing one would only push the mail back to plaintext.
 
     ``version`` is the highest the client offers (a TLS 1.2 client cannot be
     talked into 1.3); ``keylog`` a path for the session secrets (NSS key log format).
     """
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=ca.cert_pem().decode("ascii"))
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # RFC 8996: nothing older
     ctx.maximum_version = VERSIONS[version]
     if alpn:

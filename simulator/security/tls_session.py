@@ -30,13 +30,15 @@ def _server_context(issued: Issued, version: str, alpn: tuple[str, ...]) -> ssl.
 
 
 class TlsSession:
-    """``host``: the server's certificate name; ``server_name``: the name the client asked for (SNI, checked)."""
+    """``host``: the server's certificate name; ``server_name``: the name the client asked for (SNI, checked
+    unless ``verify`` is False: opportunistic TLS, RFC 7435, which accepts any certificate)."""
 
     def __init__(self, ca: VirtualCA, host: str, *, server_name: str = "", fault: CertFault = CertFault.NONE,
-                 version: str = "TLSv1.3", server_version: str = "TLSv1.3", alpn: tuple[str, ...] = ()) -> None:
+                 version: str = "TLSv1.3", server_version: str = "TLSv1.3", alpn: tuple[str, ...] = (),
+                 verify: bool = True) -> None:
         self._log: MemoryFile | None = MemoryFile("keylog")
         self._secrets = b""
-        self._context = client_context(ca, version=version, keylog=self._log.path, alpn=alpn)
+        self._context = client_context(ca, version=version, keylog=self._log.path, alpn=alpn, verify=verify)
         self.client = TlsEndpoint(self._context, server_side=False, server_hostname=server_name or host)
         self.server = TlsEndpoint(_server_context(ca.issue(host, fault=fault), server_version, alpn),
                                   server_side=True)

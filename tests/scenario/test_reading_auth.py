@@ -10,7 +10,7 @@ import pytest
 
 from simulator.scenario.loader import ContentErrors, load_scenario
 from simulator.scenario.runner import run_scenario
-from simulator.trace import CommandReceived, TlsStarted
+from simulator.trace import CommandReceived, ConnectionOpened, TlsStarted
 
 HEAD = """\
 id: reading-auth-test
@@ -81,7 +81,8 @@ def test_where_plaintext_is_refused_login_fails_until_starttls(tmp_path):
           expect: {downloaded: {count: 1}}
         """, STRICT)
     assert result.ok, result.failures
-    assert [e.mode for e in result.trace if isinstance(e, TlsStarted)] == ["starttls", "starttls"]
+    mailbox_conns = {e.conn for e in result.trace.of_type(ConnectionOpened) if e.port in (143, 110)}
+    assert [e.mode for e in result.trace.of_type(TlsStarted) if e.conn in mailbox_conns] == ["starttls", "starttls"]
     assert verbs(result, "imap.server").count("LOGIN") == 2  # refused in the clear, taken over TLS
     assert verbs(result, "pop3.server")[:3] == ["CAPA", "STLS", "USER"]
 
