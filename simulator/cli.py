@@ -197,7 +197,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (FileNotFoundError, NotATrace) as exc:
         print(f"mailsim export: {exc}", file=sys.stderr)
         return 2
-    text = export_text(source, args.format or guess_format(args.output))
+    text = export_text(source, args.format or guess_format(args.output), answers=args.answers)
     if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -282,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--format", choices=["markdown", "mermaid", "html"],
                    help="output format (default: from the -o file name, else markdown)")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output (- is standard output)")
+    p.add_argument("--answers", action="store_true",
+                   help="a lesson's handout with its questions' answers and why (the teacher's copy); "
+                        "without it the questions come with room to answer")
     p.set_defaults(func=cmd_export)
     return parser
 

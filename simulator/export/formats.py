@@ -8,19 +8,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator import content
-from simulator.export import html, markdown, mermaid
+from simulator.export import handout, html, markdown, mermaid
+from simulator.export.timeline import Timeline, build
+from simulator.scenario.models import Lesson, Scenario
 from simulator.trace import Trace
 
-FORMATS: dict[str, tuple[str, Callable[[Source], str]]] = {}  # name -> (file suffix, renderer)
+# name -> (file suffix, renderer of a source, with or without the questions' answers)
+FORMATS: dict[str, tuple[str, Callable[[Source, bool], str]]] = {}
 
 
 @dataclass(frozen=True)
 class Source:
-    """What an export shows: the trace, and the title and summary of what produced it."""
+    """What an export shows: the trace, and the title and summary of what produced it; a lesson's
+    export is a handout too (objectives, questions, summary, RFCs)."""
 
     trace: Trace
     title: str
     summary: str = ""
+    lesson: Lesson | None = None
+    scenario: Scenario | None = None
+
+    def timeline(self) -> Timeline:
+        return build(self.trace, self.title)
+
+    def handout(self, timeline: Timeline, answers: bool) -> handout.Handout | None:
+        if self.lesson is None or self.scenario is None:
+            return None
+        numbers = {v.step.step_id: (v.number, v.step.title or v.step.step_id) for v in timeline.steps}
+        return handout.build(self.lesson, self.scenario, numbers, answers=answers)
 
 
 class NotATrace(ValueError):
@@ -39,7 +54,7 @@ def load_source(name: str) -> Source:
         trace = _load_trace(path)
         return Source(trace, str(trace.meta.get("title", "")) or path.stem)
     loaded = load_run(name)
-    return Source(loaded.result.trace, loaded.title, loaded.summary)
+    return Source(loaded.result.trace, loaded.title, loaded.summary, loaded.lesson, loaded.scenario)
 
 
 def _looks_like_json(path: Path) -> bool:
@@ -76,16 +91,29 @@ def guess_format(output: str | None, default: str = "markdown") -> str:
     return default
 
 
-def export_text(source: Source, fmt: str) -> str:
+def export_text(source: Source, fmt: str, *, answers: bool = False) -> str:
+    """``source`` in format ``fmt``; a lesson's questions with their answers only when ``answers``."""
     try:
         _, renderer = FORMATS[fmt]
     except KeyError:
         raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}") from None
-    return renderer(source)
+    return renderer(source, answers)
+
+
+def _markdown(source: Source, answers: bool) -> str:
+    timeline = source.timeline()
+    return markdown.render_timeline(timeline, source.trace, summary=source.summary,
+                                    handout=source.handout(timeline, answers))
+
+
+def _html(source: Source, answers: bool) -> str:
+    timeline = source.timeline()
+    return html.render_timeline(timeline, source.trace, summary=source.summary,
+                                handout=source.handout(timeline, answers))
 
 
 FORMATS.update({
-    "markdown": (".md", lambda s: markdown.render(s.trace, title=s.title, summary=s.summary)),
-    "mermaid": (".mmd", lambda s: mermaid.render(s.trace, title=s.title)),
-    "html": (".html", lambda s: html.render(s.trace, title=s.title, summary=s.summary)),
+    "markdown": (".md", _markdown),
+    "mermaid": (".mmd", lambda s, _answers: mermaid.render(s.trace, title=s.title)),
+    "html": (".html", _html),
 })

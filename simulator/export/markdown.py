@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from simulator.export.handout import Handout, Question
 from simulator.export.timeline import Timeline, build, transcript_text
 from simulator.replay.text import md_escape
 from simulator.trace import Trace
@@ -25,7 +26,9 @@ def render(trace: Trace, *, title: str = "", summary: str = "") -> str:
     return render_timeline(build(trace, title), trace, summary=summary)
 
 
-def render_timeline(timeline: Timeline, trace: Trace, *, summary: str = "") -> str:
+def render_timeline(timeline: Timeline, trace: Trace, *, summary: str = "",
+                    handout: Handout | None = None) -> str:
+    """The transcript; with ``handout`` (a lesson's) also its objectives, questions, summary and RFCs."""
     out = [f"# {escape(timeline.title)}", ""]
     if summary.strip():
         out += [summary.strip(), ""]
@@ -33,8 +36,16 @@ def render_timeline(timeline: Timeline, trace: Trace, *, summary: str = "") -> s
     if meta.get("scenario"):
         out += [f"*Scenario `{meta['scenario']}`, seed {meta.get('seed', 1)}; "
                 f"hosts: {', '.join(_host(timeline, h) for h in timeline.participants)}.*", ""]
+    if handout is not None:
+        out += _front(handout)
+        out.append("## The steps" if handout.questions else "")
+        out.append("")
+    level = "###" if handout is not None and handout.questions else "##"
     for step in timeline.steps:
-        out += [f"## {escape(step.heading)}", ""]
+        out += [f"{level} {escape(step.heading)}", ""]
+        question = handout.question_at(step.step.step_id) if handout is not None else None
+        if question is not None:
+            out += _about(question, handout.answers)
         if step.step.explain.strip():
             out += [step.step.explain.strip(), ""]
         lines = transcript_text(step)
@@ -45,7 +56,54 @@ def render_timeline(timeline: Timeline, trace: Trace, *, summary: str = "") -> s
             out.append(f"- {mark} expected {escape(check.what)}: {escape(check.detail)}")
         if step.expectations:
             out.append("")
+    if handout is not None:
+        out += _back(handout)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _front(handout: Handout) -> list[str]:
+    out: list[str] = []
+    if handout.objectives:
+        out += ["## You will learn", "", *[f"- {escape(o)}" for o in handout.objectives], ""]
+    if handout.questions:
+        out += ["## Questions", "",
+                "*Predict each answer before you read the step it is about.*" if not handout.answers
+                else "*With the answers (the teacher's copy).*", ""]
+        for q in handout.questions:
+            out += _question(q, handout.answers)
+    return out
+
+
+def _question(q: Question, answers: bool) -> list[str]:
+    where = f"step {q.step_number}, {q.step_title}" if q.step_number else q.step_title
+    out = [f"{q.number}. {_one_line(q.prompt)} *({escape(where)})*", ""]
+    if q.choices:
+        out += [*[f"   - [{'x' if answers and c == q.answer else ' '}] {escape(c)}" for c in q.choices], ""]
+    elif not answers:
+        out += ["   Your answer: ______________________________", ""]
+    if answers:
+        out += [f"   **Answer:** {escape(q.answer)}." + (f" {_one_line(q.why)}" if q.why else ""), ""]
+    return out
+
+
+def _about(q: Question, answers: bool) -> list[str]:
+    if answers:
+        return [f"> **Question {q.number}:** {_one_line(q.prompt)} **Answer:** {escape(q.answer)}.", ""]
+    return [f"> **Question {q.number}** is about this step: predict it before you read on.", ""]
+
+
+def _back(handout: Handout) -> list[str]:
+    out: list[str] = []
+    if handout.summary:
+        out += ["## Summary", "", handout.summary, ""]
+    if handout.rfcs:
+        out += ["## Read further", "", *[f"- {escape(r.text)}" for r in handout.rfcs], ""]
+    return out
+
+
+def _one_line(markdown_text: str) -> str:
+    """Markdown kept as Markdown, its lines joined (so a list item or quote stays one)."""
+    return " ".join(markdown_text.split())
 
 
 def _host(timeline: Timeline, name: str) -> str:

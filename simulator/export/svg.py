@@ -31,17 +31,19 @@ CHAR = 6.4  # px per character at the label font size (monospace 11 px)
 
 # Its own styles with plain colours, so the SVG also stands alone (SVG renderers
 # outside browsers know no CSS variables); the HTML page restyles it for dark mode.
+# Every rule is scoped to the diagram: inline in the HTML page, a bare ``.step`` would also
+# make each of the page's step sections bold.
 STYLE = (
     "svg.sequence{font:11px ui-monospace,Menlo,Consolas,monospace}"
-    ".life{stroke:#888;stroke-dasharray:3 4}"
-    ".host{fill:#e6eef8;stroke:#888}"
-    ".name{font-weight:bold;font-size:12px;fill:#1d1d1f}"
-    ".addr{fill:#666}"
-    ".band{fill:#ecebe4}"
-    ".step{font-weight:bold;fill:#1d1d1f}"
-    "rect.note{fill:#fff6d5;stroke:#ddd}"
-    "text.note,.label{fill:#1d1d1f}"
-    ".label.refused{fill:#b3261e}"
+    "svg.sequence .life{stroke:#888;stroke-dasharray:3 4}"
+    "svg.sequence .host{fill:#e6eef8;stroke:#888}"
+    "svg.sequence .name{font-weight:bold;font-size:12px;fill:#1d1d1f}"
+    "svg.sequence .addr{fill:#666}"
+    "svg.sequence .band{fill:#ecebe4}"
+    "svg.sequence .step{font-weight:bold;fill:#1d1d1f}"
+    "svg.sequence rect.note{fill:#fff6d5;stroke:#ddd}"
+    "svg.sequence text.note,svg.sequence .label{fill:#1d1d1f}"
+    "svg.sequence .label.refused{fill:#b3261e}"
 )
 
 COLOURS = {
