@@ -30,6 +30,12 @@ class LoadError(Exception):
 
 def load_player(path: Path):
     """Load a lesson or a bare scenario, run it, and wrap the result in a Player."""
+    player, title, lesson_id, _ = load_watched(path)
+    return player, title, lesson_id
+
+
+def load_watched(path: Path):
+    """:func:`load_player`, and the files it read (a lesson's scenario too): what ``--watch`` watches."""
     from simulator.lesson.player import Player
     from simulator.scenario.launch import load_run
     from simulator.scenario.loader import ContentErrors
@@ -39,7 +45,7 @@ def load_player(path: Path):
     except ContentErrors as exc:
         raise LoadError("\n".join(str(e) for e in exc.errors)) from None
     player = Player.from_result(loaded.result, lesson=loaded.lesson)
-    return player, loaded.title, loaded.lesson_id
+    return player, loaded.title, loaded.lesson_id, [loaded.path, loaded.scenario_path]
 
 
 class MailsimApp(App):
@@ -55,8 +61,11 @@ class MailsimApp(App):
                  progress: ProgressStore | None = None, theme: str | None = None,
                  protocol: str = "smtp", screenshot_dir: Path | None = None, player=None,
                  exit_on_load_error: bool = False, load_in_background: bool = True,
-                 live=None, save_to: Path | None = None) -> None:
+                 live=None, save_to: Path | None = None, watch: bool = False) -> None:
         super().__init__()
+        self.watching = watch  # `mailsim play --watch`: reload the target when it is saved
+        self._watched = None
+        self._reloading = False
         self.live = live  # mode "live": a LiveSource (screens/live.py) whose servers start in this loop
         self.save_to = save_to
         self.mode = mode
@@ -88,9 +97,16 @@ class MailsimApp(App):
 
             self.push_screen(LessonScreen(self.player, present=self.present, progress=self.progress))
         elif self.mode == "play" and self.target is not None:
+            if self.watching:
+                self._start_watching(self.target)
             if self.load_in_background:
                 self.open_in_background(self.target)
             elif not self.open_path(self.target):
+                if self.watching:  # stay, show the errors, wait for a good save
+                    from simulator.tui.screens.loading import WatchErrorScreen
+
+                    self.push_screen(WatchErrorScreen(self.target, self._last_error))
+                    return
                 if self.exit_on_load_error:
                     return
                 self.push_screen(self.picker())
@@ -120,7 +136,9 @@ class MailsimApp(App):
         try:
             player, title, found_id = load_player(path)
         except LoadError as exc:
-            self.notify(str(exc), title=f"Cannot open {path.name}", severity="error", timeout=10)
+            self._last_error = str(exc)
+            if not (self.watching and path == self.target):
+                self.notify(str(exc), title=f"Cannot open {path.name}", severity="error", timeout=10)
             return False
         screen = LessonScreen(player, title=title, lesson_id=lesson_id or found_id, present=self.present,
                               progress=self.progress, path=path)
@@ -171,11 +189,107 @@ class MailsimApp(App):
                                         progress=self.progress, path=self.target))
 
     def _load_failed(self, path: Path, errors: str) -> None:
+        if self.watching and self.target is not None and path == self.target:
+            from simulator.tui.screens.loading import WatchErrorScreen
+
+            self.switch_screen(WatchErrorScreen(path, errors))
+            return
         if self.exit_on_load_error:
             self.exit(return_code=2, message=errors)
             return
         self.notify(errors, title=f"Cannot open {path.name}", severity="error", timeout=10)
         self.switch_screen(self.picker())
+
+    # --- mailsim play --watch ---------------------------------------------------------
+
+    _last_error = ""
+
+    def _start_watching(self, path: Path) -> None:
+        from simulator.scenario.launch import load
+        from simulator.scenario.loader import ContentErrors
+        from simulator.tui.watch import POLL_SECONDS, Watched
+
+        files = [path]
+        try:
+            files.append(load(path).scenario_path)  # a lesson's scenario is watched too
+        except ContentErrors:
+            pass  # a broken file: watched alone until it loads
+        self._watched = Watched(files)
+        self.set_interval(POLL_SECONDS, self._poll_watch, name="watch")
+
+    def _poll_watch(self) -> None:
+        if self._watched is None or self._reloading or not self._watched.changed():
+            return
+        self._reloading = True
+        path = self.target
+
+        def work() -> None:
+            try:
+                loaded = load_watched(path)
+            except LoadError as exc:
+                self.call_from_thread(self._reload_failed, str(exc))
+                return
+            except Exception as exc:  # a bug, not a bad file: say so, keep watching
+                self.call_from_thread(self._reload_failed, f"{path}: could not be reloaded: {exc!r}")
+                return
+            self.call_from_thread(self._reloaded, loaded)
+
+        self.run_worker(work, thread=True, name="watch-reload", group="watch", exit_on_error=False)
+
+    def _watched_screen(self) -> Screen | None:
+        """The screen a reload replaces: the played file's lesson screen (not a what-if branch),
+        or the error screen shown while it could not load; None once the user went elsewhere."""
+        from simulator.tui.screens.lesson import LessonScreen
+        from simulator.tui.screens.loading import WatchErrorScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, WatchErrorScreen):
+                return screen
+            if isinstance(screen, LessonScreen) and screen.branch is None:
+                return screen if screen.path is not None and screen.path == self.target else None
+        return None
+
+    async def _reloaded(self, loaded) -> None:
+
+        try:
+            await self._replace(loaded)
+        finally:
+            self._reloading = False  # only now: a save during the switch is the next reload
+
+    async def _replace(self, loaded) -> None:
+        from simulator.tui.screens.lesson import LessonScreen
+        from simulator.tui.watch import keep_step
+
+        player, title, lesson_id, files = loaded
+        if self._watched is not None:
+            self._watched.watch(files)
+        old = self._watched_screen()
+        if old is None:
+            return
+        start = 0
+        if isinstance(old, LessonScreen):
+            before = old.player
+            start = keep_step([s.step_id for s in before.steps], before.index, [s.step_id for s in player.steps])
+            ids = {s.step_id for s in player.steps}
+            player.answers.update({k: v for k, v in before.answers.items() if k in ids})
+        while self.screen is not old:  # a question, the help or a what-if branch of the old run
+            await self.pop_screen()
+        await self.switch_screen(LessonScreen(player, title=title, lesson_id=lesson_id, present=self.present,
+                                              progress=self.progress, path=self.target, start=start))
+        self.notify(f"Reloaded {self.target.name}", timeout=2)
+
+    def _reload_failed(self, errors: str) -> None:
+        from simulator.tui.screens.lesson import LessonScreen
+        from simulator.tui.screens.loading import WatchErrorScreen
+
+        self._reloading = False
+        if self._watched is not None and self.target is not None:
+            self._watched.add([self.target])
+        screen = self._watched_screen()
+        if isinstance(screen, LessonScreen):
+            screen.show_reload_error(errors)
+        elif isinstance(screen, WatchErrorScreen):
+            screen.show(errors)
 
     @on(LessonChosen)
     def _lesson_chosen(self, message: LessonChosen) -> None:

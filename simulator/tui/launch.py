@@ -37,6 +37,9 @@ def add_tui_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("play", help="step through a lesson or scenario in the terminal")
     p.add_argument("file", help="lesson or scenario file, or a bundled name such as smtp-basics")
     p.add_argument("--present", action="store_true", help="projector layout: diagram and narration, large")
+    p.add_argument("--watch", action="store_true",
+                   help="reload when the file (or a lesson's scenario) is saved, staying on the step shown; "
+                        "a mistake is shown in the app, file:line:column, until the next good save")
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("sandbox", help="type raw commands to a virtual server and watch its state machine")
@@ -81,7 +84,8 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     # The first frame comes at once; the scenario loads behind it. A mistake in
     # the file ends the app and is printed as file:line:column, as `mailsim run` does.
-    app = create_app(mode="play", target=path, present=args.present, exit_on_load_error=True)
+    app = create_app(mode="play", target=path, present=args.present, exit_on_load_error=not args.watch,
+                     watch=args.watch)
     app.run()
     return app.return_code or 0
 

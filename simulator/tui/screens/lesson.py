@@ -17,11 +17,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from simulator.lesson.player import Player
@@ -117,6 +118,7 @@ class LessonScreen(Screen):
     # --- layout -----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield Static(id="reload-error")  # mailsim play --watch: a save that does not load, file:line:column
         yield StepBar(id="stepbar")
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -223,6 +225,13 @@ class LessonScreen(Screen):
             self.refresh_bindings()
         if p.at_end and p.count > 1:
             self._look_up_next()
+
+    def show_reload_error(self, errors: str) -> None:
+        """``--watch``: the last save does not load; this run stays on screen until one that does."""
+        self.query_one("#reload-error", Static).update(
+            Content.from_markup("[b]The saved file does not load[/b] (still showing the last good one):\n")
+            + Content(errors))
+        self.add_class("-reload-error")
 
     # --- the next lesson ----------------------------------------------------------------
 
