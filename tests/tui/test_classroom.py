@@ -77,6 +77,36 @@ async def test_present_skip_passes_over_a_typed_question(make_app, fixtures: Pat
         assert app.screen is lesson and lesson.player.steps[lesson.player.index].step_id == "rcpt"
 
 
+async def test_every_key_of_the_quiz_footer_works_in_present_mode(make_app, fixtures: Path) -> None:
+    app = make_app("play", _typed(fixtures), present=True)
+    async with app.run_test(size=SMALL) as pilot:
+        lesson = await _to_lesson(pilot)
+        await pilot.press("right", "right")
+        await pilot.pause()
+        quiz = app.screen
+        assert isinstance(quiz, QuizScreen)
+        assert set(_footer_keys(quiz).values()) == {"settle('revealed')", "settle('skipped')", "skip"}
+        await pilot.press("escape")  # Not now: the question stays open, the step is not shown
+        await pilot.pause()
+        assert app.screen is lesson and lesson.player.index == 1 and lesson.player.pending_ask() is not None
+        await pilot.press("right")
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        await pilot.press("ctrl+n")  # Skip question: the step comes, unasked
+        await pilot.pause()
+        assert app.screen is lesson and lesson.player.index == 2
+        await pilot.press("left", "right")
+        await pilot.pause()
+        assert app.screen is lesson and lesson.player.index == 2  # not asked again
+        # ctrl+r is pressed in test_present_reveal_shows_the_answer_and_continues; ctrl+q (not in this
+        # footer, the app's key) still quits from a question:
+        await pilot.press("right", "right")
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        await pilot.press("ctrl+q")
+        assert app.return_code == 0 and not app.is_running
+
+
 async def test_without_present_the_quiz_offers_no_reveal(make_app, fixtures: Path) -> None:
     app = make_app("play", _typed(fixtures))
     async with app.run_test(size=WIDE) as pilot:
@@ -145,12 +175,14 @@ def _answer_all(screen: LessonScreen) -> None:
             p.answer(i, ask.answer)
 
 
-async def test_the_end_of_a_bundled_lesson_offers_the_next_on_the_path(make_app) -> None:
+@pytest.mark.parametrize("present", [False, True])
+async def test_the_end_of_a_bundled_lesson_offers_the_next_on_the_path(make_app, present: bool) -> None:
     catalog = load_catalog()
     first = catalog.entries[0]
     following = catalog.after(first.lesson.id)
     assert following is not None
-    app = make_app("play", first.path, lessons=lessons_dir(), scenarios=lessons_dir().parent / "scenarios")
+    app = make_app("play", first.path, lessons=lessons_dir(), scenarios=lessons_dir().parent / "scenarios",
+                   present=present)
     async with app.run_test(size=SMALL) as pilot:
         lesson = await _to_lesson(pilot)
         assert "next_lesson" not in _footer_keys(lesson).values()  # not before the end
