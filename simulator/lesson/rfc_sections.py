@@ -21,11 +21,14 @@ R2195 = "RFC 2195 text, section headings (giantpanda-imap/tmail docs/rfc/rfc2195
 R3207 = "RFC 3207 text, section headings (elook.org/computing/rfc/rfc3207.html)"
 R4616 = "RFC 4616 text, section headings (giantpanda-imap/tmail docs/rfc/rfc4616.txt)"
 R4959 = "RFC 4959 text, section headings (giantpanda-imap/tmail docs/rfc/rfc4959.txt)"
+R5246 = "RFC 5246 text, table of contents (pingu342/rfc rfc5246.txt)"
 R5321 = "RFC 5321 text, table of contents (toorop/tmail doc/rfc5321.txt)"
+R8446 = "RFC 8446 text, table of contents (tlswg/tls13-rfc rfc8446.txt)"
 R8314_33 = "RFC 8314 section 3.3 heading, quoted from rfc-editor.org/rfc/rfc8314"
 # RFC 9989 was published from draft-ietf-dmarc-dmarcbis-41 (rfc-editor.org xmldiff); its numbers and titles here were counted
 # from the headings of a late revision of the draft's source, not read in the RFC itself.
 D9989 = "RFC 9989 as draft-ietf-dmarc-dmarcbis (markdown source, a late revision): numbers counted from its headings"
+R9051 = 'RFC 9051 text, section headings (rfc-editor.org/rfc/rfc9051 page, saved as Markdown in a public repository)'
 
 
 @dataclass(frozen=True)
@@ -118,12 +121,12 @@ SECTIONS: dict[tuple[int, str], S] = {
     (5034, '3'): S(None),
     (5034, '4'): S('The AUTH Command'),
     # RFC 5246
-    (5246, '7.3'): S('Handshake Protocol Overview'),
-    (5246, '7.4.1.2'): S('Client Hello'),
-    (5246, '7.4.1.3'): S('Server Hello'),
-    (5246, '7.4.2'): S('Server Certificate'),
-    (5246, '7.4.3'): S('Server Key Exchange Message'),
-    (5246, '7.4.5'): S('Server Hello Done'),
+    (5246, '7.3'): S('Handshake Protocol Overview', R5246),
+    (5246, '7.4.1.2'): S('Client Hello', R5246),
+    (5246, '7.4.1.3'): S('Server Hello', R5246),
+    (5246, '7.4.2'): S('Server Certificate', R5246),
+    (5246, '7.4.3'): S('Server Key Exchange Message', R5246),
+    (5246, '7.4.5'): S('Server Hello Done', R5246),
     # RFC 5280
     (5280, '3.2'): S('Certification Paths and Trust'),
     (5280, '4.1.2.5'): S('Validity'),
@@ -244,21 +247,21 @@ SECTIONS: dict[tuple[int, str], S] = {
     (8314, '5.2'): S('Minimum Confidentiality Level'),
     (8314, '5.3'): S('Certificate Validation'),
     # RFC 8446
-    (8446, '1.2'): S('Major Differences from TLS 1.2'),
-    (8446, '2'): S('Protocol Overview'),
-    (8446, '4.1.2'): S('Client Hello'),
-    (8446, '4.1.3'): S('Server Hello'),
-    (8446, '4.2.1'): S('Supported Versions'),
-    (8446, '4.2.8'): S('Key Share'),
-    (8446, '4.3.1'): S('Encrypted Extensions'),
-    (8446, '4.4.2'): S('Certificate'),
-    (8446, '4.4.3'): S('Certificate Verify'),
-    (8446, '4.6.1'): S('New Session Ticket Message'),
-    (8446, '5.1'): S('Record Layer'),
-    (8446, '5.2'): S('Record Payload Protection'),
-    (8446, '6.1'): S('Closure Alerts'),
-    (8446, '6.2'): S('Error Alerts'),
-    (8446, 'D.4'): S('Middlebox Compatibility Mode'),
+    (8446, '1.2'): S('Major Differences from TLS 1.2', R8446),
+    (8446, '2'): S('Protocol Overview', R8446),
+    (8446, '4.1.2'): S('Client Hello', R8446),
+    (8446, '4.1.3'): S('Server Hello', R8446),
+    (8446, '4.2.1'): S('Supported Versions', R8446),
+    (8446, '4.2.8'): S('Key Share', R8446),
+    (8446, '4.3.1'): S('Encrypted Extensions', R8446),
+    (8446, '4.4.2'): S('Certificate', R8446),
+    (8446, '4.4.3'): S('Certificate Verify', R8446),
+    (8446, '4.6.1'): S('New Session Ticket Message', R8446),
+    (8446, '5.1'): S('Record Layer', R8446),
+    (8446, '5.2'): S('Record Payload Protection', R8446),
+    (8446, '6.1'): S('Closure Alerts', R8446),
+    (8446, '6.2'): S('Error Alerts', R8446),
+    (8446, 'D.4'): S('Middlebox Compatibility Mode', R8446),
     # RFC 8461
     (8461, '3.2'): S('MTA-STS Policies'),
     (8461, '5'): S('Policy Application'),
@@ -273,13 +276,13 @@ SECTIONS: dict[tuple[int, str], S] = {
     (8601, '2.7.1'): S('DKIM and DomainKeys'),
     (8601, '5'): S('Removing Existing Header Fields'),
     # RFC 9051
-    (9051, '2.2'): S('Commands and Responses'),
-    (9051, '2.2.1'): S('Client Protocol Sender and Server Protocol Receiver'),
+    (9051, '2.2'): S('Commands and Responses', R9051),
+    (9051, '2.2.1'): S('Client Protocol Sender and Server Protocol Receiver', R9051),
     (9051, '2.3.1'): S('Message Numbers'),
     (9051, '2.3.1.1'): S('Unique Identifier (UID) Message Attribute'),
     (9051, '2.3.2'): S('Flags Message Attribute'),
     (9051, '4.3'): S('String'),
-    (9051, '5.2'): S('Mailbox Size and Message Status Updates'),
+    (9051, '5.2'): S('Mailbox Size and Message Status Updates', R9051),
     (9051, '6.1.2'): S('NOOP Command'),
     (9051, '6.1.3'): S('LOGOUT Command'),
     (9051, '6.2.1'): S('STARTTLS Command'),
@@ -289,12 +292,12 @@ SECTIONS: dict[tuple[int, str], S] = {
     (9051, '6.3.13'): S('IDLE Command'),
     (9051, '6.4.5'): S('FETCH Command'),
     (9051, '6.4.6'): S('STORE Command'),
-    (9051, '7.1'): S('Generic Status Responses'),
+    (9051, '7.1'): S('Server Responses - Generic Status Responses', R9051),
     (9051, '7.1.1'): S('OK Response'),
-    (9051, '7.2.2'): S('CAPABILITY Response'),
-    (9051, '7.4.1'): S('EXISTS Response'),
-    (9051, '7.5.1'): S('EXPUNGE Response'),
-    (9051, '7.5.2'): S('FETCH Response'),
+    (9051, '7.2.2'): S('CAPABILITY Response', R9051),
+    (9051, '7.4.1'): S('EXISTS Response', R9051),
+    (9051, '7.5.1'): S('EXPUNGE Response', R9051),
+    (9051, '7.5.2'): S('FETCH Response', R9051),
     # RFC 9525
     (9525, '6'): S('Verifying Service Identity'),
     (9525, '6.3'): S('Matching the DNS Domain Name Portion'),
