@@ -24,6 +24,7 @@ from simulator.protocols import sasl
 from simulator.security import dmarc_report
 from simulator.security.dkim import DkimSigner
 from simulator.security.keys import RSA_SHA256, DemoKeyring
+from simulator.security.mtasts import StsPolicy, record_text
 from simulator.security.pki import CertFault, VirtualCA
 
 
@@ -80,6 +81,7 @@ class WorldSpec:
     tls_version: str = "TLSv1.3"  # the highest TLS version the clients offer ("TLSv1.2" to show 1.2)
     starttls: bool = False  # the mail servers offer STARTTLS (RFC 3207)
     relay_tls: str = "opportunistic"  # the relays' STARTTLS policy: none, opportunistic (RFC 7435), verify
+    mta_sts: list[StsPolicy] = field(default_factory=list)  # domains' MTA-STS policies (RFC 8461)
     certificate_faults: dict[str, str] = field(default_factory=dict)  # server host -> pki.CertFault value
     without_8bitmime: list[str] = field(default_factory=list)  # server hosts offering no 8BITMIME/SMTPUTF8
     # SMTP AUTH on submission (RFC 4954, RFC 6409 4.3): the mechanisms offered (empty: no AUTH).
@@ -234,6 +236,9 @@ class MailWorld:
             self.add_mitm(spec.mitm)
         if spec.eavesdropper is not None:
             net.listeners.append(spec.eavesdropper)
+        sts = {p.domain.lower(): p for p in spec.mta_sts}
+        for policy in sts.values():  # RFC 8461 3.1: the TXT record that says a policy exists
+            net.dns.add(f"_mta-sts.{policy.domain}", "TXT", record_text(policy.id))
         for name, rtype, value in spec.dns:
             net.dns.add(name, rtype, value)
         for name, rtype in spec.dns_remove:
@@ -246,7 +251,7 @@ class MailWorld:
             mh.listen("pop3", 995)  # pop3s: implicit TLS (RFC 8314 3.3)
             mh.listen("imap", 143)
             mh.listen("imap", 993)  # imaps: implicit TLS (RFC 8314 3.3)
-            self.relays[mh.name] = Relay(mh, self.mailhosts, tls=spec.relay_tls)
+            self.relays[mh.name] = Relay(mh, self.mailhosts, tls=spec.relay_tls, sts=sts)
 
     def add_mitm(self, mitm: ManInTheMiddle) -> None:
         """Put a man in the middle on its link: connections opened from now on cross it."""

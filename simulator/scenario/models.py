@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from simulator.mail.mime import MAX_GENERATED, PNG_MIN_SIZE
+from simulator.security import mtasts
 from simulator.security.pki import CertFault
 
 FORMAT_VERSION = 1
@@ -144,6 +145,49 @@ class DkimModel(Model):
         None, gt=0, le=10 * 365 * 86400,
         description="Seconds from t= to x=: the signature expires then, and a verifier fails it after "
                     "(RFC 6376 3.5). Default: no x=")
+
+
+class MtaStsModel(Model):
+    """A domain's MTA-STS policy (RFC 8461): senders must reach its MX over TLS with a valid certificate.
+
+    The world publishes the TXT record ``_mta-sts.<domain>`` (``v=STSv1; id=...``, RFC 8461 3.1) in its
+    DNS. A real sender then fetches the policy over HTTPS from
+    ``https://mta-sts.<domain>/.well-known/mta-sts.txt`` (3.3); the virtual world has no HTTPS, so the
+    policy is given here and the relay reads it from the world.
+    """
+
+    domain: str = Field(description="The receiving domain that publishes the policy, e.g. example.net")
+    id: str = Field("20260301", description="The TXT record's id= (1 to 32 letters and digits, RFC 8461 3.1); "
+                                            "a sender refetches the policy when it changes")
+    mode: Literal["enforce", "testing", "none"] = Field(
+        "enforce", description="RFC 8461 5: enforce: deliver only to an MX that matches `mx` over TLS with a "
+                               "certificate valid for its name, else defer; testing: deliver anyway, and note "
+                               "the failure; none: no policy in force")
+    mx: list[str] = Field([], description="The MX hosts the policy allows: names, or `*.` and a name for one "
+                                          "leftmost label (RFC 8461 3.2, 4.1)")
+    max_age: int = Field(604800, gt=0, le=mtasts.MAX_AGE_LIMIT,
+                         description="How long in seconds a sender may cache the policy (RFC 8461 3.2)")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not mtasts.valid_id(value):
+            raise ValueError("id is 1 to 32 letters and digits (RFC 8461 3.1)")
+        return value
+
+    @field_validator("mx")
+    @classmethod
+    def _mx(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not mtasts.valid_mx_pattern(pattern):
+                raise ValueError(f"mx {pattern!r}: a host name, or '*.' and a host name (RFC 8461 3.2)")
+        return value
+
+    @model_validator(mode="after")
+    def _patterns_when_in_force(self) -> MtaStsModel:
+        if self.mode != "none" and not self.mx:
+            raise ValueError(f"mode {self.mode} needs mx: the MX hosts the policy allows (RFC 8461 3.2)")
+        return self
 
 
 class DnsRecordModel(Model):
@@ -327,6 +371,10 @@ class WorldModel(Model):
         [], description="Mail hosts whose SMTP servers offer neither 8BITMIME (RFC 6152) nor SMTPUTF8 "
                         "(which needs it, RFC 6531 3.1): a client then converts 8-bit messages to 7-bit "
                         "MIME before sending them there (RFC 6152 3)")
+    mta_sts: list[MtaStsModel] = Field(
+        [], description="Domains that publish an MTA-STS policy (RFC 8461): the relays then require verified "
+                        "TLS to their MX (enforce) or note where it fails (testing). Only in a world that lists one do "
+                        "the relays look up _mta-sts TXT records at all")
     submission: SubmissionModel = SubmissionModel()
     mailbox: MailboxAccessModel = MailboxAccessModel()
     mitm: MitmModel | None = Field(

@@ -6,6 +6,7 @@ from simulator.agents.eavesdropper import Eavesdropper
 from simulator.agents.mitm import ManInTheMiddle
 from simulator.agents.world import DEFAULT_SPEC, DomainSpec, HostSpec, UserSpec, WorldSpec
 from simulator.scenario.models import MitmModel, MitmStep, Scenario, WorldModel
+from simulator.security.mtasts import StsPolicy
 
 
 def world_spec(model: WorldModel) -> WorldSpec:
@@ -39,6 +40,7 @@ def world_spec(model: WorldModel) -> WorldSpec:
     spec.tls_version = model.tls.version
     spec.starttls = model.tls.starttls
     spec.relay_tls = model.tls.relay
+    spec.mta_sts = [StsPolicy(m.domain, m.id, m.mode, tuple(m.mx), m.max_age) for m in model.mta_sts]
     spec.certificate_faults = {host: str(fault) for host, fault in model.tls.certificates.items()}
     spec.vulnerable_starttls = list(model.tls.vulnerable_starttls)
     spec.mitm = None if model.mitm is None else man_in_the_middle(model.mitm)

@@ -7,7 +7,17 @@ import pytest
 from simulator.agents.mitm import ManInTheMiddle
 from simulator.agents.world import DEFAULT_SPEC, MailWorld, build_world
 from simulator.protocols.smtp.client import OutgoingMessage
-from simulator.trace import BytesSent, ConnectionOpened, QueueChanged, TlsFailed, TlsStarted
+from simulator.security.mtasts import StsPolicy
+from simulator.trace import (
+    BytesSent,
+    CheckStep,
+    ConnectionOpened,
+    DnsLookup,
+    Note,
+    QueueChanged,
+    TlsFailed,
+    TlsStarted,
+)
 
 SECRET = "the launch code is 0000"
 
@@ -163,3 +173,93 @@ def test_unknown_relay_policy_is_refused():
     w = world("opportunistic")
     with pytest.raises(ValueError, match="relay TLS policy 'maybe'"):
         Relay(w.mailhosts["mail.example.org"], w.mailhosts, tls="maybe")
+
+
+def test_the_deferral_note_gives_the_whole_reason():
+    w = world("verify", starttls=False)
+    relay_once(w)
+    notes = [e.text for e in w.trace.of_type(Note) if "did not send" in e.text]
+    assert notes == ["mail.example.org did not send to mx.example.net: "
+                     "TLS is required, but mx.example.net offered no STARTTLS"]
+
+
+# --- MTA-STS (RFC 8461) ---------------------------------------------------------------------------------------
+
+def sts_world(mode: str, *, mx: tuple[str, ...] = ("mx.example.net",), cert_fault: str = "",
+              strip: bool = False) -> MailWorld:
+    spec = DEFAULT_SPEC.copy()
+    spec.starttls = True
+    spec.mta_sts = [StsPolicy("example.net", "20260301", mode, mx, 604800)]
+    if cert_fault:
+        spec.certificate_faults = {"mx.example.net": cert_fault}
+    w = build_world(spec)
+    if strip:
+        w.add_mitm(ManInTheMiddle("mallory-box", "mail.example.org", "mx.example.net", strip_starttls=True))
+    relay_once(w)
+    return w
+
+
+def sts_steps(w: MailWorld) -> list[CheckStep]:
+    return [e for e in w.trace.of_type(CheckStep) if e.check == "mta-sts"]
+
+
+def test_the_policy_record_is_published_and_discovered():
+    w = sts_world("enforce")
+    assert w.net.dns.query("_mta-sts.example.net", "TXT").records == ("v=STSv1; id=20260301;",)
+    lookups = [(e.name, e.rtype) for e in w.trace.of_type(DnsLookup) if e.asker == "mail.example.org"]
+    assert ("_mta-sts.example.net", "TXT") in lookups
+    texts = [s.text for s in sts_steps(w)]
+    assert any("https://mta-sts.example.net/.well-known/mta-sts.txt" in t and "mode: enforce" in t for t in texts)
+
+
+def test_enforce_with_valid_tls_delivers_and_passes():
+    w = sts_world("enforce")
+    assert inbox(w) == 1 and len(tls_on_relay(w)) == 1
+    assert sts_steps(w)[-1].result == "pass"
+
+
+@pytest.mark.parametrize("fault", ["self-signed", "wrong-name", "expired"])
+def test_enforce_defers_on_a_bad_certificate(fault):
+    w = sts_world("enforce", cert_fault=fault)
+    assert inbox(w) == 0 and queue(w) == 1
+    assert sts_steps(w)[-1].result == "fail" and "enforce" in sts_steps(w)[-1].text
+    assert not any(p.startswith(b"MAIL FROM") for p in relay_plaintext(w))
+
+
+def test_enforce_defers_when_a_man_in_the_middle_strips_starttls():
+    w = sts_world("enforce", strip=True)
+    assert inbox(w) == 0 and queue(w) == 1
+    assert SECRET.encode() not in relay_wire(w)
+    deferred = [e for e in w.trace.of_type(QueueChanged) if e.action == "deferred"]
+    assert "4.7.4" in deferred[-1].detail
+
+
+@pytest.mark.parametrize(("fault", "strip"), [("self-signed", False), ("", True)])
+def test_testing_mode_delivers_and_records_the_failure(fault, strip):
+    w = sts_world("testing", cert_fault=fault, strip=strip)
+    assert inbox(w) == 1 and queue(w) == 0
+    failed = [s for s in sts_steps(w) if s.result == "fail"]
+    assert failed and "testing mode" in failed[-1].text
+    assert len(relay_conns(w)) == 2  # the failed try, then delivery as without a policy
+
+
+def test_enforce_never_uses_an_mx_the_policy_does_not_list():
+    w = sts_world("enforce", mx=("*.mail.example.net",))
+    assert inbox(w) == 0 and queue(w) == 1 and relay_conns(w) == set()
+    assert any(s.result == "fail" and "matches no mx pattern" in s.text for s in sts_steps(w))
+
+
+def test_wildcard_pattern_allows_the_mx():
+    w = sts_world("enforce", mx=("*.example.net",))
+    assert inbox(w) == 1 and sts_steps(w)[-1].result == "pass"
+
+
+def test_mode_none_is_no_policy():
+    w = sts_world("none", cert_fault="self-signed")
+    assert inbox(w) == 1 and all(s.result in ("", "none") for s in sts_steps(w))
+
+
+def test_without_any_policy_the_relay_looks_up_none():
+    w = world("opportunistic")
+    relay_once(w)
+    assert not any(e.name.startswith("_mta-sts.") for e in w.trace.of_type(DnsLookup))

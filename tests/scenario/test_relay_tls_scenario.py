@@ -8,7 +8,7 @@ import pytest
 
 from simulator.scenario.loader import ContentErrors, load_scenario
 from simulator.scenario.runner import run_scenario
-from simulator.trace import ConnectionOpened, TlsStarted
+from simulator.trace import ConnectionOpened, QueueChanged, TlsStarted
 
 
 def _scenario(tmp_path: Path, tls: str) -> Path:
@@ -53,3 +53,31 @@ def test_an_unknown_relay_policy_is_located(tmp_path: Path) -> None:
         load_scenario(path)
     text = str(err.value)
     assert "relay-tls.yaml:6:12" in text and "opportunistic" in text and "verify" in text
+
+
+def _sts(tmp_path: Path, entry: str) -> Path:
+    return _scenario(tmp_path, "    starttls: true\n  mta_sts:\n    - " + entry)
+
+
+def test_an_mta_sts_policy_from_yaml_is_enforced(tmp_path: Path) -> None:
+    path = _sts(tmp_path, "{domain: example.net, mode: enforce, mx: [mx.example.net]}\n"
+                          "  mitm: {between: [mail.example.org, mx.example.net]}")
+    result = run_scenario(load_scenario(path))
+    assert result.ok, result.failures
+    assert _relay_tls(result) == 0
+    [deferred] = [e for e in result.trace.of_type(QueueChanged) if e.action == "deferred"]
+    assert "4.7.4" in deferred.detail
+
+
+@pytest.mark.parametrize(("entry", "where", "message"), [
+    ("{domain: example.net, mode: strict, mx: [mx.example.net]}", "7:", "'enforce', 'testing' or 'none'"),
+    ("{domain: example.net, mode: enforce}", "7:", "needs mx"),
+    ("{domain: example.net, mx: [mx.*.net]}", "7:", "a host name, or '*.'"),
+    ("{domain: example.net, id: not-ok, mx: [mx.example.net]}", "7:", "1 to 32 letters and digits"),
+    ("{domain: example.net, max_age: 0, mx: [mx.example.net]}", "7:", "greater than 0"),
+])
+def test_mta_sts_mistakes_are_located(tmp_path: Path, entry: str, where: str, message: str) -> None:
+    with pytest.raises(ContentErrors) as err:
+        load_scenario(_sts(tmp_path, entry))
+    text = str(err.value)
+    assert f"relay-tls.yaml:{where}" in text and message in text, text
