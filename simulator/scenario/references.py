@@ -283,6 +283,9 @@ def _check_world(refs: References, scenario: m.Scenario) -> None:
             refs.need_host(("world", "eavesdropper", "link", n), end)
     for n, host in enumerate(scenario.world.without_8bitmime):
         refs.need_mail_host(("world", "without_8bitmime", n), host)
+    for n, policy in enumerate(scenario.world.mta_sts):
+        if policy.domain.lower() not in refs.domains:
+            refs.problem(("world", "mta_sts", n, "domain"), unknown("domain", policy.domain, refs.domains))
     for n, u in enumerate(scenario.world.users):
         domain = u.address.rpartition("@")[2].lower()
         if domain not in refs.domains:
@@ -297,6 +300,7 @@ def _dns_names(refs: References) -> set[str]:
     spec = refs.spec
     names = {(h.fqdn or h.name).lower() for h in spec.hosts}
     names |= {d.name for d in spec.domains} | {f"_dmarc.{d.name}" for d in spec.domains if d.dmarc}
+    names |= {f"_mta-sts.{p.domain.lower()}" for p in spec.mta_sts}  # RFC 8461 3.1, published by the world
     return names | {name.lower().rstrip(".") for name, _, _ in spec.dns}
 
 

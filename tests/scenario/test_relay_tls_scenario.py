@@ -81,3 +81,10 @@ def test_mta_sts_mistakes_are_located(tmp_path: Path, entry: str, where: str, me
         load_scenario(_sts(tmp_path, entry))
     text = str(err.value)
     assert f"relay-tls.yaml:{where}" in text and message in text, text
+
+
+def test_an_mta_sts_policy_for_an_unknown_domain_is_located(tmp_path: Path) -> None:
+    with pytest.raises(ContentErrors) as err:
+        load_scenario(_sts(tmp_path, "{domain: example.nett, mx: [mx.example.net]}"))
+    text = str(err.value)
+    assert "relay-tls.yaml:7:" in text and "example.nett" in text and "example.net" in text, text
