@@ -29,6 +29,7 @@ R8314_33 = "RFC 8314 section 3.3 heading, quoted from rfc-editor.org/rfc/rfc8314
 # from the headings of a late revision of the draft's source, not read in the RFC itself.
 D9989 = "RFC 9989 as draft-ietf-dmarc-dmarcbis (markdown source, a late revision): numbers counted from its headings"
 R9051 = 'RFC 9051 text, section headings (rfc-editor.org/rfc/rfc9051 page, saved as Markdown in a public repository)'
+R5322 = 'RFC 5322 text, table of contents (mailhedgehog/email rfc5322.txt)'
 
 
 @dataclass(frozen=True)
@@ -174,13 +175,13 @@ SECTIONS: dict[tuple[int, str], S] = {
     (5321, '7.1'): S('Mail Security and Spoofing', R5321),
     (5321, '7.3'): S('VRFY, EXPN, and Security', R5321),
     # RFC 5322
-    (5322, '2.1'): S('General Description'),
-    (5322, '2.2'): S('Header Fields'),
-    (5322, '2.2.3'): S('Long Header Fields'),
-    (5322, '2.3'): S('Body'),
-    (5322, '3.2.5'): S('Miscellaneous Tokens'),
-    (5322, '3.4'): S('Address Specification'),
-    (5322, '3.6.2'): S('Originator Fields'),
+    (5322, '2.1'): S('General Description', R5322),
+    (5322, '2.2'): S('Header Fields', R5322),
+    (5322, '2.2.3'): S('Long Header Fields', R5322),
+    (5322, '2.3'): S('Body', R5322),
+    (5322, '3.2.5'): S('Miscellaneous Tokens', R5322),
+    (5322, '3.4'): S('Address Specification', R5322),
+    (5322, '3.6.2'): S('Originator Fields', R5322),
     # RFC 5530
     (5530, '3'): S('Response Codes'),
     # RFC 5802
@@ -278,22 +279,22 @@ SECTIONS: dict[tuple[int, str], S] = {
     # RFC 9051
     (9051, '2.2'): S('Commands and Responses', R9051),
     (9051, '2.2.1'): S('Client Protocol Sender and Server Protocol Receiver', R9051),
-    (9051, '2.3.1'): S('Message Numbers'),
-    (9051, '2.3.1.1'): S('Unique Identifier (UID) Message Attribute'),
-    (9051, '2.3.2'): S('Flags Message Attribute'),
+    (9051, '2.3.1'): S('Message Numbers', R9051),
+    (9051, '2.3.1.1'): S('Unique Identifier (UID) Message Attribute', R9051),
+    (9051, '2.3.2'): S('Flags Message Attribute', R9051),
     (9051, '4.3'): S('String'),
     (9051, '5.2'): S('Mailbox Size and Message Status Updates', R9051),
     (9051, '6.1.2'): S('NOOP Command'),
     (9051, '6.1.3'): S('LOGOUT Command'),
     (9051, '6.2.1'): S('STARTTLS Command'),
     (9051, '6.2.2'): S('AUTHENTICATE Command'),
-    (9051, '6.2.3'): S('LOGIN Command'),
-    (9051, '6.3.2'): S('SELECT Command'),
+    (9051, '6.2.3'): S('LOGIN Command', R9051),
+    (9051, '6.3.2'): S('SELECT Command', R9051),
     (9051, '6.3.13'): S('IDLE Command'),
     (9051, '6.4.5'): S('FETCH Command'),
     (9051, '6.4.6'): S('STORE Command'),
     (9051, '7.1'): S('Server Responses - Generic Status Responses', R9051),
-    (9051, '7.1.1'): S('OK Response'),
+    (9051, '7.1.1'): S('OK Response', R9051),
     (9051, '7.2.2'): S('CAPABILITY Response', R9051),
     (9051, '7.4.1'): S('EXISTS Response', R9051),
     (9051, '7.5.1'): S('EXPUNGE Response', R9051),
