@@ -30,6 +30,11 @@ R8314_33 = "RFC 8314 section 3.3 heading, quoted from rfc-editor.org/rfc/rfc8314
 D9989 = "RFC 9989 as draft-ietf-dmarc-dmarcbis (markdown source, a late revision): numbers counted from its headings"
 R9051 = 'RFC 9051 text, section headings (rfc-editor.org/rfc/rfc9051 page, saved as Markdown in a public repository)'
 R5322 = 'RFC 5322 text, table of contents (mailhedgehog/email rfc5322.txt)'
+R1939 = 'RFC 1939 text, table of contents (AdaCore/aws docs/rfc1939.txt)'
+R5280 = 'RFC 5280 text, table of contents (firedancer-io/firedancer rfc5280.txt)'
+R2045 = 'RFC 2045 text, table of contents (HokuNZ/SwiftIMAP rfc2045.txt)'
+R2183 = 'RFC 2183 text, section headings (AdaCore/aws docs/rfc2183.txt)'
+R2046 = 'RFC 2046 text, table of contents (HokuNZ/SwiftIMAP rfc2046.txt)'
 
 
 @dataclass(frozen=True)
@@ -47,33 +52,33 @@ class S:
 
 SECTIONS: dict[tuple[int, str], S] = {
     # RFC 1939
-    (1939, '1'): S('Introduction'),
-    (1939, '3'): S('Basic Operation'),
-    (1939, '4'): S('The AUTHORIZATION State'),
-    (1939, '5'): S('The TRANSACTION State'),
-    (1939, '6'): S('The UPDATE State'),
-    (1939, '7'): S('Optional POP3 Commands'),
-    (1939, '13'): S('Security Considerations'),
+    (1939, '1'): S('Introduction', R1939),
+    (1939, '3'): S('Basic Operation', R1939),
+    (1939, '4'): S('The AUTHORIZATION State', R1939),
+    (1939, '5'): S('The TRANSACTION State', R1939),
+    (1939, '6'): S('The UPDATE State', R1939),
+    (1939, '7'): S('Optional POP3 Commands', R1939),
+    (1939, '13'): S('Security Considerations', R1939),
     # RFC 2034
     (2034, '4'): S(None),
     # RFC 2045
-    (2045, '4'): S('MIME-Version Header Field'),
-    (2045, '5'): S('Content-Type Header Field'),
-    (2045, '6.7'): S('Quoted-Printable Content-Transfer-Encoding'),
-    (2045, '6.8'): S('Base64 Content-Transfer-Encoding'),
+    (2045, '4'): S('MIME-Version Header Field', R2045),
+    (2045, '5'): S('Content-Type Header Field', R2045),
+    (2045, '6.7'): S('Quoted-Printable Content-Transfer-Encoding', R2045),
+    (2045, '6.8'): S('Base64 Content-Transfer-Encoding', R2045),
     # RFC 2046
-    (2046, '5.1'): S('Multipart Media Type'),
-    (2046, '5.1.1'): S('Common Syntax'),
-    (2046, '5.1.3'): S('Mixed Subtype'),
-    (2046, '5.1.4'): S('Alternative Subtype'),
+    (2046, '5.1'): S('Multipart Media Type', R2046),
+    (2046, '5.1.1'): S('Common Syntax', R2046),
+    (2046, '5.1.3'): S('Mixed Subtype', R2046),
+    (2046, '5.1.4'): S('Alternative Subtype', R2046),
     # RFC 2047
     (2047, '2'): S('Syntax of encoded-words'),
     # RFC 2177
     (2177, '3'): S('Specification', R2177),
     # RFC 2183
-    (2183, '2'): S('The Content-Disposition Header Field'),
-    (2183, '2.2'): S('The Attachment Disposition Type'),
-    (2183, '2.3'): S('The Filename Parameter'),
+    (2183, '2'): S('The Content-Disposition Header Field', R2183),
+    (2183, '2.2'): S('The Attachment Disposition Type', R2183),
+    (2183, '2.3'): S('The Filename Parameter', R2183),
     # RFC 2195
     (2195, '2'): S('Challenge-Response Authentication Mechanism (CRAM)', R2195),
     # RFC 2231
@@ -129,11 +134,11 @@ SECTIONS: dict[tuple[int, str], S] = {
     (5246, '7.4.3'): S('Server Key Exchange Message', R5246),
     (5246, '7.4.5'): S('Server Hello Done', R5246),
     # RFC 5280
-    (5280, '3.2'): S('Certification Paths and Trust'),
-    (5280, '4.1.2.5'): S('Validity'),
-    (5280, '4.2.1.6'): S('Subject Alternative Name'),
-    (5280, '6.1'): S('Basic Path Validation'),
-    (5280, '6.1.3'): S('Basic Certificate Processing'),
+    (5280, '3.2'): S('Certification Paths and Trust', R5280),
+    (5280, '4.1.2.5'): S('Validity', R5280),
+    (5280, '4.2.1.6'): S('Subject Alternative Name', R5280),
+    (5280, '6.1'): S('Basic Path Validation', R5280),
+    (5280, '6.1.3'): S('Basic Certificate Processing', R5280),
     # RFC 5321
     (5321, '2.3.8'): S('Lines', R5321),
     (5321, '3.1'): S('Session Initiation', R5321),
