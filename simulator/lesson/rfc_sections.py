@@ -268,9 +268,16 @@ SECTIONS: dict[tuple[int, str], S] = {
     (8446, '6.1'): S('Closure Alerts', R8446),
     (8446, '6.2'): S('Error Alerts', R8446),
     (8446, 'D.4'): S('Middlebox Compatibility Mode', R8446),
+    # RFC 7435
+    (7435, '1'): S('Introduction'),
     # RFC 8461
+    (8461, '3.1'): S('MTA-STS TXT Records'),
     (8461, '3.2'): S('MTA-STS Policies'),
+    (8461, '3.3'): S('HTTPS Policy Fetching'),
+    (8461, '4.1'): S('MX Host Validation'),
+    (8461, '4.2'): S('Recipient MTA Certificate Validation'),
     (8461, '5'): S('Policy Application'),
+    (8461, '10'): S('Security Considerations'),
     # RFC 8463
     (8463, '3'): S('Ed25519-SHA256 Signing Algorithm'),
     (8463, '4.2'): S('Key Syntax'),
