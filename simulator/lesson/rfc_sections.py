@@ -35,6 +35,7 @@ R5280 = 'RFC 5280 text, table of contents (firedancer-io/firedancer rfc5280.txt)
 R2045 = 'RFC 2045 text, table of contents (HokuNZ/SwiftIMAP rfc2045.txt)'
 R2183 = 'RFC 2183 text, section headings (AdaCore/aws docs/rfc2183.txt)'
 R2046 = 'RFC 2046 text, table of contents (HokuNZ/SwiftIMAP rfc2046.txt)'
+R5530 = 'RFC 5530 text, section headings (giantpanda-imap/tmail docs/rfc/rfc5530.txt)'
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ SECTIONS: dict[tuple[int, str], S] = {
     (5322, '3.4'): S('Address Specification', R5322),
     (5322, '3.6.2'): S('Originator Fields', R5322),
     # RFC 5530
-    (5530, '3'): S('Response Codes'),
+    (5530, '3'): S('Response Codes', R5530),
     # RFC 5802
     (5802, '3'): S('SCRAM Algorithm Overview'),
     (5802, '5'): S('SCRAM Authentication Exchange'),

@@ -36,7 +36,8 @@ def test_rfcs_entries_give_the_tables_titles(path: Path) -> None:
         key = (int(ref["rfc"]), str(ref["section"]))
         entry = SECTIONS.get(key)
         if entry is None:
-            wrong.append(f"RFC {key[0]} section {key[1]} is not in simulator/lesson/rfc_sections.py")
+            wrong.append(f"RFC {key[0]} section {key[1]} is not in simulator/lesson/rfc_sections.py: add it "
+                         "there with the title from the RFC's table of contents")
         elif entry.title is not None and ref.get("title") != entry.title:
             wrong.append(f"RFC {key[0]} section {key[1]}: {ref.get('title')!r}, the RFC says {entry.title!r}")
     assert not wrong, "\n".join(wrong)
