@@ -36,6 +36,7 @@ R2045 = 'RFC 2045 text, table of contents (HokuNZ/SwiftIMAP rfc2045.txt)'
 R2183 = 'RFC 2183 text, section headings (AdaCore/aws docs/rfc2183.txt)'
 R2046 = 'RFC 2046 text, table of contents (HokuNZ/SwiftIMAP rfc2046.txt)'
 R5530 = 'RFC 5530 text, section headings (giantpanda-imap/tmail docs/rfc/rfc5530.txt)'
+R7208 = 'RFC 7208 text, table of contents (wttw/spf docs/rfc7208.txt)'
 
 
 @dataclass(frozen=True)
@@ -227,20 +228,20 @@ SECTIONS: dict[tuple[int, str], S] = {
     (6851, '3'): S('MOVE and UID MOVE'),
     (6851, '3.3'): S(None),
     # RFC 7208
-    (7208, '2.1'): S('The "HELO" Identity'),
-    (7208, '2.3'): S('Publishing Authorization'),
-    (7208, '2.4'): S('The "MAIL FROM" Identity'),
-    (7208, '2.6'): S('Results of Evaluation'),
-    (7208, '2.6.3'): S('Pass'),
-    (7208, '2.6.4'): S('Fail'),
-    (7208, '4'): S('Operation of the check_host() Function'),
-    (7208, '4.6.2'): S('Mechanisms'),
-    (7208, '5.1'): S('"all"'),
-    (7208, '5.3'): S('"a"'),
-    (7208, '5.6'): S('"ip4" and "ip6"'),
-    (7208, '8.4'): S('Fail'),
-    (7208, '8.5'): S('Softfail'),
-    (7208, '9.1'): S('Received-SPF'),
+    (7208, '2.2'): S('Checking Authorization', R7208),
+    (7208, '2.3'): S('The "HELO" Identity', R7208),
+    (7208, '2.4'): S('The "MAIL FROM" Identity', R7208),
+    (7208, '2.6'): S('Results of Evaluation', R7208),
+    (7208, '2.6.3'): S('Pass', R7208),
+    (7208, '2.6.4'): S('Fail', R7208),
+    (7208, '4'): S('The check_host() Function', R7208),
+    (7208, '4.6.2'): S('Mechanisms', R7208),
+    (7208, '5.1'): S('"all"', R7208),
+    (7208, '5.3'): S('"a"', R7208),
+    (7208, '5.6'): S('"ip4" and "ip6"', R7208),
+    (7208, '8.4'): S('Fail', R7208),
+    (7208, '8.5'): S('Softfail', R7208),
+    (7208, '9.1'): S('The Received-SPF Header Field', R7208),
     # RFC 7677
     (7677, '3'): S('SCRAM-SHA-256 and SCRAM-SHA-256-PLUS'),
     # RFC 8301
