@@ -22,7 +22,7 @@ R3207 = "RFC 3207 text, section headings (elook.org/computing/rfc/rfc3207.html)"
 R4616 = "RFC 4616 text, section headings (giantpanda-imap/tmail docs/rfc/rfc4616.txt)"
 R4959 = "RFC 4959 text, section headings (giantpanda-imap/tmail docs/rfc/rfc4959.txt)"
 R5246 = "RFC 5246 text, table of contents (pingu342/rfc rfc5246.txt)"
-R5321 = "RFC 5321 text, table of contents (toorop/tmail doc/rfc5321.txt)"
+R5321 = "RFC 5321 text, table of contents and section headings (toorop/tmail doc/rfc5321.txt)"
 R8446 = "RFC 8446 text, table of contents (tlswg/tls13-rfc rfc8446.txt)"
 R8314_33 = "RFC 8314 section 3.3 heading, quoted from rfc-editor.org/rfc/rfc8314"
 # RFC 9989 was published from draft-ietf-dmarc-dmarcbis-41 (rfc-editor.org xmldiff); its numbers and titles here were counted
@@ -153,15 +153,15 @@ SECTIONS: dict[tuple[int, str], S] = {
     (5321, '3.9.1'): S('Alias', R5321),
     (5321, '3.9.2'): S('List', R5321),
     (5321, '4.1.1'): S('Command Semantics and Syntax', R5321),
-    (5321, '4.1.1.1'): S('Extended HELLO (EHLO) or HELLO (HELO)'),
-    (5321, '4.1.1.2'): S('MAIL (MAIL)'),
-    (5321, '4.1.1.3'): S('RECIPIENT (RCPT)'),
-    (5321, '4.1.1.4'): S('DATA (DATA)'),
-    (5321, '4.1.1.5'): S('RESET (RSET)'),
-    (5321, '4.1.1.6'): S('VERIFY (VRFY)'),
-    (5321, '4.1.1.7'): S('EXPAND (EXPN)'),
-    (5321, '4.1.1.9'): S('NOOP (NOOP)'),
-    (5321, '4.1.1.10'): S('QUIT (QUIT)'),
+    (5321, '4.1.1.1'): S('Extended HELLO (EHLO) or HELLO (HELO)', R5321),
+    (5321, '4.1.1.2'): S('MAIL (MAIL)', R5321),
+    (5321, '4.1.1.3'): S('RECIPIENT (RCPT)', R5321),
+    (5321, '4.1.1.4'): S('DATA (DATA)', R5321),
+    (5321, '4.1.1.5'): S('RESET (RSET)', R5321),
+    (5321, '4.1.1.6'): S('VERIFY (VRFY)', R5321),
+    (5321, '4.1.1.7'): S('EXPAND (EXPN)', R5321),
+    (5321, '4.1.1.9'): S('NOOP (NOOP)', R5321),
+    (5321, '4.1.1.10'): S('QUIT (QUIT)', R5321),
     (5321, '4.1.4'): S('Order of Commands', R5321),
     (5321, '4.2'): S('SMTP Replies', R5321),
     (5321, '4.2.1'): S('Reply Code Severities and Theory', R5321),
