@@ -131,9 +131,10 @@ class ChecksPane(RichPane):
             return Text("")
         rows, current = model
         if not rows:
-            return Text("No SPF, DKIM or DMARC check has run yet. When a receiving server evaluates a "
-                        "message, every reasoning step appears here: the DNS records fetched, the hashes "
-                        "compared, and each verdict.", self.s("muted"))
+            return Text("No check has run yet. When a server checks something (SPF, DKIM and DMARC at "
+                        "a receiving MX, MTA-STS at a relay, the proofs of a SCRAM login), every reasoning "
+                        "step appears here: the DNS records fetched, the values compared, and each verdict.",
+                        self.s("muted"))
         # The latest hop with checks (this step's, or the last one before it) is walked step by
         # step, one table per check and host: DKIM signing at the sender's provider is another
         # hop than its verification at the MX. Earlier hops keep one line each, their verdict.
