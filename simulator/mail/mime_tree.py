@@ -109,7 +109,16 @@ def _sent_size(part: Message, decoded: bytes) -> int:
 
 
 def _filename(part: Message) -> str:
+    """The file name as sent: Content-Disposition's filename, else Content-Type's name.
+
+    Read from the parsed parameters rather than ``get_filename()``, which also strips a
+    name's enclosing angle brackets (``email.utils.unquote``), so "<x>" would read as "x".
+    """
     try:
+        for header, param in (("Content-Disposition", "filename"), ("Content-Type", "name")):
+            params = getattr(part.get(header), "params", None)
+            if params and params.get(param):
+                return str(params[param])
         return part.get_filename() or ""
     except (ValueError, LookupError):  # an RFC 2231 parameter in a charset Python lacks
         return ""

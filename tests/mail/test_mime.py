@@ -12,7 +12,7 @@ import zlib
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulator.mail.message import build_message
@@ -28,6 +28,7 @@ from simulator.mail.mime import (
     render,
     seven_bit,
 )
+from simulator.mail.mime_tree import mime_tree
 
 DATE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -190,11 +191,15 @@ def test_any_subject_and_display_name_round_trip(text: str) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40)
        .filter(lambda s: "/" not in s and "\\" not in s and s.strip() == s))  # what the scenario model allows
+@example("<>").via("found by Hypothesis: get_filename() strips the brackets")
+@example("<x>")
 def test_any_file_name_round_trips(name: str) -> None:
     data = build(attachments=(Attachment(name, "application/octet-stream", b"\x00"),
                               Attachment(name, "text/plain", "x\n")))
     assert is_seven_bit(data)
-    assert [p.get_filename() for p in parse(data).iter_parts()][1:] == [name, name]
+    # The parameter as a reader parses it (get_filename() would also strip a name's enclosing <...>).
+    assert [p["Content-Disposition"].params["filename"] for p in list(parse(data).iter_parts())[1:]] == [name, name]
+    assert [node.filename for node in mime_tree(data) if node.filename] == [name, name]
 
 
 # --- boundaries -----------------------------------------------------------------------
