@@ -319,10 +319,9 @@ class ImapClient:
         self._tags = 0
         self._current: CommandResult | None = None
         self._selecting = ""
-        self._sasl: sasl.ClientMechanism | None = None  # the running AUTHENTICATE's mechanism
+        self._sasl: sasl.ClientExchange | None = None  # the running AUTHENTICATE's exchange
         self.tls_active = False  # TLS is up (after STARTTLS; the host sets it for implicit TLS, RFC 8314)
         self._controls: list[machine.Control] = []
-        self._initial_pending = False  # its initial response waits for the first (empty) challenge
         self._effects: dict[str, Callable[[Response | None], None]] = {
             "greeted": self._nothing, "send_login": self._nothing, "logged_in": self._nothing,
             "failed": self._nothing, "send_select": self._start_select, "selected": self._selected,
@@ -507,29 +506,16 @@ class ImapClient:
 
     def _authenticate_line(self, command: Authenticate) -> str:
         mechanism = sasl.client_mechanism(command.mechanism, command.user, command.password, nonce=command.nonce)
-        self._sasl = mechanism
-        initial = mechanism.initial_response()
-        if initial is not None and "SASL-IR" in self.capabilities:
-            self._initial_pending = False
-            return f"{command.line()} {sasl.encode(initial, initial=True)}"
-        self._initial_pending = initial is not None
-        return command.line()
+        self._sasl = sasl.ClientExchange(mechanism)
+        return self._sasl.command(command.line(), inline="SASL-IR" in self.capabilities)
 
     def _send_sasl_response(self, response: Response | None) -> None:
         """A "+" challenge: the mechanism's answer in base64 (an empty line for none), or "*" to give up."""
         assert response is not None and self._sasl is not None
-        try:
-            challenge = sasl.decode_response(response.text.strip())
-            if self._initial_pending:
-                self._initial_pending = False
-                answer = self._sasl.initial_response() or b""
-            else:
-                answer = self._sasl.respond(challenge)
-        except sasl.SaslFailure as exc:
-            self.error = f"{self._sasl.name}: {exc}"
-            self._out += b"*\r\n"  # RFC 9051 6.2.2: the client cancels; the server answers BAD
-            return
-        self._out += sasl.encode(answer).encode("ascii") + b"\r\n"
+        line = self._sasl.answer(response.text.strip())
+        if line == sasl.CANCEL:  # RFC 9051 6.2.2: the client cancels; the server answers BAD
+            self.error = f"{self._sasl.name}: {self._sasl.failure}"
+        self._out += line.encode("ascii") + b"\r\n"
 
     def _start_tls(self, response: Response | None) -> None:
         # RFC 9051 6.2.1: the client MUST discard cached capability information after STARTTLS.

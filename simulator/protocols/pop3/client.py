@@ -254,10 +254,9 @@ class Pop3Client:
         self._quit_asked = False
         self._current: Login | Command | None = None
         self._refusal = ""  # why the next action cannot be sent now
-        self._sasl: sasl.ClientMechanism | None = None  # the running AUTH's mechanism
+        self._sasl: sasl.ClientExchange | None = None  # the running AUTH's exchange
         self.tls_active = False  # TLS is up (after STLS; the host sets it for pop3s, RFC 8314)
         self._controls: list[machine.Control] = []
-        self._initial_pending = False  # its initial response waits for the first (empty) challenge
         self._delete_after: set[int] = set()  # messages a Download deletes once retrieved
         self._reader = ResponseReader()
         self._out = bytearray()
@@ -465,33 +464,18 @@ class Pop3Client:
     def _send_auth(self, reply: Pop3Reply | None) -> None:
         login = self._next()
         assert isinstance(login, Login)
-        self._sasl = sasl.client_mechanism(login.method, login.user, login.password, nonce=login.nonce)
-        initial = self._sasl.initial_response()
-        line = f"AUTH {login.method}"
-        with_initial = f"{line} {sasl.encode(initial, initial=True)}" if initial is not None else ""
+        mechanism = sasl.client_mechanism(login.method, login.user, login.password, nonce=login.nonce)
+        self._sasl = sasl.ClientExchange(mechanism)
         # RFC 5034 4: an initial response that would make the command too long is not sent with it.
-        if with_initial and len(with_initial) + 2 <= COMMAND_LINE_LIMIT:
-            self._initial_pending = False
-            self._write(with_initial)
-        else:
-            self._initial_pending = initial is not None
-            self._write(line)
+        self._write(self._sasl.command(f"AUTH {login.method}", limit=COMMAND_LINE_LIMIT))
 
     def _send_sasl_response(self, reply: Pop3Reply | None) -> None:
         """A + challenge: the mechanism's answer in base64 (an empty line for none), or ``*`` to give up."""
         assert reply is not None and self._sasl is not None
-        try:
-            challenge = sasl.decode_response(reply.line.strip())
-            if self._initial_pending:
-                self._initial_pending = False
-                answer = self._sasl.initial_response() or b""
-            else:
-                answer = self._sasl.respond(challenge)
-        except sasl.SaslFailure as exc:
-            self.error = f"{self._sasl.name}: {exc}"
-            self._write("*")  # RFC 5034 4: the client cancels; the server answers -ERR
-            return
-        self._write(sasl.encode(answer))
+        line = self._sasl.answer(reply.line.strip())
+        if line == sasl.CANCEL:  # RFC 5034 4: the client cancels; the server answers -ERR
+            self.error = f"{self._sasl.name}: {self._sasl.failure}"
+        self._write(line)
 
     def _start_tls(self, reply: Pop3Reply | None) -> None:
         # RFC 2595 4: the client MUST discard cached information about server capabilities.

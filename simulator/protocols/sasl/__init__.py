@@ -3,7 +3,8 @@
 The mechanisms, each in its module with its server and client side:
 PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195)
 and SCRAM-SHA-256 (RFC 7677). :func:`server_mechanism` makes a fresh server
-side, :func:`client_mechanism` a client side; :func:`available` is which of a
+side, :func:`client_mechanism` a client side, which a
+:class:`ClientExchange` runs through one exchange; :func:`available` is which of a
 server's configured mechanisms it offers now (no PLAIN or LOGIN before TLS
 unless allowed; CRAM-MD5 and SCRAM only with a :class:`ServerContext`);
 :func:`mechanisms` is what :func:`server_mechanism` takes when the caller
@@ -21,6 +22,7 @@ from simulator.protocols.sasl.login import LoginClient, LoginServer
 from simulator.protocols.sasl.mechanism import (
     CANCEL,
     Authenticator,
+    ClientExchange,
     ClientMechanism,
     DerivationStep,
     MalformedResponse,
@@ -40,7 +42,7 @@ from simulator.protocols.sasl.scram import ScramClient, ScramServer
 Plain = PlainServer  # the name the first SASL module gave it
 
 __all__ = [
-    "ALL", "CANCEL", "Authenticator", "ClientMechanism", "DerivationStep", "MalformedResponse", "Mechanism",
+    "ALL", "CANCEL", "Authenticator", "ClientExchange", "ClientMechanism", "DerivationStep", "MalformedResponse", "Mechanism",
     "Plain", "Randomness", "SaslCancelled", "SaslFailure", "SaslSuccess", "SecretKeeper", "ServerContext",
     "ServerMechanism", "available", "client_mechanism", "decode_response", "encode", "mechanisms", "server_mechanism",
 ]

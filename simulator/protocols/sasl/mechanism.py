@@ -132,3 +132,60 @@ def decode_response(text: str, *, initial: bool = False) -> bytes:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
         raise MalformedResponse(f"not base64: {text[:40]!r}") from None
+
+
+class ClientExchange:
+    """The client side of one SASL exchange, as every protocol runs it (RFC 4422 3).
+
+    :meth:`command` makes the command line (``AUTH PLAIN``, ``a1 AUTHENTICATE
+    PLAIN``), with the mechanism's initial response on it where the protocol
+    allows; an initial response left off waits for the server's first (empty)
+    challenge. :meth:`answer` turns each challenge line into the base64 line to
+    send, or :data:`CANCEL` when the mechanism gives up (the failure is kept in
+    :attr:`failure` for the client to report).
+    """
+
+    def __init__(self, mechanism: ClientMechanism) -> None:
+        self.mechanism = mechanism
+        self.failure: SaslFailure | None = None
+        self._initial_pending = False  # the initial response waits for the first challenge
+
+    @property
+    def name(self) -> str:
+        return self.mechanism.name
+
+    @property
+    def server_verified(self) -> bool:
+        return self.mechanism.server_verified
+
+    @property
+    def initial_pending(self) -> bool:
+        """Whether the initial response was left off the command and goes with the first challenge."""
+        return self._initial_pending
+
+    def command(self, line: str, *, inline: bool = True, limit: int | None = None) -> str:
+        """``line`` with the initial response (``=`` for an empty one) if ``inline`` and the whole
+        line with its CRLF fits in ``limit``; else ``line`` alone, the response kept for the first challenge."""
+        initial = self.mechanism.initial_response()
+        if initial is not None and inline:
+            with_initial = f"{line} {encode(initial, initial=True)}"
+            if limit is None or len(with_initial) + 2 <= limit:
+                self._initial_pending = False
+                return with_initial
+        self._initial_pending = initial is not None
+        return line
+
+    def answer(self, challenge: str) -> str:
+        """The line answering a challenge (its base64 text): the pending initial response, else the
+        mechanism's reply; :data:`CANCEL` if the challenge is not base64 or the mechanism refuses it."""
+        try:
+            decoded = decode_response(challenge)
+            if self._initial_pending:
+                self._initial_pending = False
+                reply = self.mechanism.initial_response() or b""
+            else:
+                reply = self.mechanism.respond(decoded)
+        except SaslFailure as exc:
+            self.failure = exc
+            return CANCEL
+        return encode(reply)

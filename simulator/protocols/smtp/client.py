@@ -192,6 +192,7 @@ class SmtpClient:
         self.tls_policy = tls
         self.tls_active = False
         self.auth = auth
+        self._exchange: sasl.ClientExchange | None = None  # the running AUTH exchange of ``auth``
         self.authenticated = False
         self._tls_refused = False  # the server refused STARTTLS: an opportunistic client goes on without
         self._controls: list[Control] = []
@@ -449,21 +450,17 @@ class SmtpClient:
 
     def _send_auth(self, reply: Reply | None) -> None:
         assert self.auth is not None
-        initial = self.auth.initial_response()
-        if initial is None:
-            self._write(f"AUTH {self.auth.name}")
-        else:  # RFC 4954 4: the initial response on the command line saves a round trip
-            self._write(f"AUTH {self.auth.name} {sasl.encode(initial, initial=True)}")
+        self._exchange = sasl.ClientExchange(self.auth)
+        # RFC 4954 4: the initial response on the command line saves a round trip
+        self._write(self._exchange.command(f"AUTH {self.auth.name}"))
 
     def _send_sasl_response(self, reply: Reply | None) -> None:
-        assert self.auth is not None and reply is not None
-        try:
-            challenge = sasl.decode_response(reply.lines[0] if reply.lines else "")
-            self._write(sasl.encode(self.auth.respond(challenge)))
-        except sasl.SaslFailure as exc:
+        assert self._exchange is not None and reply is not None
+        line = self._exchange.answer(reply.lines[0] if reply.lines else "")
+        if line == sasl.CANCEL:
             # RFC 4954 4: the client cancels with "*" (a challenge it cannot or will not answer).
-            self.error = str(exc)
-            self._write(sasl.CANCEL)
+            self.error = str(self._exchange.failure)
+        self._write(line)
 
     def _authenticated(self, reply: Reply | None) -> None:
         self.authenticated = True
