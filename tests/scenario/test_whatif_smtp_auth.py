@@ -77,3 +77,22 @@ def test_the_branch_replays_the_same(auth: m.Scenario) -> None:
     one = fork(auth, at(auth, "submit"), "smtp-wrong-password")
     two = fork(auth, at(auth, "submit"), "smtp-wrong-password")
     assert replies(one.trace, "submit") == replies(two.trace, "submit")
+
+
+def test_no_sender_refusal_where_the_base_run_refuses_mail_already(auth: m.Scenario) -> None:
+    # MAIL before AUTH gets 530 5.7.0 (RFC 4954 6): a 550 "sender refused" in its place changes nothing.
+    base = base_run(auth)
+    assert [r.split()[0] for r in replies(base.trace, "mail-first")] == ["530"]
+    assert "sender-rejected" not in offered(auth, "mail-first")
+    why = BY_ID["sender-rejected"].why_not(reach(auth, at(auth, "mail-first")))
+    assert why == "MAIL FROM:<alice@example.org> is refused already here (530): sender refused would change nothing."
+    # Where MAIL is accepted (the mail client's submission after AUTH), the fault still fits.
+    assert "sender-rejected" in offered(auth, "submit")
+
+
+def test_a_transient_fault_still_fits_a_command_refused_for_good() -> None:
+    # smtp-errors' submission: the MX refuses RCPT with 550 (no such user), and a 451 first still means
+    # something the base run never shows: the relay defers and retries (RFC 5321 4.2.1, 4.5.4.1).
+    errors = load_scenario(scenarios_dir() / "smtp-errors.yaml")
+    assert "mx-tempfail" in offered(errors, "submit")
+    assert "mx-tempfail" in offered(errors, "relay-550")

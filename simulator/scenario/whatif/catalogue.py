@@ -109,6 +109,12 @@ def reply_fault(spec_id: str, title: str, stage: Literal["MAIL", "RCPT", "DATA"]
         if heard is not None and heard.code == str(answer.code):
             # The base run already hears this: the fault would change nothing.
             return f"{target.line} already gets {heard.code} here: {title.lower()} would change nothing."
+        if heard is not None and heard.code.startswith("5") and answer.code >= 500:
+            # Refused for good already (530 before AUTH, 550 relaying denied): another permanent refusal
+            # ends the transaction just as the base run does (RFC 5321 4.2.1). A transient answer still
+            # fits: the client defers and retries, which the base run never shows.
+            refused = f"{target.line} is refused already here ({heard.code}): {title.lower()} would change nothing."
+            return refused[:1].upper() + refused[1:]
         return target, answer, prose.reply_fault_text(r, blurb, target, answer, retry=retry)
 
     def option(r: Reach) -> FaultOption | None:
