@@ -42,21 +42,16 @@ bytecode is compiled, as in an installed package).
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
-import pty
 import resource
-import select
-import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
-import time
 from pathlib import Path
+
+from pty_watch import time_markers
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = r"""
@@ -91,41 +86,9 @@ def cold_start(setup: tuple[str, Path, dict[str, str]], data_dir: str, size: tup
                marker: bytes) -> dict[str, float]:
     """Seconds from spawning ``mailsim`` until its first frame, and until ``marker``, are on a terminal."""
     markers = {"first frame": FRAME_MARKER, "lessons": marker}
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli"], stdin=slave, stdout=slave, stderr=slave,
-                            cwd=setup[1], env=environment(setup, data_dir), close_fds=True, start_new_session=True)
-    os.close(slave)
-    seen: dict[str, float] = {}
-    buffer = b""
-    deadline = t0 + 60
-    try:
-        while len(seen) < len(markers) and time.perf_counter() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buffer += chunk
-            now = time.perf_counter()
-            for name, text in markers.items():
-                if name not in seen and text in buffer:
-                    seen[name] = now - t0
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        os.close(master)
-    if len(seen) < len(markers):
-        raise RuntimeError(f"{setup[0]}: markers not seen; output tail: {buffer[-500:]!r}")
+    seen = time_markers([sys.executable, "-m", "simulator.cli"], markers, size=size, label=setup[0],
+                        env=environment(setup, data_dir), cwd=setup[1])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the app, killed once its lessons showed
     seen["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return seen

@@ -33,11 +33,12 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from pty_watch import time_markers
 
 EMPTY_APP = r"""
 from textual.app import App
@@ -55,13 +56,6 @@ Empty().run()
 
 def cold_start(kind: str, lesson: str, data_dir: str, size: tuple[int, int] = (120, 40)) -> dict[str, float]:
     """Seconds from spawning the process until each marker is on a real (pseudo) terminal."""
-    import fcntl
-    import pty
-    import select
-    import signal
-    import struct
-    import termios
-
     env = dict(os.environ, MAILSIM_DATA_DIR=data_dir, TEXTUAL_ANIMATIONS="none", TERM="xterm-256color",
                COLORTERM="truecolor")
     # An installed package has its bytecode compiled; let the children write and use it.
@@ -72,41 +66,7 @@ def cold_start(kind: str, lesson: str, data_dir: str, size: tuple[int, int] = (1
     else:
         argv = [sys.executable, "-m", "simulator.cli", "play", lesson]
         markers = {"first frame": b"mailsim", "lesson": b"What if"}
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
-                            start_new_session=True)
-    os.close(slave)
-    seen: dict[str, float] = {}
-    buffer = b""
-    deadline = t0 + 60
-    try:
-        while len(seen) < len(markers) and time.perf_counter() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buffer += chunk
-            now = time.perf_counter()
-            for name, marker in markers.items():
-                if name not in seen and marker in buffer:
-                    seen[name] = now - t0
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        os.close(master)
-    if len(seen) < len(markers):
-        raise RuntimeError(f"{kind}: markers not seen; output tail: {buffer[-500:]!r}")
-    return seen
+    return time_markers(argv, markers, size=size, label=kind, env=env)
 
 
 def longest_lesson() -> tuple[str, int]:
