@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from simulator.scenario.loader import ContentErrors, load_scenario
-
-HEAD = "id: bad\ntitle: t\n"
-STEP = "steps:\n  - id: n\n    action: note\n    text: hi\n"
-
-
-def _errors(tmp_path, text: str) -> list[str]:
-    path = tmp_path / "bad.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ContentErrors) as info:
-        load_scenario(path)
-    return [str(e).split("bad.yaml:", 1)[1] for e in info.value.errors]
+from tests.scenario.yaml_errors import HEAD, STEP
+from tests.scenario.yaml_errors import located_errors as _errors
 
 
 def test_an_unknown_host_on_the_link_is_located_with_a_suggestion(tmp_path):
